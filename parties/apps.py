@@ -1,0 +1,35 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class PartiesConfig(AppConfig):
+    name = "parties"
+    verbose_name = "Parties and people"
+
+    def ready(self) -> None:
+        from secportal.registry import Section, dashboard_sections, demo_seeders
+
+        from . import dashboard, demo, signals
+
+        signals.connect()
+        demo_seeders.register("parties", demo.seed, order=10)
+        # After every app's migrate, so staff receive the permissions of every app.
+        post_migrate.connect(signals.on_post_migrate, dispatch_uid="parties.roles_sync")
+        dashboard_sections.register(
+            Section(
+                key="account",
+                title="Your account",
+                template="parties/_dashboard_account.html",
+                build=dashboard.account_section,
+                order=10,
+            )
+        )
+        dashboard_sections.register(
+            Section(
+                key="account_requests",
+                title="Account requests",
+                template="parties/_dashboard_requests.html",
+                build=dashboard.account_requests_section,
+                order=5,
+            )
+        )

@@ -1,0 +1,41 @@
+import itertools
+
+from django.utils.text import slugify
+
+from allauth.account.models import EmailAddress
+
+from parties import roles
+from parties.models import Party, User
+from parties.services import roles_sync, user_set_roles
+
+_seq = itertools.count(1)
+PASSWORD = "correct-horse-battery-2026"
+
+
+def make_party(**fields) -> Party:
+    n = next(_seq)
+    name = fields.pop("name", f"Test Party {n}")
+    return Party.objects.create(
+        name=name,
+        slug=fields.pop("slug", slugify(name)),
+        category=fields.pop("category", Party.Category.SMALL_SUPPLIER),
+        **fields,
+    )
+
+
+def make_user(*, role_names=frozenset({roles.PARTY_USER}), party=None, password=PASSWORD, verified=True, **fields):
+    """A user with roles and a verified primary email (the state an approved account reaches)."""
+    roles_sync()
+    n = next(_seq)
+    if party is None and roles.PARTY_USER in role_names:
+        party = make_party()
+    user = User.objects.create_user(
+        email=fields.pop("email", f"person{n}@example.org"),
+        password=password,
+        full_name=fields.pop("full_name", f"Person {n}"),
+        party=party,
+        **fields,
+    )
+    user_set_roles(user=user, role_names=set(role_names))
+    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=verified)
+    return user

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `make run`: the web server with a Celery worker and beat beside it, in one terminal.
+# Ctrl-C (or any one of them exiting) stops all three.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p var
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo
+  echo "Stopping the web server, Celery worker and beat..."
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+.venv/bin/celery -A secportal worker --loglevel=INFO --concurrency=2 >var/celery-worker.log 2>&1 &
+pids+=($!)
+.venv/bin/celery -A secportal beat --loglevel=INFO --schedule=var/celerybeat-schedule >var/celery-beat.log 2>&1 &
+pids+=($!)
+echo "Celery worker and beat started (logs in var/celery-worker.log and var/celery-beat.log)."
+echo "The SEC Portal is at http://127.0.0.1:8000 (Ctrl-C stops everything)."
+.venv/bin/python manage.py runserver 127.0.0.1:8000 &
+pids+=($!)
+wait -n "${pids[@]}"

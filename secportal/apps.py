@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SecPortalConfig(AppConfig):
+    name = "secportal"
+    verbose_name = "SEC Portal"

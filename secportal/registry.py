@@ -1,0 +1,70 @@
+"""Small registries through which the apps tell `secportal` what to show on shared pages.
+
+`secportal` never imports an app: each app registers its sections in `AppConfig.ready()`,
+the way apps register with the admin site. A section is a template plus a function that
+builds its context for a request (return None to leave the section out).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+
+ContextBuilder = Callable[[HttpRequest], dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    template: str
+    build: ContextBuilder
+    order: int = 100
+
+
+@dataclass
+class RenderedSection:
+    section: Section
+    context: dict[str, Any]
+
+
+class SectionRegistry:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._sections: dict[str, Section] = {}
+
+    def register(self, section: Section) -> None:
+        """Register (or replace, on a second `ready()`) one section under its key."""
+        self._sections[section.key] = section
+
+    def sections(self) -> list[Section]:
+        return sorted(self._sections.values(), key=lambda s: (s.order, s.key))
+
+    def render_for(self, request: HttpRequest) -> list[RenderedSection]:
+        rendered = []
+        for section in self.sections():
+            context = section.build(request)
+            if context is not None:
+                rendered.append(RenderedSection(section=section, context=context))
+        return rendered
+
+
+home_sections = SectionRegistry("home")
+dashboard_sections = SectionRegistry("dashboard")
+
+
+class DemoSeederRegistry:
+    """Each app registers a function that adds its demo data; seed_demo runs them in order."""
+
+    def __init__(self) -> None:
+        self._seeders: dict[str, tuple[int, Callable[..., None]]] = {}
+
+    def register(self, key: str, seeder: Callable[..., None], order: int = 100) -> None:
+        self._seeders[key] = (order, seeder)
+
+    def seeders(self) -> list[tuple[str, Callable[..., None]]]:
+        return [(key, fn) for key, (order, fn) in sorted(self._seeders.items(), key=lambda kv: (kv[1][0], kv[0]))]
+
+
+demo_seeders = DemoSeederRegistry()

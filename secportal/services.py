@@ -1,0 +1,147 @@
+"""Writes of the shared layer: the notification outbox."""
+
+import uuid
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, models, transaction
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from .models import OutboxMessage
+
+
+def _render(template_prefix: str, context: dict) -> tuple[str, str, str]:
+    subject = render_to_string(f"{template_prefix}_subject.txt", context)
+    subject = " ".join(subject.split())
+    body_text = render_to_string(f"{template_prefix}_body.txt", context)
+    try:
+        body_html = render_to_string(f"{template_prefix}_body.html", context)
+    except TemplateDoesNotExist:
+        body_html = ""
+    return subject, body_text, body_html
+
+
+def outbox_enqueue(
+    *,
+    recipient: str,
+    kind: str,
+    template_prefix: str,
+    context: dict,
+    subject_obj: models.Model | None = None,
+    occurrence: str = "",
+    user=None,
+    unique: bool = True,
+) -> OutboxMessage | None:
+    """Queue one email in the caller's transaction; Celery delivers it after commit.
+
+    Returns None when the same (recipient, kind, subject, occurrence) is already queued or
+    sent: a retried cause never sends twice. `unique=False` gives the message an occurrence of
+    its own (for emails a person may ask for again, such as a password reset link).
+    """
+    context = {"site_url": settings.SITE_URL, **context}
+    subject, body_text, body_html = _render(template_prefix, context)
+    return outbox_enqueue_rendered(
+        recipient=recipient,
+        kind=kind,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        subject_obj=subject_obj,
+        occurrence=occurrence,
+        user=user,
+        unique=unique,
+    )
+
+
+def outbox_enqueue_rendered(
+    *,
+    recipient: str,
+    kind: str,
+    subject: str,
+    body_text: str,
+    body_html: str = "",
+    subject_obj: models.Model | None = None,
+    occurrence: str = "",
+    user=None,
+    unique: bool = True,
+) -> OutboxMessage | None:
+    """Queue an email whose subject and bodies are already written (see `outbox_enqueue`)."""
+    if not unique:
+        occurrence = uuid.uuid4().hex
+    prefix = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
+    message = OutboxMessage(
+        recipient=recipient.strip().lower(),
+        user=user,
+        kind=kind,
+        subject_type=subject_obj._meta.label_lower if subject_obj is not None else "",
+        subject_id=str(subject_obj.pk) if subject_obj is not None else "",
+        occurrence=occurrence,
+        subject=f"{prefix}{subject}" if prefix and not subject.startswith(prefix) else subject,
+        body_text=body_text,
+        body_html=body_html,
+    )
+    try:
+        with transaction.atomic():
+            message.save()
+    except IntegrityError:
+        return None
+    from .tasks import outbox_deliver
+
+    # robust: a broker that is down must not undo or fail the change; beat picks the row up.
+    transaction.on_commit(partial(outbox_deliver.delay, message.pk), robust=True)
+    return message
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    return timedelta(minutes=min(2**attempts, 240))
+
+
+def outbox_deliver(*, message_id: int) -> OutboxMessage | None:
+    """Send one due message, at most once: the row is locked while it is sent and marked sent
+    in the same transaction, so a second worker skips it. Returns None when there was nothing
+    to send (already sent, not yet due, or being sent by another worker)."""
+    with transaction.atomic():
+        message = OutboxMessage.objects.select_for_update(skip_locked=True).due().filter(pk=message_id).first()
+        if message is None:
+            return None
+        email = EmailMultiAlternatives(
+            subject=message.subject,
+            body=message.body_text,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[message.recipient],
+            headers={"Message-ID": f"<outbox-{message.pk}@secportal>"},
+        )
+        if message.body_html:
+            email.attach_alternative(message.body_html, "text/html")
+        message.attempts += 1
+        try:
+            email.send()
+        except Exception as exc:  # noqa: BLE001 (any transport error is recorded and retried)
+            message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if message.attempts >= settings.SECPORTAL_OUTBOX_MAX_ATTEMPTS:
+                message.status = OutboxMessage.Status.FAILED
+            else:
+                message.due_at = timezone.now() + _retry_delay(message.attempts)
+            message.save(update_fields=["attempts", "last_error", "status", "due_at"])
+            return message
+        message.status = OutboxMessage.Status.SENT
+        message.sent_at = timezone.now()
+        message.last_error = ""
+        message.save(update_fields=["attempts", "last_error", "status", "sent_at"])
+        return message
+
+
+def outbox_deliver_due(*, limit: int | None = None) -> int:
+    """Send what is due, oldest first; returns how many were sent."""
+    limit = limit or settings.SECPORTAL_OUTBOX_BATCH_SIZE
+    ids = list(OutboxMessage.objects.due().order_by("due_at", "id").values_list("pk", flat=True)[:limit])
+    sent = 0
+    for message_id in ids:
+        message = outbox_deliver(message_id=message_id)
+        if message is not None and message.status == OutboxMessage.Status.SENT:
+            sent += 1
+    return sent

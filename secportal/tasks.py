@@ -1,0 +1,21 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="secportal.tasks.outbox_deliver", ignore_result=True)
+def outbox_deliver(message_id: int) -> None:
+    """Deliver one message now (queued after the commit that wrote it)."""
+    services.outbox_deliver(message_id=message_id)
+
+
+@shared_task(name="secportal.tasks.outbox_deliver_due", ignore_result=True)
+def outbox_deliver_due() -> int:
+    """Every minute from beat: deliver whatever is due (missed, retried or queued while down)."""
+    return services.outbox_deliver_due()
+
+
+@shared_task(name="secportal.tasks.ping")
+def ping(value: str) -> str:
+    """Wiring check: a worker answers through the broker and the result backend."""
+    return f"pong:{value}"

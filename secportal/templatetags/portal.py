@@ -1,0 +1,26 @@
+"""Presentation helpers: dates in UK format with the time zone named."""
+
+from datetime import date, datetime
+
+from django import template
+from django.utils import dateformat, timezone
+
+register = template.Library()
+
+
+@register.filter
+def ukdate(value: date | datetime | None) -> str:
+    """`29 November 2026` (a datetime is first put into Europe/London time)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value)
+    return dateformat.format(value, "j F Y")
+
+
+@register.filter
+def ukdatetime(value: datetime | None) -> str:
+    """`29 November 2026, 14:05 GMT`: Europe/London time with the zone named."""
+    if value is None:
+        return ""
+    return dateformat.format(timezone.localtime(value), "j F Y, H:i T")

@@ -1,0 +1,91 @@
+"""Pages that gather from every app (home, dashboard), the health check and the cookie pages."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from .registry import dashboard_sections, home_sections
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "secportal/home.html", {"sections": home_sections.render_for(request)})
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "secportal/dashboard.html", {"sections": dashboard_sections.render_for(request)})
+
+
+def _check_database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return "ok"
+
+
+def _check_cache() -> str:
+    cache.set("healthz", "ok", 10)
+    return "ok" if cache.get("healthz") == "ok" else "error: value not read back"
+
+
+def _check_broker() -> str:
+    from .celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+    return "ok"
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """JSON status of the database, cache and broker; 200 when the database answers."""
+    checks = {}
+    for name, check in (("database", _check_database), ("cache", _check_cache), ("broker", _check_broker)):
+        try:
+            checks[name] = check()
+        except Exception as exc:  # noqa: BLE001 (any failure is a status to report, not a 500)
+            checks[name] = f"error: {type(exc).__name__}"
+    healthy = checks["database"] == "ok"
+    overall = "ok" if all(v == "ok" for v in checks.values()) else ("degraded" if healthy else "down")
+    return JsonResponse({"status": overall, "checks": checks}, status=200 if healthy else 503)
+
+
+def cookies(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "secportal/cookies.html",
+        {
+            "session_cookie": settings.SESSION_COOKIE_NAME,
+            "csrf_cookie": settings.CSRF_COOKIE_NAME,
+            "notice_cookie": settings.SECPORTAL_COOKIE_NOTICE_COOKIE,
+        },
+    )
+
+
+@require_POST
+def cookies_dismiss(request: HttpRequest) -> HttpResponse:
+    """Remember that the cookie notice was read (a cookie of its own, for a year)."""
+    next_url = request.POST.get("next", "/")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = "/"
+    response = redirect(next_url)
+    response.set_cookie(
+        settings.SECPORTAL_COOKIE_NOTICE_COOKIE,
+        "dismissed",
+        max_age=365 * 24 * 3600,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    messages.info(request, "Thank you: the cookie notice will not be shown again on this device.")
+    return response
