@@ -15,7 +15,7 @@ BASE_DIR = Path(__file__).resolve().parent
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 AXE_JS = BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"
-DEMO_PASSWORD = "demo-password-2026"
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 (published demo password)
 
 
 def missing(reason: str):

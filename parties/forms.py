@@ -57,6 +57,7 @@ class AccountRequestForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
+        self.helper.attrs = {"novalidate": ""}  # the server's messages, same for every browser
         self.helper.add_input(Submit("submit", "Request an account"))
 
 

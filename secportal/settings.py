@@ -182,12 +182,23 @@ STORAGES = {
     },
 }
 
-# Email: SMTP in production (EMAIL_URL, e.g. smtp+tls://user:pass@host:587), console in the demo.
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
-vars().update(EMAIL_CONFIG)
+# Email (Django 6.1 MAILERS): SMTP in production from EMAIL_URL, e.g.
+# smtp+tls://user:password@smtp.example.org:587 (default smtp://localhost:25); the console with DEBUG on.
+_email = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+_email_options = {}
+if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
+    _email_options = {
+        "host": _email.get("EMAIL_HOST") or "localhost",
+        "port": int(_email.get("EMAIL_PORT") or 25),
+        "username": _email.get("EMAIL_HOST_USER") or "",
+        "password": _email.get("EMAIL_HOST_PASSWORD") or "",
+        "use_tls": bool(_email.get("EMAIL_USE_TLS")),
+        "use_ssl": bool(_email.get("EMAIL_USE_SSL")),
+        "timeout": env.int("EMAIL_TIMEOUT", default=20),
+    }
+MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _email_options}}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="SEC Portal <noreply@secportal.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-EMAIL_TIMEOUT = 20
 
 # Celery: Redis in production and tests; a broker that needs no server in the demo.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")

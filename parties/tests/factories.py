@@ -1,8 +1,7 @@
 import itertools
 
-from django.utils.text import slugify
-
 from allauth.account.models import EmailAddress
+from django.utils.text import slugify
 
 from parties import roles
 from parties.models import Party, User
@@ -39,3 +38,12 @@ def make_user(*, role_names=frozenset({roles.PARTY_USER}), party=None, password=
     user_set_roles(user=user, role_names=set(role_names))
     EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=verified)
     return user
+
+
+def give_totp(user: User) -> str:
+    """Set up an authenticator app for the user (as the MFA set-up page would); returns the secret."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret

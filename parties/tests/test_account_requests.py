@@ -1,0 +1,197 @@
+"""A person asks for an account for their Party; SECAS staff approve or decline it."""
+
+import re
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core import mail
+from django.urls import reverse
+
+from parties import roles
+from parties.models import AccountRequest, Party, User
+from parties.services import account_request_approve, account_request_create, account_request_decline
+from parties.tests.factories import give_totp
+from secportal.exceptions import ApplicationError
+from secportal.models import OutboxMessage
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(user_factory):
+    user = user_factory(email="staff@secas.example", role_names={roles.SECAS_STAFF}, is_staff=True)
+    give_totp(user)
+    return user
+
+
+@pytest.fixture
+def party(party_factory):
+    return party_factory(name="Fenland Community Power Ltd")
+
+
+def request_form(party, **overrides):
+    data = {
+        "full_name": "Rosa Diaz",
+        "email": "rosa@fenland.example",
+        "party": party.pk,
+        "job_title": "Metering Analyst",
+        "reason": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_request_form_records_a_pending_request_and_tells_people(
+    client, party, staff, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("account-request"), request_form(party))
+    assert response.status_code == 200
+    assert "your request has been received" in response.content.decode()
+    ar = AccountRequest.objects.get()
+    assert (ar.status, ar.email, ar.party) == (AccountRequest.Status.PENDING, "rosa@fenland.example", party)
+    assert sorted(m.to[0] for m in mail.outbox) == ["rosa@fenland.example", "staff@secas.example"]
+    assert not User.objects.filter(email="rosa@fenland.example").exists()
+
+
+def test_request_form_shows_clear_errors_and_saves_nothing(client, party):
+    response = client.post(reverse("account-request"), request_form(party, email="not-an-email", job_title=""))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Enter a valid email address" in content
+    assert "This field is required" in content
+    assert not AccountRequest.objects.exists()
+
+
+def test_withdrawn_party_cannot_be_chosen(client, party_factory):
+    gone = party_factory(name="Gone Energy Ltd", status=Party.Status.WITHDRAWN)
+    response = client.post(reverse("account-request"), request_form(gone))
+    assert "Select a valid choice" in response.content.decode()
+    assert not AccountRequest.objects.exists()
+
+
+def test_a_second_request_for_the_same_email_records_nothing_new(party, staff):
+    first = account_request_create(full_name="Rosa", email="rosa@fenland.example", party=party, job_title="Analyst")
+    again = account_request_create(full_name="Rosa", email="ROSA@fenland.example", party=party, job_title="Analyst")
+    assert first is not None and again is None
+    assert AccountRequest.objects.count() == 1
+
+
+def test_request_for_an_existing_account_says_nothing_on_screen_but_emails_the_owner(
+    client, party, user_factory, django_capture_on_commit_callbacks
+):
+    user_factory(email="rosa@fenland.example")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("account-request"), request_form(party))
+    assert "your request has been received" in response.content.decode()
+    assert not AccountRequest.objects.exists()
+    assert [m.subject for m in mail.outbox] == ["[SEC Portal] You already have an SEC Portal account"]
+
+
+def test_not_yet_approved_person_cannot_sign_in_and_is_told_why(client, party):
+    account_request_create(full_name="Rosa", email="rosa@fenland.example", party=party, job_title="Analyst")
+    response = client.post(reverse("account_login"), {"login": "rosa@fenland.example", "password": "anything-12345"})
+    assert response.status_code == 200
+    assert "waiting for SECAS to approve it" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_approval_creates_the_account_and_the_link_sets_a_password(
+    client, party, staff, django_capture_on_commit_callbacks
+):
+    ar = account_request_create(full_name="Rosa Diaz", email="rosa@fenland.example", party=party, job_title="Analyst")
+    client.force_login(staff)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("parties:accountrequest-decide", args=[ar.pk]), {"decision": "approve"})
+    assert response.status_code == 302
+    ar.refresh_from_db()
+    assert ar.status == AccountRequest.Status.APPROVED and ar.decided_by == staff
+    user = User.objects.get(email="rosa@fenland.example")
+    assert (user.party, user.full_name, user.role_names) == (party, "Rosa Diaz", frozenset({roles.PARTY_USER}))
+    assert not user.has_usable_password()
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["rosa@fenland.example"]
+    assert mail.outbox[0].alternatives, "the email has an HTML part as well as plain text"
+
+    client.logout()
+    link = re.search(r"https?://\S+/accounts/password/reset/key/\S+/", mail.outbox[0].body).group(0)
+    path = "/" + link.split("://", 1)[1].split("/", 1)[1]
+    response = client.get(path, follow=True)
+    form_url = response.redirect_chain[-1][0] if response.redirect_chain else path
+    response = client.post(form_url, {"password1": "rosas-own-pass-2026", "password2": "rosas-own-pass-2026"})
+    assert response.status_code == 302
+    assert EmailAddress.objects.get(user=user).verified
+    client.logout()
+    client.post(reverse("account_login"), {"login": "rosa@fenland.example", "password": "rosas-own-pass-2026"})
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_decline_needs_a_reason_and_emails_it(client, party, staff, django_capture_on_commit_callbacks):
+    ar = account_request_create(full_name="Rosa", email="rosa@fenland.example", party=party, job_title="Analyst")
+    client.force_login(staff)
+    url = reverse("parties:accountrequest-decide", args=[ar.pk])
+    response = client.post(url, {"decision": "decline", "reason": ""})
+    assert response.status_code == 400
+    assert "This field is required" in response.content.decode()
+    ar.refresh_from_db()
+    assert ar.status == AccountRequest.Status.PENDING
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"decision": "decline", "reason": "You do not work for this Party."})
+    assert response.status_code == 302
+    ar.refresh_from_db()
+    assert ar.status == AccountRequest.Status.DECLINED
+    assert not User.objects.filter(email="rosa@fenland.example").exists()
+    assert "You do not work for this Party." in mail.outbox[0].body
+
+
+def test_a_decided_request_cannot_be_decided_again(party, staff):
+    ar = account_request_create(full_name="Rosa", email="rosa@fenland.example", party=party, job_title="Analyst")
+    account_request_approve(actor=staff, account_request=ar)
+    with pytest.raises(ApplicationError, match="already approved"):
+        account_request_approve(actor=staff, account_request=ar)
+    with pytest.raises(ApplicationError, match="already approved"):
+        account_request_decline(actor=staff, account_request=ar, reason="No")
+    assert User.objects.filter(email="rosa@fenland.example").count() == 1
+    assert OutboxMessage.objects.filter(kind="account_request.approved").count() == 1
+
+
+@pytest.mark.parametrize("role", [roles.PARTY_USER, roles.PARTY_ADMINISTRATOR, roles.PANEL_MEMBER])
+def test_only_secas_staff_decide(client, party, user_factory, role, settings):
+    settings.SECPORTAL_REQUIRE_MFA = False
+    ar = account_request_create(full_name="Rosa", email="rosa@fenland.example", party=party, job_title="Analyst")
+    someone = user_factory(role_names={role})
+    with pytest.raises(ApplicationError):
+        account_request_approve(actor=someone, account_request=ar)
+    client.force_login(someone)
+    assert client.get(reverse("parties:accountrequest-list")).status_code == 404
+    assert client.get(reverse("parties:accountrequest-detail", args=[ar.pk])).status_code == 404
+    response = client.post(reverse("parties:accountrequest-decide", args=[ar.pk]), {"decision": "approve"})
+    assert response.status_code == 404
+    ar.refresh_from_db()
+    assert ar.status == AccountRequest.Status.PENDING
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, party):
+    ar = account_request_create(full_name="Rosa", email="rosa@fenland.example", party=party, job_title="Analyst")
+    response = client.get(reverse("parties:accountrequest-detail", args=[ar.pk]))
+    assert response.status_code == 302 and response.url.startswith(reverse("account_login"))
+
+
+def test_staff_list_query_count_does_not_grow_with_rows(client, party, staff):
+    client.force_login(staff)
+
+    def count_queries():
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("parties:accountrequest-list")).status_code == 200
+        return len(ctx)
+
+    for n in range(3):
+        account_request_create(full_name=f"P{n}", email=f"p{n}@x.example", party=party, job_title="A")
+    with_three = count_queries()
+    for n in range(3, 20):
+        account_request_create(full_name=f"P{n}", email=f"p{n}@x.example", party=party, job_title="A")
+    assert count_queries() == with_three

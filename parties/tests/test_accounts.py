@@ -1,0 +1,197 @@
+"""Accounts: login, logout, password reset, rate limits, MFA set-up and enforcement."""
+
+import re
+
+import pytest
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
+from django.core import mail
+from django.urls import reverse
+
+from parties import roles
+from parties.tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = reverse("account_login")
+
+
+def login(client, email, password=PASSWORD):
+    return client.post(LOGIN, {"login": email, "password": password})
+
+
+def totp_code(secret: str) -> str:
+    counter = next(iter(yield_hotp_counters_from_time()))
+    return format_hotp_value(hotp_value(secret, counter))
+
+
+def test_login_with_email_and_password_reaches_dashboard(client, user_factory):
+    user = user_factory(email="alice@example.org")
+    response = login(client, "Alice@Example.org")
+    assert response.status_code == 302
+    assert response.url == reverse("dashboard")
+    page = client.get(reverse("dashboard"))
+    assert page.status_code == 200
+    assert page.context["user"] == user
+    assert b"Welcome, Person" in page.content
+
+
+def test_wrong_password_is_refused_with_a_message(client, user_factory):
+    user_factory(email="bob@example.org")
+    response = login(client, "bob@example.org", "not-the-password")
+    assert response.status_code == 200
+    assert "not correct" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_logout_ends_the_session(client, user_factory):
+    user_factory(email="carol@example.org")
+    login(client, "carol@example.org")
+    assert "_auth_user_id" in client.session
+    response = client.post(reverse("account_logout"))
+    assert response.status_code == 302
+    assert "_auth_user_id" not in client.session
+    assert client.get(reverse("dashboard")).status_code == 302
+
+
+def test_dashboard_requires_sign_in(client):
+    response = client.get(reverse("dashboard"))
+    assert response.status_code == 302
+    assert response.url.startswith(LOGIN)
+
+
+def test_sixth_wrong_password_within_five_minutes_is_refused(client, user_factory):
+    user_factory(email="dave@example.org")
+    for _ in range(5):
+        response = login(client, "dave@example.org", "wrong-password-123")
+        assert "Too many failed login attempts" not in response.content.decode()
+    response = login(client, "dave@example.org", "wrong-password-123")
+    assert "Too many failed login attempts" in response.content.decode()
+    # Even the right password is refused until the window has passed.
+    response = login(client, "dave@example.org")
+    assert "_auth_user_id" not in client.session
+    assert "Too many failed login attempts" in response.content.decode()
+
+
+def test_password_reset_by_email(client, user_factory, django_capture_on_commit_callbacks):
+    user = user_factory(email="erin@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("account_reset_password"), {"email": "erin@example.org"})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["erin@example.org"]
+    link = re.search(r"https?://\S+/accounts/password/reset/key/\S+/", message.body).group(0)
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    response = client.get("/" + path, follow=True)
+    assert response.status_code == 200
+    form_url = response.redirect_chain[-1][0] if response.redirect_chain else "/" + path
+    response = client.post(form_url, {"password1": "a-brand-new-pass-2026", "password2": "a-brand-new-pass-2026"})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("a-brand-new-pass-2026")
+    client.logout()
+    login(client, "erin@example.org", "a-brand-new-pass-2026")
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_password_reset_for_an_unknown_email_sends_nothing_and_says_the_same(
+    client, db, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("account_reset_password"), {"email": "nobody@example.org"})
+    assert response.status_code == 302
+    assert mail.outbox == []
+
+
+def test_unverified_email_cannot_sign_in(client, user_factory):
+    user_factory(email="frank@example.org", verified=False)
+    login(client, "frank@example.org")
+    assert "_auth_user_id" not in client.session
+
+
+def test_removed_user_cannot_sign_in(client, user_factory):
+    user_factory(email="gina@example.org", is_active=False)
+    response = login(client, "gina@example.org")
+    assert "_auth_user_id" not in client.session
+    assert response.status_code in {200, 302}
+
+
+@pytest.mark.parametrize("role", [roles.SECAS_STAFF, roles.PANEL_MEMBER, roles.COMMITTEE_MEMBER])
+def test_privileged_roles_are_sent_to_set_up_mfa(client, user_factory, settings, role):
+    settings.SECPORTAL_REQUIRE_MFA = True
+    user_factory(email="priv@example.org", role_names={role})
+    login(client, "priv@example.org")
+    for url in (reverse("dashboard"), reverse("home"), reverse("modifications:modification-list")):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("mfa_activate_totp"))
+    # The set-up page itself, sign-out and the health check stay reachable.
+    assert client.get(reverse("mfa_activate_totp")).status_code == 200
+    assert client.get(reverse("healthz")).status_code == 200
+
+
+def test_party_users_are_not_forced_to_set_up_mfa(client, user_factory, settings):
+    settings.SECPORTAL_REQUIRE_MFA = True
+    user_factory(email="party@example.org", role_names={roles.PARTY_USER})
+    login(client, "party@example.org")
+    assert client.get(reverse("dashboard")).status_code == 200
+
+
+def test_mfa_enforcement_can_be_switched_off(client, user_factory, settings):
+    settings.SECPORTAL_REQUIRE_MFA = False
+    user_factory(email="staff@example.org", role_names={roles.SECAS_STAFF})
+    login(client, "staff@example.org")
+    assert client.get(reverse("dashboard")).status_code == 200
+
+
+def test_mfa_setup_then_sign_in_needs_the_code(client, user_factory, settings):
+    settings.SECPORTAL_REQUIRE_MFA = True
+    user = user_factory(email="helen@example.org", role_names={roles.PANEL_MEMBER})
+    login(client, "helen@example.org")
+    response = client.get(reverse("mfa_activate_totp"))
+    secret = response.context["form"].secret
+    wrong = client.post(reverse("mfa_activate_totp"), {"code": "000000" if totp_code(secret) != "000000" else "111111"})
+    assert wrong.status_code == 200
+    assert not Authenticator.objects.filter(user=user).exists()
+    response = client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
+    assert response.status_code == 302
+    assert Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    # Recovery codes come with it.
+    assert client.get(reverse("mfa_view_recovery_codes")).status_code == 200
+    assert client.get(reverse("dashboard")).status_code == 200
+
+    client.logout()
+    response = login(client, "helen@example.org")
+    assert response.status_code == 302
+    assert response.url == reverse("mfa_authenticate")
+    assert "_auth_user_id" not in client.session
+    cache_key_free_code = totp_code(secret)
+    response = client.post(reverse("mfa_authenticate"), {"code": cache_key_free_code})
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(user.pk)
+    assert client.get(reverse("dashboard")).status_code == 200
+
+
+def test_mfa_recovery_code_signs_in(client, user_factory, settings):
+    settings.SECPORTAL_REQUIRE_MFA = True
+    user = user_factory(email="ivan@example.org", role_names={roles.SECAS_STAFF})
+    login(client, "ivan@example.org")
+    secret = client.get(reverse("mfa_activate_totp")).context["form"].secret
+    client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
+    codes = client.get(reverse("mfa_view_recovery_codes")).context["unused_codes"]
+    assert len(codes) == 10
+    client.logout()
+    login(client, "ivan@example.org")
+    response = client.post(reverse("mfa_authenticate"), {"code": codes[0]})
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_public_signup_is_closed(client, db):
+    response = client.get(reverse("account_signup"))
+    assert response.status_code == 200
+    assert reverse("account-request") in response.content.decode()
+    response = client.post(reverse("account_signup"), {"email": "x@example.org", "password1": "abcdefgh12345!"})
+    assert not EmailAddress.objects.filter(email="x@example.org").exists()

@@ -1,0 +1,142 @@
+"""The outbox: written with the change, delivered once, retried on failure, never lost."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.db import transaction
+from django.utils import timezone
+
+from parties.models import Party
+from secportal.celery import app as celery_app
+from secportal.models import OutboxMessage
+from secportal.services import outbox_deliver, outbox_deliver_due, outbox_enqueue, outbox_enqueue_rendered
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def subject(party_factory) -> Party:
+    return party_factory(name="Outbox Energy Ltd")
+
+
+def enqueue(subject, **kw):
+    return outbox_enqueue_rendered(
+        recipient=kw.pop("recipient", "someone@example.org"),
+        kind=kw.pop("kind", "test.kind"),
+        subject="Hello",
+        body_text="Plain body",
+        body_html="<p>HTML body</p>",
+        subject_obj=subject,
+        **kw,
+    )
+
+
+def test_the_same_message_is_queued_once(subject):
+    first = enqueue(subject)
+    second = enqueue(subject, recipient="SOMEONE@example.org")
+    assert first is not None and second is None
+    assert OutboxMessage.objects.count() == 1
+    # A different kind, occurrence or recipient is a different message.
+    assert enqueue(subject, kind="other.kind") is not None
+    assert enqueue(subject, occurrence="2026-12-01") is not None
+    assert enqueue(subject, recipient="else@example.org") is not None
+
+
+def test_messages_that_may_repeat_get_an_occurrence_of_their_own(subject):
+    assert enqueue(subject, unique=False) is not None
+    assert enqueue(subject, unique=False) is not None
+    assert OutboxMessage.objects.count() == 2
+
+
+def test_a_message_is_delivered_after_commit_and_only_once(subject, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        message = enqueue(subject)
+    assert len(callbacks) == 1
+    message.refresh_from_db()
+    assert message.status == OutboxMessage.Status.SENT and message.sent_at is not None
+    assert len(mail.outbox) == 1
+    sent = mail.outbox[0]
+    assert (sent.subject, sent.to, sent.body) == ("[SEC Portal] Hello", ["someone@example.org"], "Plain body")
+    assert sent.alternatives[0][1] == "text/html"
+    assert sent.extra_headers["Message-ID"] == f"<outbox-{message.pk}@secportal>"
+    # Running the delivery again (a retried task, a second beat) sends nothing more.
+    assert outbox_deliver(message_id=message.pk) is None
+    assert outbox_deliver_due() == 0
+    assert len(mail.outbox) == 1
+
+
+def test_nothing_is_queued_when_the_change_rolls_back(subject):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        enqueue(subject)
+        raise RuntimeError("the change failed")
+    assert not OutboxMessage.objects.exists()
+
+
+def test_templates_render_text_and_html(subject):
+    message = outbox_enqueue(
+        recipient="rosa@example.org",
+        kind="account_request.received",
+        template_prefix="emails/parties/account_request_received",
+        context={"account_request": {"full_name": "Rosa O'Brien", "party": {"name": "Fenland & Co"}}},
+        subject_obj=subject,
+    )
+    assert message.subject == "[SEC Portal] We received your request for an SEC Portal account"
+    assert "Rosa O'Brien" in message.body_text and "Fenland & Co" in message.body_text  # not HTML-escaped
+    assert "Rosa O&#x27;Brien" in message.body_html and "Fenland &amp; Co" in message.body_html
+
+
+def test_smtp_failure_is_retried_with_backoff_then_marked_failed(subject, settings, monkeypatch):
+    settings.SECPORTAL_OUTBOX_MAX_ATTEMPTS = 3
+    message = enqueue(subject)
+
+    def refuse(self, *args, **kwargs):
+        raise ConnectionRefusedError("SMTP server is down")
+
+    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refuse)
+    before = timezone.now()
+    outbox_deliver(message_id=message.pk)
+    message.refresh_from_db()
+    assert message.status == OutboxMessage.Status.QUEUED
+    assert message.attempts == 1 and "SMTP server is down" in message.last_error
+    assert message.due_at >= before + timedelta(minutes=2)
+    assert outbox_deliver_due() == 0  # not due yet
+    for _ in range(2):
+        OutboxMessage.objects.filter(pk=message.pk).update(due_at=timezone.now())
+        outbox_deliver(message_id=message.pk)
+    message.refresh_from_db()
+    assert message.status == OutboxMessage.Status.FAILED and message.attempts == 3
+    monkeypatch.undo()
+    assert outbox_deliver_due() == 0
+    assert mail.outbox == []
+
+
+def test_when_smtp_returns_the_queued_message_is_sent(subject, monkeypatch):
+    message = enqueue(subject)
+    monkeypatch.setattr(
+        "django.core.mail.backends.locmem.EmailBackend.send_messages",
+        lambda self, msgs: (_ for _ in ()).throw(OSError("down")),
+    )
+    outbox_deliver(message_id=message.pk)
+    monkeypatch.undo()
+    OutboxMessage.objects.filter(pk=message.pk).update(due_at=timezone.now())
+    assert outbox_deliver_due() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_a_broker_that_is_down_does_not_undo_the_change(subject, django_capture_on_commit_callbacks):
+    """Redis down: the change and its message are saved; beat sends it when the broker is back."""
+    old = (celery_app.conf.task_always_eager, celery_app.conf.broker_url)
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
+    celery_app.conf.broker_connection_max_retries = 0
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            message = enqueue(subject)
+    finally:
+        celery_app.conf.task_always_eager, celery_app.conf.broker_url = old
+        celery_app.conf.broker_connection_max_retries = 100
+    message.refresh_from_db()
+    assert message.status == OutboxMessage.Status.QUEUED
+    assert outbox_deliver_due() == 1
+    assert len(mail.outbox) == 1

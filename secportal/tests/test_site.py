@@ -1,0 +1,226 @@
+"""The shared layer: health check, security headers, production settings, layout, cookies."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+def production_env(**extra) -> dict:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"PYTEST_VERSION", "DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
+    env.update({"DEBUG": "false", "ALLOWED_HOSTS": "portal.example.org", **extra})
+    return env
+
+
+def run_manage(*args, env) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        check=False,
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_healthz_reports_each_service(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    data = json.loads(response.content)
+    assert data["checks"]["database"] == "ok"
+    assert data["checks"]["cache"] == "ok"
+    assert set(data["checks"]) == {"database", "cache", "broker"}
+    assert data["status"] in {"ok", "degraded"}
+
+
+def test_healthz_with_redis_reports_the_broker(client, redis_url):
+    data = client.get("/healthz").json()
+    assert data["checks"]["broker"] == "ok"
+    assert data["status"] == "ok"
+
+
+def test_healthz_says_when_the_broker_is_down(client, settings):
+    from secportal.celery import app
+
+    old = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    try:
+        response = client.get("/healthz")
+    finally:
+        app.conf.broker_url = old
+    assert response.status_code == 200  # the database still answers
+    data = response.json()
+    assert data["checks"]["broker"].startswith("error")
+    assert data["status"] == "degraded"
+
+
+def test_security_headers_on_every_page(client):
+    response = client.get(reverse("home"))
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'self'" in csp
+    script_src = next(part for part in csp.split(";") if part.strip().startswith("script-src"))
+    assert "'unsafe-inline'" not in script_src and "'nonce-" in script_src
+    nonce = script_src.split("'nonce-")[1].split("'")[0]
+    assert f'nonce="{nonce}"'.encode() in response.content
+    assert "frame-ancestors 'none'" in csp
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert response["X-Frame-Options"] == "DENY"
+
+
+def test_hsts_is_sent_over_https(client, settings):
+    settings.SECURE_HSTS_SECONDS = 31536000
+    response = client.get(reverse("home"), secure=True)
+    assert response["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = run_manage(
+        "check", "--deploy", "--fail-level", "WARNING", env=production_env(SECRET_KEY="p" * 30 + "q9#Lk2" * 8)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_secret_key():
+    result = run_manage("check", env=production_env())
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_seed_demo_refuses_with_debug_off(db):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="refuses to run with DEBUG off"):
+        call_command("seed_demo")
+
+
+def test_seed_demo_is_idempotent(db):
+    from django.core.management import call_command
+
+    from parties.models import Party, User
+
+    call_command("seed_demo", "--force", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    first = (Party.objects.count(), User.objects.count(), sorted(User.objects.values_list("email", "password")))
+    call_command("seed_demo", "--force", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    again = (Party.objects.count(), User.objects.count(), sorted(User.objects.values_list("email", "password")))
+    assert first == again
+    emails = {e for e, _ in first[2]}
+    assert emails >= {
+        "staff@secas.example",
+        "chair@panel.example",
+        "member@panel.example",
+        "admin@largesupplier.example",
+        "user@smallsupplier.example",
+        "user@dcc.example",
+    }
+    categories = set(Party.objects.values_list("category", flat=True))
+    assert categories == set(Party.Category.values)
+    assert User.objects.get(email="user@dcc.example").party.category == Party.Category.DCC
+
+
+@pytest.mark.parametrize(
+    ("email", "expected_roles"),
+    [
+        ("staff@secas.example", {"SECAS staff"}),
+        ("chair@panel.example", {"Panel member"}),
+        ("member@panel.example", {"Panel member", "Committee member", "Party user"}),
+        ("admin@largesupplier.example", {"Party administrator", "Party user"}),
+        ("user@smallsupplier.example", {"Party user"}),
+    ],
+)
+def test_demo_accounts_sign_in_with_their_roles(client, settings, email, expected_roles):
+    from django.core.management import call_command
+
+    settings.SECPORTAL_REQUIRE_MFA = False
+    call_command("seed_demo", "--force", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    client.post(reverse("account_login"), {"login": email, "password": "demo-password-2026"})
+    response = client.get(reverse("dashboard"))
+    assert response.status_code == 200
+    assert set(response.context["user"].role_names) == expected_roles
+
+
+def test_navigation_and_layout(client):
+    response = client.get(reverse("home"))
+    content = response.content.decode()
+    for label in ("Modifications", "News", "Events", "Parties", "Panel"):
+        assert f">{label}</a>" in content
+    assert ">Dashboard</a>" not in content
+    assert 'href="#main-content"' in content and 'id="main-content"' in content
+    assert "<title>Home · SEC Portal</title>" in content
+    assert "/static/vendor/bootstrap/bootstrap.min.css" in content
+
+
+def test_signed_in_navigation_has_the_dashboard(client, user_factory):
+    client.force_login(user_factory())
+    assert ">Dashboard</a>" in client.get(reverse("home")).content.decode()
+
+
+@pytest.mark.parametrize(
+    "url", ["/", "/modifications/", "/news/", "/events/", "/parties/", "/panel/", "/cookies/", "/accounts/login/"]
+)
+def test_public_pages_answer(client, url):
+    assert client.get(url).status_code == 200
+
+
+def test_not_found_page_uses_the_layout(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    content = response.content.decode()
+    assert "Page not found" in content and "SEC Portal" in content and 'id="main-content"' in content
+
+
+def test_server_error_page_uses_the_layout(client):
+    from secportal.errors import server_error
+
+    response = server_error(None)
+    assert response.status_code == 500
+    assert b"Sorry, something went wrong" in response.content and b"main-content" in response.content
+
+
+def test_cookie_notice_until_dismissed(client):
+    content = client.get(reverse("home")).content.decode()
+    assert 'aria-label="Cookie notice"' in content
+    assert 'href="/cookies/"' in content
+    response = client.post(reverse("cookies-dismiss"), {"next": "/news/"})
+    assert response.status_code == 302 and response.url == "/news/"
+    cookie = response.cookies["secportal_cookie_notice"]
+    assert cookie["max-age"] == 365 * 24 * 3600 and cookie["httponly"]
+    assert 'aria-label="Cookie notice"' not in client.get(reverse("home")).content.decode()
+
+
+def test_cookie_dismiss_never_redirects_off_site(client):
+    response = client.post(reverse("cookies-dismiss"), {"next": "https://evil.example/"})
+    assert response.url == "/"
+
+
+def test_cookies_page_lists_only_the_cookies_we_set(client):
+    content = client.get(reverse("cookies")).content.decode()
+    for name in ("sessionid", "csrftoken", "secportal_cookie_notice"):
+        assert name in content
+
+
+def test_uk_dates_with_the_zone_named():
+    import datetime
+
+    from secportal.templatetags.portal import ukdate, ukdatetime
+
+    winter = datetime.datetime(2026, 12, 1, 9, 30, tzinfo=datetime.UTC)
+    summer = datetime.datetime(2026, 7, 1, 9, 30, tzinfo=datetime.UTC)
+    assert ukdatetime(winter) == "1 December 2026, 09:30 GMT"
+    assert ukdatetime(summer) == "1 July 2026, 10:30 BST"
+    assert ukdate(datetime.date(2026, 11, 2)) == "2 November 2026"
