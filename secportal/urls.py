@@ -1,12 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from allauth.account.decorators import secure_admin_login
+
 from parties import views as party_views
 
 from . import views
 
 admin.site.site_header = "SEC Portal administration"
 admin.site.site_title = "SEC Portal admin"
+# The admin signs in through the portal's own login (rate limits, MFA), never a second form.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -224,3 +224,14 @@ def test_uk_dates_with_the_zone_named():
     assert ukdatetime(winter) == "1 December 2026, 09:30 GMT"
     assert ukdatetime(summer) == "1 July 2026, 10:30 BST"
     assert ukdate(datetime.date(2026, 11, 2)) == "2 November 2026"
+
+
+def test_admin_is_for_secas_staff_and_signs_in_through_the_portal(client, user_factory):
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    login = client.get(response.url, follow=True)
+    assert login.redirect_chain[-1][0].startswith(reverse("account_login"))
+    party_user = user_factory()
+    client.force_login(party_user)
+    assert client.get("/admin/").status_code in {302, 403, 404}
+    assert b"Site administration" not in client.get("/admin/", follow=True).content
