@@ -5,11 +5,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from secportal import ratelimit
 from secportal.exceptions import ApplicationError
 
 from . import selectors, services
 from .forms import AccountRequestDeclineForm, AccountRequestForm
 from .models import Party
+
+# Public, unauthenticated, and each request emails SECAS staff: keep bots from flooding them.
+ACCOUNT_REQUESTS_PER_HOUR = 5
 
 
 def party_list(request: HttpRequest) -> HttpResponse:
@@ -22,6 +26,13 @@ def account_request_create(request: HttpRequest) -> HttpResponse:
         messages.info(request, "You already have an account.")
         return redirect("dashboard")
     form = AccountRequestForm(request.POST or None)
+    if request.method == "POST" and not ratelimit.allow(
+        action="account_request", key=ratelimit.client_ip(request), limit=ACCOUNT_REQUESTS_PER_HOUR, period_seconds=3600
+    ):
+        form.add_error(
+            None, "Too many account requests have come from your network in the last hour. Please try later."
+        )
+        return render(request, "parties/accountrequest_form.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         try:
             services.account_request_create(**form.cleaned_data)

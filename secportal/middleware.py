@@ -30,5 +30,5 @@ class RequireMFAMiddleware:
                 request,
                 "Your role needs two-factor authentication. Set up an authenticator app to continue.",
             )
-            return redirect(f"{reverse('mfa_activate_totp')}?next={request.get_full_path()}")
+            return redirect(reverse("mfa_activate_totp"))
         return self.get_response(request)

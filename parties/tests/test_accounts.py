@@ -195,3 +195,52 @@ def test_public_signup_is_closed(client, db):
     assert reverse("account-request") in response.content.decode()
     response = client.post(reverse("account_signup"), {"email": "x@example.org", "password1": "abcdefgh12345!"})
     assert not EmailAddress.objects.filter(email="x@example.org").exists()
+
+
+def test_unverified_email_gets_a_verification_link_on_sign_in(client, user_factory, django_capture_on_commit_callbacks):
+    user = user_factory(email="kim@example.org", verified=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        login(client, "kim@example.org")
+    assert [m.to for m in mail.outbox] == [["kim@example.org"]]
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", mail.outbox[0].body).group(0)
+    path = "/" + link.split("://", 1)[1].split("/", 1)[1]
+    client.post(path)
+    assert EmailAddress.objects.get(user=user).verified
+    login(client, "kim@example.org")
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_password_reset_requests_are_rate_limited(client, user_factory, django_capture_on_commit_callbacks):
+    user_factory(email="lee@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(3):
+            client.post(reverse("account_reset_password"), {"email": "lee@example.org"})
+        response = client.post(reverse("account_reset_password"), {"email": "lee@example.org"})
+    assert len(mail.outbox) == 3
+    assert response.status_code == 429 or "Too many" in response.content.decode()
+
+
+def test_changing_an_older_second_factor_asks_for_the_password_again(client, user_factory):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from parties.tests.factories import give_totp
+
+    user = user_factory(email="max@example.org", role_names={roles.SECAS_STAFF})
+    secret = give_totp(user)
+    Authenticator.objects.filter(user=user).update(created_at=timezone.now() - timedelta(days=30))
+    login(client, "max@example.org")
+    client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
+    assert client.session["_auth_user_id"] == str(user.pk)
+    response = client.get(reverse("mfa_deactivate_totp"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_reauthenticate"))
+
+
+def test_mfa_is_required_for_the_django_admin(client, user_factory, settings):
+    settings.SECPORTAL_REQUIRE_MFA = True
+    user_factory(email="nia@example.org", role_names={roles.SECAS_STAFF}, is_staff=True)
+    login(client, "nia@example.org")
+    response = client.get("/admin/")
+    assert response.status_code == 302 and response.url.startswith(reverse("mfa_activate_totp"))

@@ -235,3 +235,28 @@ def test_admin_is_for_secas_staff_and_signs_in_through_the_portal(client, user_f
     client.force_login(party_user)
     assert client.get("/admin/").status_code in {302, 403, 404}
     assert b"Site administration" not in client.get("/admin/", follow=True).content
+
+
+@pytest.mark.parametrize(("handler", "status", "text"), [
+    ("bad_request", 400, b"Something in that request was not right"),
+    ("permission_denied", 403, b"You cannot do that"),
+])  # fmt: skip
+def test_error_pages_use_the_layout(rf, handler, status, text):
+    from django.contrib.auth.models import AnonymousUser
+
+    from secportal import errors
+
+    request = rf.get("/somewhere/")
+    request.user = AnonymousUser()
+    response = getattr(errors, handler)(request)
+    assert response.status_code == status
+    assert text in response.content and b'id="main-content"' in response.content
+
+
+def test_an_expired_form_gets_a_clear_page(db):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("cookies-dismiss"), {"next": "/"})
+    assert response.status_code == 403
+    assert b"This form has expired" in response.content
