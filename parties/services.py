@@ -108,6 +108,25 @@ def _lock_pending(account_request: AccountRequest) -> AccountRequest:
     return locked
 
 
+def _record_decision(
+    account_request: AccountRequest, *, actor: User, status: str, context: dict | None = None, user: User | None = None
+) -> AccountRequest:
+    """Save a decision on a locked, pending request and queue the email that tells the person."""
+    account_request.status = status
+    account_request.decided_at = timezone.now()
+    account_request.decided_by = actor
+    account_request.save(update_fields=["status", "decided_at", "decided_by", "decision_note", "user"])
+    outbox_enqueue(
+        recipient=account_request.email,
+        kind=f"account_request.{status}",
+        template_prefix=f"emails/parties/account_request_{status}",
+        context={"account_request": account_request, **(context or {})},
+        subject_obj=account_request,
+        user=user,
+    )
+    return account_request
+
+
 @transaction.atomic
 def account_request_approve(*, actor: User, account_request: AccountRequest) -> AccountRequest:
     """Create the person's account in their Party and email them a link to set a password."""
@@ -128,20 +147,14 @@ def account_request_approve(*, actor: User, account_request: AccountRequest) -> 
     )
     user_set_roles(user=user, role_names={roles.PARTY_USER})
     EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=False)
-    account_request.status = AccountRequest.Status.APPROVED
-    account_request.decided_at = timezone.now()
-    account_request.decided_by = actor
     account_request.user = user
-    account_request.save(update_fields=["status", "decided_at", "decided_by", "user"])
-    outbox_enqueue(
-        recipient=user.email,
-        kind="account_request.approved",
-        template_prefix="emails/parties/account_request_approved",
-        context={"account_request": account_request, "user": user, "set_password_url": _set_password_url(user)},
-        subject_obj=account_request,
+    return _record_decision(
+        account_request,
+        actor=actor,
+        status=AccountRequest.Status.APPROVED,
+        context={"user": user, "set_password_url": _set_password_url(user)},
         user=user,
     )
-    return account_request
 
 
 @transaction.atomic
@@ -153,19 +166,8 @@ def account_request_decline(*, actor: User, account_request: AccountRequest, rea
     if not reason:
         raise ApplicationError("Give the reason for declining; it is sent to the person who asked.")
     account_request = _lock_pending(account_request)
-    account_request.status = AccountRequest.Status.DECLINED
-    account_request.decided_at = timezone.now()
-    account_request.decided_by = actor
     account_request.decision_note = reason
-    account_request.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
-    outbox_enqueue(
-        recipient=account_request.email,
-        kind="account_request.declined",
-        template_prefix="emails/parties/account_request_declined",
-        context={"account_request": account_request},
-        subject_obj=account_request,
-    )
-    return account_request
+    return _record_decision(account_request, actor=actor, status=AccountRequest.Status.DECLINED)
 
 
 @transaction.atomic
