@@ -8,6 +8,21 @@ from django.utils import timezone
 
 from . import roles
 
+# Paths under /parties/ that are pages, never a Party's slug.
+RESERVED_SLUGS = frozenset({"account-requests", "change-requests", "invitations", "new", "export", "feed"})
+
+
+class VotingGroup(models.Model):
+    """Large Suppliers that are affiliates vote as one group."""
+
+    name = models.CharField(max_length=200, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
 
 class Party(models.Model):
     """A signatory of the Smart Energy Code."""
@@ -26,21 +41,70 @@ class Party(models.Model):
         ACCEDED = "acceded", "Acceded"
         WITHDRAWN = "withdrawn", "Withdrawn"
 
+    # Accession steps, in order; a Party may withdraw from any of them.
+    TRANSITIONS = {
+        Status.APPLIED: {Status.AGREEMENT_SENT, Status.WITHDRAWN},
+        Status.AGREEMENT_SENT: {Status.ACCEDED, Status.WITHDRAWN},
+        Status.ACCEDED: {Status.WITHDRAWN},
+        Status.WITHDRAWN: set(),
+    }
+    # The date field each status records.
+    STATUS_DATE_FIELDS = {
+        Status.APPLIED: "applied_on",
+        Status.AGREEMENT_SENT: "agreement_sent_on",
+        Status.ACCEDED: "acceded_on",
+        Status.WITHDRAWN: "withdrawn_on",
+    }
+    # Details a Party administrator may ask to change (SECAS approves).
+    DETAIL_FIELDS = ("name", "contact_name", "contact_email", "contact_phone", "address", "website", "licences")
+
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=200, unique=True)
     category = models.CharField(max_length=30, choices=Category.choices)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACCEDED)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.APPLIED)
     party_signifier = models.CharField(max_length=20, blank=True)
+    voting_group = models.ForeignKey(
+        VotingGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="parties"
+    )
+    contact_name = models.CharField(max_length=150, blank=True)
+    contact_email = models.EmailField(blank=True)
+    contact_phone = models.CharField(max_length=40, blank=True)
+    address = models.TextField(blank=True)
+    website = models.URLField(blank=True)
+    licences = models.TextField(blank=True, help_text="One licence per line, e.g. Electricity Supply Licence.")
+    applied_on = models.DateField(null=True, blank=True)
+    agreement_sent_on = models.DateField(null=True, blank=True)
     acceded_on = models.DateField(null=True, blank=True)
+    withdrawn_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "parties"
         permissions = [("request_party_change", "Can request changes to their Party's details")]
+        indexes = [models.Index(fields=["category", "status"], name="party_category_status")]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def status_date(self):
+        return getattr(self, self.STATUS_DATE_FIELDS[self.status])
+
+    @property
+    def licence_list(self) -> list[str]:
+        return [line.strip() for line in self.licences.splitlines() if line.strip()]
+
+
+class PartySlug(models.Model):
+    """A slug a Party once had: its old URLs redirect to the current one."""
+
+    slug = models.SlugField(max_length=200, unique=True)
+    party = models.ForeignKey(Party, on_delete=models.CASCADE, related_name="old_slugs")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.slug
 
 
 class UserManager(BaseUserManager):
@@ -80,6 +144,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField("Django admin access", default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -154,3 +219,116 @@ class AccountRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.full_name} <{self.email}> for {self.party}"
+
+
+class PartyEvent(models.Model):
+    """One line of a Party's history: who did what, when (every staff and administrator action)."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Party recorded"
+        UPDATED = "updated", "Details edited"
+        STATUS_CHANGED = "status_changed", "Accession step"
+        USER_INVITED = "user_invited", "Colleague invited"
+        INVITATION_REVOKED = "invitation_revoked", "Invitation withdrawn"
+        USER_JOINED = "user_joined", "User joined"
+        USER_REMOVED = "user_removed", "User removed"
+        ADMIN_PROMOTED = "admin_promoted", "Administrator added"
+        ADMIN_DEMOTED = "admin_demoted", "Administrator role removed"
+        CHANGE_REQUESTED = "change_requested", "Change of details requested"
+        CHANGE_APPROVED = "change_approved", "Change of details approved"
+        CHANGE_REJECTED = "change_rejected", "Change of details rejected"
+
+    party = models.ForeignKey(Party, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="party_events")
+    summary = models.CharField(max_length=500)
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.party}: {self.summary}"
+
+
+class Invitation(models.Model):
+    """A Party administrator invites a colleague; accepting creates an approved account."""
+
+    party = models.ForeignKey(Party, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="invitations_sent")
+    # Only the SHA-256 of the token is stored; the token itself travels in the email.
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitation"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                "party",
+                Lower("email"),
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_party_email",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.party}"
+
+    def state(self, now=None) -> str:
+        now = now or timezone.now()
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= now:
+            return "expired"
+        return "open"
+
+
+class PartyChangeRequest(models.Model):
+    """A Party administrator asks to change the Party's details; SECAS approves or rejects."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Awaiting decision"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    party = models.ForeignKey(Party, on_delete=models.CASCADE, related_name="change_requests")
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="party_change_requests")
+    proposed = models.JSONField(help_text="Field name to proposed value, for the fields that change.")
+    previous = models.JSONField(default=dict, help_text="The values when the request was made.")
+    reason = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="party_change_decisions"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [("decide_partychangerequest", "Can approve or reject changes to a Party's details")]
+
+    def __str__(self) -> str:
+        return f"Change to {self.party} ({self.get_status_display()})"
+
+    def proposed_rows(self) -> list[dict]:
+        labels = {f.name: f.verbose_name for f in Party._meta.get_fields() if hasattr(f, "verbose_name")}
+        return [
+            {
+                "field": name,
+                "label": str(labels.get(name, name)).capitalize(),
+                "old": self.previous.get(name, ""),
+                "new": value,
+            }
+            for name, value in self.proposed.items()
+        ]

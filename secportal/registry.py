@@ -11,7 +11,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
-ContextBuilder = Callable[[HttpRequest], dict[str, Any] | None]
+# build(request, **objects) -> context, or None to leave the section out.
+ContextBuilder = Callable[..., dict[str, Any] | None]
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,10 @@ class SectionRegistry:
     def sections(self) -> list[Section]:
         return sorted(self._sections.values(), key=lambda s: (s.order, s.key))
 
-    def render_for(self, request: HttpRequest) -> list[RenderedSection]:
+    def render_for(self, request: HttpRequest, **objects: Any) -> list[RenderedSection]:
         rendered = []
         for section in self.sections():
-            context = section.build(request)
+            context = section.build(request, **objects)
             if context is not None:
                 rendered.append(RenderedSection(section=section, context=context))
         return rendered
@@ -52,6 +53,31 @@ class SectionRegistry:
 
 home_sections = SectionRegistry("home")
 dashboard_sections = SectionRegistry("dashboard")
+# Sections of one Party's page (`party=` is passed): its modifications, its committee members.
+party_sections = SectionRegistry("party")
+
+
+@dataclass(frozen=True)
+class NotificationKind:
+    key: str
+    label: str
+    description: str
+
+
+class NotificationKindRegistry:
+    """The kinds of notification a person may hear about; apps register theirs in ready()."""
+
+    def __init__(self) -> None:
+        self._kinds: dict[str, NotificationKind] = {}
+
+    def register(self, kind: NotificationKind) -> None:
+        self._kinds[kind.key] = kind
+
+    def kinds(self) -> list[NotificationKind]:
+        return sorted(self._kinds.values(), key=lambda k: k.label)
+
+
+notification_kinds = NotificationKindRegistry()
 
 
 class DemoSeederRegistry:

@@ -263,6 +263,8 @@ SECURE_CSP = {
 SECPORTAL_COOKIE_NOTICE_COOKIE = "secportal_cookie_notice"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 SECPORTAL_UPLOAD_MAX_BYTES = env.int("SECPORTAL_UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
+# How long an invitation to join a Party stays open.
+SECPORTAL_INVITATION_DAYS = env.int("SECPORTAL_INVITATION_DAYS", default=7)
 
 LOGGING = {
     "version": 1,

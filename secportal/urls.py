@@ -19,6 +19,7 @@ urlpatterns = [
     path("cookies/dismiss/", views.cookies_dismiss, name="cookies-dismiss"),
     # Public sign-up is off: people ask for an account for their Party instead.
     path("accounts/request/", party_views.account_request_create, name="account-request"),
+    path("accounts/profile/", party_views.profile, name="profile"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("modifications/", include("modifications.urls")),
