@@ -469,7 +469,7 @@ def invitation_accept(*, token: str, full_name: str, job_title: str, password: s
 
 
 def _lock_party_user(actor: User, user: User, what: str) -> User:
-    user = User.objects.select_for_update().select_related("party").get(pk=user.pk)
+    user = User.objects.select_for_update(of=("self",)).select_related("party").get(pk=user.pk)
     if user.party is None or not can_manage_party_users(actor, user.party):
         raise ApplicationError(f"Only the administrators of this person's Party can {what}.")
     if not user.is_active:
