@@ -105,22 +105,32 @@ def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, locale="en-GB", timezone_id="Europe/London")
     page = context.new_page()
     page.set_default_timeout(15_000)
+    # Everything the browser reports as an error: CSP refusals, failed scripts, broken resources.
+    page.console_errors = []
+    page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
+    page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
     yield page
     context.close()
 
 
 @pytest.fixture
 def axe():
-    """Run axe-core on the page and return its violations (an empty list is what we want)."""
+    """Run axe-core on the page and return its violations (an empty list is what we want), with
+    any browser console error so far (a Content-Security-Policy refusal, say) as one more."""
     source = AXE_JS.read_text()
 
     def run(page) -> list[dict]:
         # A strict CSP blocks add_script_tag, so axe is evaluated in the page directly.
         page.evaluate(source)
         result = page.evaluate("async () => await axe.run(document)")
-        return [
+        violations = [
             {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]]}
             for v in result["violations"]
         ]
+        errors = getattr(page, "console_errors", [])
+        if errors:
+            violations.append({"id": "browser-console-error", "messages": list(errors)})
+            errors.clear()
+        return violations
 
     return run

@@ -10,6 +10,9 @@ from allauth.mfa.models import Authenticator
 
 from secportal.services import outbox_enqueue_rendered
 
+# Setting up a first authenticator and reading the recovery codes that come with it.
+_FIRST_SET_UP_VIEWS = frozenset({"mfa_activate_totp", "mfa_view_recovery_codes", "mfa_download_recovery_codes"})
+
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
@@ -18,11 +21,18 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
         """Someone sent to set up two-factor authentication straight after signing in need not
-        type their password again to set it up and read their recovery codes: MFA changes skip
+        type their password again to set it up and read its recovery codes: those two pages skip
         re-authentication only while the sign-in is recent and every factor of the account was
-        added since that sign-in. Changing an older factor still asks for the password."""
+        added since that sign-in. Every other MFA change (deactivating, regenerating codes, an
+        older factor) asks for the password again."""
         request = self.request
-        if app == "allauth.mfa" and request is not None and request.user.is_authenticated:
+        url_name = getattr(getattr(request, "resolver_match", None), "url_name", None)
+        if (
+            app == "allauth.mfa"
+            and url_name in _FIRST_SET_UP_VIEWS
+            and request is not None
+            and request.user.is_authenticated
+        ):
             records = get_authentication_records(request, request.user)
             signed_in_at = min((r["at"] for r in records), default=None)
             if signed_in_at is not None and time.time() - signed_in_at < account_settings.REAUTHENTICATION_TIMEOUT:
@@ -47,4 +57,5 @@ class AccountAdapter(DefaultAccountAdapter):
             body_html=html,
             user=context.get("user"),
             unique=False,
+            sensitive=True,  # reset, verification and sign-in links
         )

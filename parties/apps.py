@@ -26,6 +26,15 @@ class PartiesConfig(AppConfig):
         )
         dashboard_sections.register(
             Section(
+                key="my_party",
+                title="Your Party",
+                template="parties/_dashboard_my_party.html",
+                build=dashboard.my_party_section,
+                order=20,
+            )
+        )
+        dashboard_sections.register(
+            Section(
                 key="account_requests",
                 title="Account requests",
                 template="parties/_dashboard_requests.html",

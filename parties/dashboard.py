@@ -1,12 +1,14 @@
 """What `parties` contributes to the dashboard."""
 
 from allauth.mfa.models import Authenticator
+from django.utils import timezone
 
-from .permissions import can_decide_account_request
-from .selectors import account_request_pending_count
+from .models import Invitation
+from .permissions import can_decide_account_request, can_decide_party_change, can_manage_party_users
+from .selectors import account_request_pending_count, party_change_pending_count
 
 
-def account_section(request) -> dict:
+def account_section(request, **objects) -> dict:
     user = request.user
     return {
         "user": user,
@@ -15,7 +17,25 @@ def account_section(request) -> dict:
     }
 
 
-def account_requests_section(request) -> dict | None:
+def account_requests_section(request, **objects) -> dict | None:
     if not can_decide_account_request(request.user):
         return None
-    return {"pending_count": account_request_pending_count()}
+    return {
+        "pending_count": account_request_pending_count(),
+        "changes_pending": party_change_pending_count() if can_decide_party_change(request.user) else 0,
+    }
+
+
+def my_party_section(request, **objects) -> dict | None:
+    """For a Party's administrators: its people and open invitations at a glance."""
+    user = request.user
+    party = user.party
+    if party is None or not can_manage_party_users(user, party):
+        return None
+    return {
+        "party": party,
+        "user_count": party.users.filter(is_active=True).count(),
+        "open_invitations": Invitation.objects.filter(
+            party=party, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        ).count(),
+    }

@@ -1,37 +1,28 @@
-from allauth.account.forms import LoginForm as AllauthLoginForm
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 
-from .models import AccountRequest, Party
+from .models import Party
 from .selectors import PARTY_SORTS, PartyFilters, party_choices_for_account_request
 
-
-class LoginForm(AllauthLoginForm):
-    """allauth's login form, telling a person whose account request awaits a decision so."""
-
-    def clean(self):
-        try:
-            return super().clean()
-        except ValidationError:
-            email = (self.cleaned_data.get("login") or "").strip()
-            if (
-                email
-                and AccountRequest.objects.filter(
-                    email__iexact=email, status=AccountRequest.Status.PENDING, user__isnull=True
-                ).exists()
-            ):
-                raise ValidationError(
-                    "Your account request is waiting for SECAS to approve it. "
-                    "You will receive an email with a link to set your password once it is approved."
-                ) from None
-            raise
+# Names and job titles are repeated in emails to the address given, so they may hold only the
+# characters names and titles use: no links or markup smuggled into our emails.
+name_validator = RegexValidator(
+    r"^[^\W\d_](?:[^\W_]|[ .'\u2019-])*$", "Use letters, spaces, full stops, hyphens and apostrophes only."
+)
+title_validator = RegexValidator(
+    r"^[^\W_](?:[^\W_]|[ .,'\u2019&()/-])*$", "Use letters, numbers, spaces and simple punctuation only."
+)
 
 
 class AccountRequestForm(forms.Form):
     full_name = forms.CharField(
-        max_length=150, label="Full name", widget=forms.TextInput(attrs={"autocomplete": "name"})
+        max_length=150,
+        label="Full name",
+        validators=[name_validator],
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     email = forms.EmailField(
         label="Work email address",
@@ -45,7 +36,10 @@ class AccountRequestForm(forms.Form):
         help_text="The SEC Party you work for. SECAS checks this before approving.",
     )
     job_title = forms.CharField(
-        max_length=150, label="Job title", widget=forms.TextInput(attrs={"autocomplete": "organization-title"})
+        max_length=150,
+        label="Job title",
+        validators=[title_validator],
+        widget=forms.TextInput(attrs={"autocomplete": "organization-title"}),
     )
     reason = forms.CharField(
         required=False,

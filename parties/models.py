@@ -145,6 +145,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
     removed_at = models.DateTimeField(null=True, blank=True)
+    # Changes whenever a second factor is added or removed: part of the session hash, so every
+    # other session of the account ends and must sign in again (with the new factor).
+    mfa_stamp = models.CharField(max_length=32, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -159,6 +162,13 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.full_name or self.email
+
+    def get_session_auth_hash(self) -> str:
+        from django.utils.crypto import salted_hmac
+
+        return salted_hmac(
+            "parties.User.get_session_auth_hash", f"{self.password}:{self.mfa_stamp}", algorithm="sha256"
+        ).hexdigest()
 
     def get_full_name(self) -> str:
         return self.full_name
@@ -181,7 +191,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def requires_mfa(self) -> bool:
         """Privileged roles (SECAS staff, Panel and committee members) must use TOTP."""
-        return self.is_superuser or bool(self.role_names & roles.PRIVILEGED_ROLES)
+        return self.is_superuser or self.is_staff or bool(self.role_names & roles.PRIVILEGED_ROLES)
 
 
 class AccountRequest(models.Model):

@@ -64,6 +64,19 @@ def user_set_roles(*, user: User, role_names: set[str]) -> User:
         raise ApplicationError(f"Unknown role: {', '.join(sorted(unknown))}.")
     user.groups.set(Group.objects.filter(name__in=role_names))
     user.__dict__.pop("role_names", None)
+    # Django admin access goes with the SECAS staff role (superusers keep theirs).
+    is_staff = roles.SECAS_STAFF in role_names or user.is_superuser
+    if user.is_staff != is_staff:
+        user.is_staff = is_staff
+        user.save(update_fields=["is_staff"])
+    return user
+
+
+@transaction.atomic
+def user_mfa_changed(*, user: User) -> User:
+    """A second factor was added or removed: end every other session of the account."""
+    user.mfa_stamp = secrets.token_hex(16)
+    user.save(update_fields=["mfa_stamp"])
     return user
 
 
@@ -94,14 +107,22 @@ def account_request_create(
             template_prefix="emails/parties/account_exists",
             context={"user": existing_user, "reset_url": reverse("account_reset_password")},
             user=existing_user,
-            unique=False,
+            occurrence=timezone.localdate().isoformat(),  # at most once a day, however often asked
         )
         return None
     if AccountRequest.objects.filter(email__iexact=email, status=AccountRequest.Status.PENDING).exists():
         return None
-    account_request = AccountRequest.objects.create(
-        full_name=full_name.strip(), email=email, party=party, job_title=job_title.strip(), reason=reason.strip()
-    )
+    try:
+        with transaction.atomic():
+            account_request = AccountRequest.objects.create(
+                full_name=full_name.strip(),
+                email=email,
+                party=party,
+                job_title=job_title.strip(),
+                reason=reason.strip(),
+            )
+    except IntegrityError:
+        return None  # the same person, a moment ago, in another request
     outbox_enqueue(
         recipient=email,
         kind="account_request.received",
@@ -129,7 +150,13 @@ def _lock_pending(account_request: AccountRequest) -> AccountRequest:
 
 
 def _record_decision(
-    account_request: AccountRequest, *, actor: User, status: str, context: dict | None = None, user: User | None = None
+    account_request: AccountRequest,
+    *,
+    actor: User,
+    status: str,
+    context: dict | None = None,
+    user: User | None = None,
+    sensitive: bool = False,
 ) -> AccountRequest:
     """Save a decision on a locked, pending request and queue the email that tells the person."""
     account_request.status = status
@@ -143,6 +170,7 @@ def _record_decision(
         context={"account_request": account_request, **(context or {})},
         subject_obj=account_request,
         user=user,
+        sensitive=sensitive,
     )
     return account_request
 
@@ -168,12 +196,19 @@ def account_request_approve(*, actor: User, account_request: AccountRequest) -> 
     user_set_roles(user=user, role_names={roles.PARTY_USER})
     EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=False)
     account_request.user = user
+    _event(
+        account_request.party,
+        kind=PartyEvent.Kind.USER_JOINED,
+        actor=actor,
+        summary=f"{user} ({user.email}) joined: account request approved by {actor}",
+    )
     return _record_decision(
         account_request,
         actor=actor,
         status=AccountRequest.Status.APPROVED,
         context={"user": user, "set_password_url": _set_password_url(user)},
         user=user,
+        sensitive=True,
     )
 
 
@@ -399,6 +434,7 @@ def invitation_create(*, actor: User, party: Party, email: str) -> Invitation:
             "days": settings.SECPORTAL_INVITATION_DAYS,
         },
         subject_obj=invitation,
+        sensitive=True,
     )
     return invitation
 

@@ -18,6 +18,7 @@ pids+=($!)
 .venv/bin/celery -A secportal beat --loglevel=INFO --schedule=var/celerybeat-schedule >var/celery-beat.log 2>&1 &
 pids+=($!)
 echo "Celery worker and beat started (logs in var/celery-worker.log and var/celery-beat.log)."
+echo "Emails (set-password and invitation links) are written to var/celery-worker.log."
 echo "The SEC Portal is at http://127.0.0.1:8000 (Ctrl-C stops everything)."
 .venv/bin/python manage.py runserver 127.0.0.1:8000 &
 pids+=($!)

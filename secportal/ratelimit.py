@@ -1,13 +1,17 @@
 """A small fixed-window rate limit on the shared cache, for public forms that send email."""
 
+from allauth.core.internal.httpkit import get_client_ip
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
 
 def client_ip(request: HttpRequest) -> str:
-    # Behind the proxy, REMOTE_ADDR is the proxy; the proxy must set X-Forwarded-For's last hop.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    return forwarded.split(",")[-1].strip() if forwarded else request.META.get("REMOTE_ADDR", "")
+    """The client's address as allauth sees it (TRUSTED_PROXY_COUNT proxies in front)."""
+    try:
+        return get_client_ip(request) or ""
+    except ImproperlyConfigured:  # fewer X-Forwarded-For hops than proxies configured
+        return request.META.get("REMOTE_ADDR", "")
 
 
 def allow(*, action: str, key: str, limit: int, period_seconds: int) -> bool:
@@ -16,7 +20,7 @@ def allow(*, action: str, key: str, limit: int, period_seconds: int) -> bool:
     cache.add(cache_key, 0, timeout=period_seconds)
     try:
         count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
+    except ValueError:  # expired between add and incr, or the cache is unavailable
         cache.set(cache_key, 1, timeout=period_seconds)
         count = 1
     return count <= limit

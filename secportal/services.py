@@ -1,5 +1,6 @@
 """Writes of the shared layer: the notification outbox."""
 
+import smtplib
 import uuid
 from datetime import timedelta
 from functools import partial
@@ -35,6 +36,7 @@ def outbox_enqueue(
     occurrence: str = "",
     user=None,
     unique: bool = True,
+    sensitive: bool = False,
 ) -> OutboxMessage | None:
     """Queue one email in the caller's transaction; Celery delivers it after commit.
 
@@ -54,6 +56,7 @@ def outbox_enqueue(
         occurrence=occurrence,
         user=user,
         unique=unique,
+        sensitive=sensitive,
     )
 
 
@@ -68,10 +71,13 @@ def outbox_enqueue_rendered(
     occurrence: str = "",
     user=None,
     unique: bool = True,
+    sensitive: bool = False,
 ) -> OutboxMessage | None:
     """Queue an email whose subject and bodies are already written (see `outbox_enqueue`)."""
     if not unique:
         occurrence = uuid.uuid4().hex
+    elif subject_obj is None and not occurrence:
+        raise ValueError("A message queued once needs the object it is about or an occurrence (or unique=False).")
     prefix = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
     message = OutboxMessage(
         recipient=recipient.strip().lower(),
@@ -83,6 +89,7 @@ def outbox_enqueue_rendered(
         subject=f"{prefix}{subject}" if prefix and not subject.startswith(prefix) else subject,
         body_text=body_text,
         body_html=body_html,
+        sensitive=sensitive,
     )
     try:
         with transaction.atomic():
@@ -98,6 +105,20 @@ def outbox_enqueue_rendered(
 
 def _retry_delay(attempts: int) -> timedelta:
     return timedelta(minutes=min(2**attempts, 240))
+
+
+# Refusals that no retry will cure (the address or the message is wrong); anything else
+# (server down, timeout, 4xx) is retried, however long the outage lasts.
+_PERMANENT = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused)
+
+
+def _is_permanent(exc: Exception) -> bool:
+    if isinstance(exc, _PERMANENT):
+        return True
+    return isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600
+
+
+ERASED_BODY = "(Erased after sending: this email carried a personal link.)"
 
 
 def outbox_deliver(*, message_id: int) -> OutboxMessage | None:
@@ -122,7 +143,7 @@ def outbox_deliver(*, message_id: int) -> OutboxMessage | None:
             email.send()
         except Exception as exc:  # noqa: BLE001 (any transport error is recorded and retried)
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if message.attempts >= settings.SECPORTAL_OUTBOX_MAX_ATTEMPTS:
+            if _is_permanent(exc) and message.attempts >= settings.SECPORTAL_OUTBOX_MAX_ATTEMPTS:
                 message.status = OutboxMessage.Status.FAILED
             else:
                 message.due_at = timezone.now() + _retry_delay(message.attempts)
@@ -131,8 +152,19 @@ def outbox_deliver(*, message_id: int) -> OutboxMessage | None:
         message.status = OutboxMessage.Status.SENT
         message.sent_at = timezone.now()
         message.last_error = ""
-        message.save(update_fields=["attempts", "last_error", "status", "sent_at"])
+        if message.sensitive:
+            message.body_text = ERASED_BODY
+            message.body_html = ""
+        message.save(update_fields=["attempts", "last_error", "status", "sent_at", "body_text", "body_html"])
         return message
+
+
+@transaction.atomic
+def outbox_requeue(*, message_ids: list[int]) -> int:
+    """Send failed messages again (SECAS, after fixing the cause); returns how many."""
+    return OutboxMessage.objects.filter(pk__in=message_ids, status=OutboxMessage.Status.FAILED).update(
+        status=OutboxMessage.Status.QUEUED, due_at=timezone.now(), last_error=""
+    )
 
 
 def outbox_deliver_due(*, limit: int | None = None) -> int:

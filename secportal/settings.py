@@ -5,7 +5,6 @@ required); `make run` and `make test` set their own values explicitly.
 """
 
 import os
-import sys
 from pathlib import Path
 
 import environ
@@ -19,7 +18,7 @@ if (BASE_DIR / ".env").exists():
     env.read_env(BASE_DIR / ".env")
 
 # pytest sets PYTEST_VERSION before any settings are read; tests get a few safe defaults.
-TESTING = "PYTEST_VERSION" in os.environ or "pytest" in sys.modules
+TESTING = "PYTEST_VERSION" in os.environ
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -108,8 +107,9 @@ CACHE_URL = env.str("CACHE_URL", default=REDIS_URL)
 if CACHE_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "secportal.cache.ResilientRedisCache",
             "LOCATION": CACHE_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="secportal"),
         }
     }
@@ -152,7 +152,6 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,3/5m/key",
     "reset_password_from_key": "20/m/ip",
 }
-ACCOUNT_FORMS = {"login": "parties.forms.LoginForm"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "SEC Portal"
 # Staff and committee members must set up TOTP before using the portal (the demo turns it off).
@@ -208,9 +207,10 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
-    for _sub in ("out", "processed"):
+    for _sub in ("out", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -227,13 +227,17 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "deliver-due-outbox-messages": {"task": "secportal.tasks.outbox_deliver_due", "schedule": 60.0},
 }
-# How many outbox messages one delivery run sends, and how often a failed one is retried.
+# How many outbox messages one delivery run sends, and how many times a message the SMTP server
+# refuses for good (bad address) is tried before it is marked failed; outages are retried for ever.
 SECPORTAL_OUTBOX_BATCH_SIZE = env.int("SECPORTAL_OUTBOX_BATCH_SIZE", default=100)
 SECPORTAL_OUTBOX_MAX_ATTEMPTS = env.int("SECPORTAL_OUTBOX_MAX_ATTEMPTS", default=8)
 
 # Security: HTTPS-only cookies and HSTS outside DEBUG; SECURE_SSL_REDIRECT may be switched off
 # behind a proxy that already redirects (and by the test server).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies append to X-Forwarded-For in front of the portal (0: none, use
+# REMOTE_ADDR). Rate limits per client address depend on it being right.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not (DEBUG or TESTING))
 SESSION_COOKIE_SECURE = not (DEBUG or TESTING)
 CSRF_COOKIE_SECURE = not (DEBUG or TESTING)
@@ -259,6 +263,8 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 
+# Flash messages live in the session, so they set no cookie of their own.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 # The consent cookie: the only cookie besides the session and CSRF tokens.
 SECPORTAL_COOKIE_NOTICE_COOKIE = "secportal_cookie_notice"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

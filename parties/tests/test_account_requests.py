@@ -88,12 +88,15 @@ def test_request_for_an_existing_account_says_nothing_on_screen_but_emails_the_o
     assert [m.subject for m in mail.outbox] == ["[SEC Portal] You already have an SEC Portal account"]
 
 
-def test_not_yet_approved_person_cannot_sign_in_and_is_told_why(client, party):
+def test_not_yet_approved_person_cannot_sign_in_and_the_page_says_why_without_telling_strangers(client, party):
     account_request_create(full_name="Rosa", email="rosa@fenland.example", party=party, job_title="Analyst")
-    response = client.post(reverse("account_login"), {"login": "rosa@fenland.example", "password": "anything-12345"})
-    assert response.status_code == 200
-    assert "waiting for SECAS to approve it" in response.content.decode()
+    pending = client.post(reverse("account_login"), {"login": "rosa@fenland.example", "password": "anything-12345"})
+    stranger = client.post(reverse("account_login"), {"login": "nobody@fenland.example", "password": "anything-12345"})
+    assert pending.status_code == stranger.status_code == 200
     assert "_auth_user_id" not in client.session
+    assert "once SECAS has approved it" in pending.content.decode()
+    # The same answer for a pending request and for an unknown address: no one learns who asked.
+    assert pending.context["form"].errors == stranger.context["form"].errors
 
 
 def test_approval_creates_the_account_and_the_link_sets_a_password(

@@ -10,7 +10,14 @@ from django.utils import timezone
 from parties.models import Party
 from secportal.celery import app as celery_app
 from secportal.models import OutboxMessage
-from secportal.services import outbox_deliver, outbox_deliver_due, outbox_enqueue, outbox_enqueue_rendered
+from secportal.services import (
+    ERASED_BODY,
+    outbox_deliver,
+    outbox_deliver_due,
+    outbox_enqueue,
+    outbox_enqueue_rendered,
+    outbox_requeue,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -86,14 +93,20 @@ def test_templates_render_text_and_html(subject):
     assert "Rosa O&#x27;Brien" in message.body_html and "Fenland &amp; Co" in message.body_html
 
 
-def test_smtp_failure_is_retried_with_backoff_then_marked_failed(subject, settings, monkeypatch):
+def failing_send(exc):
+    def send(self, *args, **kwargs):
+        raise exc
+
+    return send
+
+
+def test_an_smtp_outage_is_retried_with_backoff_for_as_long_as_it_lasts(subject, settings, monkeypatch):
     settings.SECPORTAL_OUTBOX_MAX_ATTEMPTS = 3
     message = enqueue(subject)
-
-    def refuse(self, *args, **kwargs):
-        raise ConnectionRefusedError("SMTP server is down")
-
-    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refuse)
+    monkeypatch.setattr(
+        "django.core.mail.backends.locmem.EmailBackend.send_messages",
+        failing_send(ConnectionRefusedError("SMTP server is down")),
+    )
     before = timezone.now()
     outbox_deliver(message_id=message.pk)
     message.refresh_from_db()
@@ -101,22 +114,57 @@ def test_smtp_failure_is_retried_with_backoff_then_marked_failed(subject, settin
     assert message.attempts == 1 and "SMTP server is down" in message.last_error
     assert message.due_at >= before + timedelta(minutes=2)
     assert outbox_deliver_due() == 0  # not due yet
+    for _ in range(10):  # far more than the attempts a refused address gets
+        OutboxMessage.objects.filter(pk=message.pk).update(due_at=timezone.now())
+        outbox_deliver(message_id=message.pk)
+    message.refresh_from_db()
+    assert message.status == OutboxMessage.Status.QUEUED and message.attempts == 11
+    assert message.due_at <= timezone.now() + timedelta(minutes=241)  # backoff is capped
+    monkeypatch.undo()
+    OutboxMessage.objects.filter(pk=message.pk).update(due_at=timezone.now())
+    assert outbox_deliver_due() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_a_refused_address_is_marked_failed_and_can_be_sent_again(subject, settings, monkeypatch):
+    import smtplib
+
+    settings.SECPORTAL_OUTBOX_MAX_ATTEMPTS = 2
+    message = enqueue(subject)
+    monkeypatch.setattr(
+        "django.core.mail.backends.locmem.EmailBackend.send_messages",
+        failing_send(smtplib.SMTPRecipientsRefused({"someone@example.org": (550, b"No such user")})),
+    )
     for _ in range(2):
         OutboxMessage.objects.filter(pk=message.pk).update(due_at=timezone.now())
         outbox_deliver(message_id=message.pk)
     message.refresh_from_db()
-    assert message.status == OutboxMessage.Status.FAILED and message.attempts == 3
+    assert message.status == OutboxMessage.Status.FAILED and message.attempts == 2
+    assert "SMTPRecipientsRefused" in message.last_error
     monkeypatch.undo()
     assert outbox_deliver_due() == 0
-    assert mail.outbox == []
+    assert outbox_requeue(message_ids=[message.pk]) == 1
+    assert outbox_deliver_due() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_personal_links_are_erased_once_sent(subject, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        message = enqueue(subject, sensitive=True)
+    message.refresh_from_db()
+    assert message.status == OutboxMessage.Status.SENT
+    assert mail.outbox[0].body == "Plain body"
+    assert message.body_text == ERASED_BODY and message.body_html == ""
+
+
+def test_a_once_only_message_needs_what_it_is_about():
+    with pytest.raises(ValueError, match="needs the object"):
+        outbox_enqueue_rendered(recipient="a@example.org", kind="k", subject="s", body_text="b")
 
 
 def test_when_smtp_returns_the_queued_message_is_sent(subject, monkeypatch):
     message = enqueue(subject)
-    monkeypatch.setattr(
-        "django.core.mail.backends.locmem.EmailBackend.send_messages",
-        lambda self, msgs: (_ for _ in ()).throw(OSError("down")),
-    )
+    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", failing_send(OSError("down")))
     outbox_deliver(message_id=message.pk)
     monkeypatch.undo()
     OutboxMessage.objects.filter(pk=message.pk).update(due_at=timezone.now())
