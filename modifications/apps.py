@@ -4,3 +4,26 @@ from django.apps import AppConfig
 class ModificationsConfig(AppConfig):
     name = "modifications"
     verbose_name = "Modifications"
+
+    def ready(self) -> None:
+        from secportal.registry import Section, dashboard_sections, demo_seeders, home_sections, party_sections
+
+        from . import demo, sections
+
+        dashboard_sections.register(
+            Section(key="followed_modifications", title="Modifications you follow",
+                    template="modifications/_dashboard_followed.html", build=sections.followed, order=1)
+        )  # fmt: skip
+        dashboard_sections.register(
+            Section(key="party_drafts", title="Draft Proposals your Party raised",
+                    template="modifications/_dashboard_drafts.html", build=sections.party_drafts, order=2)
+        )  # fmt: skip
+        home_sections.register(
+            Section(key="modifications_in_progress", title="Modifications in progress",
+                    template="modifications/_home_in_progress.html", build=sections.in_progress, order=20)
+        )  # fmt: skip
+        party_sections.register(
+            Section(key="party_modifications", title="Modifications proposed",
+                    template="modifications/_party_modifications.html", build=sections.party_modifications, order=10)
+        )  # fmt: skip
+        demo_seeders.register("modifications", demo.seed, order=20)

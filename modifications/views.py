@@ -1,6 +1,441 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import csv
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.syndication.views import Feed
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+from django.views.decorators.http import require_POST
+
+from secportal.classification import can_view
+from secportal.exceptions import ApplicationError
+
+from . import selectors, services
+from .forms import (
+    AppealWindowForm,
+    AuthorityDecisionForm,
+    ChangeBoardOutcomeForm,
+    ConvertForm,
+    DocumentUploadForm,
+    DraftProposalForm,
+    ModificationFilterForm,
+    NoteForm,
+    OpenMrcForm,
+    ReleaseGoLiveForm,
+    TargetReleaseForm,
+    UpdateForm,
+)
+from .models import OPEN_STAGES, WITHDRAWABLE, ModificationDocument, Release, Stage
+from .permissions import (
+    can_follow,
+    can_move_modification,
+    can_raise_draft,
+    can_upload_document,
+    can_withdraw_modification,
+)
+
+PER_PAGE = 25
+
+
+def _filters(request: HttpRequest) -> tuple[ModificationFilterForm, selectors.ModificationFilters]:
+    releases = Release.objects.order_by("-go_live")
+    form = ModificationFilterForm(request.GET or None, releases=releases)
+    return form, form.filters() if form.is_bound else selectors.ModificationFilters()
+
+
+# --- The register ------------------------------------------------------------------------------------
 
 
 def modification_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "modifications/modification_list.html")
+    form, filters = _filters(request)
+    modifications = selectors.modification_list(filters=filters)
+    page = Paginator(modifications, PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    user = request.user
+    following_filter = None
+    if user.is_authenticated and filters.query_string():
+        following_filter = selectors.filter_follows(user=user).filter(query=filters.query_string()).first()
+    return render(
+        request,
+        "modifications/modification_list.html",
+        {
+            "form": form,
+            "filters": filters,
+            "page": page,
+            "querystring": query.urlencode(),
+            "pipeline": selectors.pipeline(),
+            "can_raise": can_raise_draft(user),
+            "can_follow": can_follow(user),
+            "following_filter": following_filter,
+            "filter_query": filters.query_string(),
+            "filter_label": filters.describe(),
+        },
+    )
+
+
+def modification_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    modification, moved = selectors.modification_get(reference=reference)
+    if moved:
+        return redirect("modifications:modification-detail", reference=modification.reference, permanent=True)
+    user = request.user
+    can_move = can_move_modification(user)
+    return render(
+        request,
+        "modifications/modification_detail.html",
+        {
+            "modification": modification,
+            "progress": selectors.modification_progress(modification),
+            "timeline": selectors.modification_timeline(user=user, modification=modification),
+            "documents": selectors.modification_documents(user=user, modification=modification),
+            "related": selectors.related_modifications(modification),
+            "following": selectors.is_following(user=user, modification=modification),
+            "can_follow": can_follow(user),
+            "actions": _available_actions(user, modification) if can_move or user.is_authenticated else [],
+            "can_upload": can_upload_document(user),
+        },
+    )
+
+
+@login_required
+def modification_raise(request: HttpRequest) -> HttpResponse:
+    if not can_raise_draft(request.user):
+        raise Http404
+    form = DraftProposalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            modification = services.modification_raise(
+                actor=request.user,
+                title=form.cleaned_data["title"],
+                issue=form.cleaned_data["issue"],
+                impacts=form.impacts(),
+                sec_sections=form.cleaned_data["sec_sections"],
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                f"{modification.reference} raised. SECAS will review it as critical friend by "
+                f"{modification.next_milestone_date:%d %B %Y}.",
+            )
+            return redirect("modifications:modification-detail", reference=modification.reference)
+    return render(request, "modifications/modification_raise.html", {"form": form})
+
+
+# --- Moving a modification through its lifecycle --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Action:
+    label: str
+    form: type
+    stages: frozenset
+    run: Any  # (actor, modification, cleaned_data) -> modification
+    staff_only: bool = True
+    explanation: str = ""
+
+
+ACTIONS = {
+    "start-development": Action(
+        "Critical-friend review done: start development", NoteForm, frozenset({Stage.DRAFT}),
+        lambda a, m, d: services.modification_start_development(actor=a, modification=m, note=d["note"]),
+    ),
+    "convert": Action(
+        "Convert to a Modification Proposal", ConvertForm, frozenset({Stage.DEVELOPMENT}),
+        lambda a, m, d: services.modification_convert(actor=a, modification=m, path=d["path"], route=d["route"],
+                                                      lead_analyst=d["lead_analyst"], note=d["note"]),
+        explanation="The Panel has agreed the problem and set the path and route. The DP keeps its number as an MP.",
+    ),
+    "finish-refinement": Action(
+        "Refinement complete: into the Report Phase", NoteForm, frozenset({Stage.REFINEMENT}),
+        lambda a, m, d: services.modification_finish_refinement(actor=a, modification=m, note=d["note"]),
+    ),
+    "open-mrc": Action(
+        "Open the Modification Report Consultation", OpenMrcForm, frozenset({Stage.REPORT_PHASE}),
+        lambda a, m, d: services.modification_open_mrc(actor=a, modification=m, closes_on=d["closes_on"],
+                                                       note=d["note"]),
+    ),
+    "to-change-board": Action(
+        "Consultation closed: send to the Change Board", NoteForm, frozenset({Stage.MRC}),
+        lambda a, m, d: services.modification_send_to_change_board(actor=a, modification=m, note=d["note"]),
+    ),
+    "change-board-outcome": Action(
+        "Record the Change Board's outcome", ChangeBoardOutcomeForm, frozenset({Stage.CHANGE_BOARD}),
+        lambda a, m, d: services.modification_record_change_board_outcome(
+            actor=a, modification=m, approve=d["outcome"] == "approve", note=d["note"]),
+    ),
+    "close-appeal-window": Action(
+        "Close the appeal window", AppealWindowForm, frozenset({Stage.APPEAL_WINDOW}),
+        lambda a, m, d: services.modification_close_appeal_window(
+            actor=a, modification=m, appeal_upheld=d["appeal_upheld"], note=d["note"]),
+    ),
+    "authority-decision": Action(
+        "Record Ofgem's decision", AuthorityDecisionForm, frozenset({Stage.WITH_AUTHORITY}),
+        lambda a, m, d: services.modification_record_authority_decision(
+            actor=a, modification=m, decision=d["decision"], note=d["note"]),
+    ),
+    "target-release": Action(
+        "Target a SEC Release", TargetReleaseForm, frozenset(OPEN_STAGES),
+        lambda a, m, d: services.modification_target_release(actor=a, modification=m, release=d["release"]),
+    ),
+    "post-update": Action(
+        "Post an update", UpdateForm, frozenset(OPEN_STAGES),
+        lambda a, m, d: services.modification_post_update(actor=a, modification=m, text=d["text"]),
+    ),
+    "withdraw": Action(
+        "Withdraw", NoteForm, WITHDRAWABLE,
+        lambda a, m, d: services.modification_withdraw(actor=a, modification=m, note=d["note"]),
+        staff_only=False,
+        explanation="Withdrawing ends the modification before a decision. It stays on the register as withdrawn.",
+    ),
+    "close": Action(
+        "Close without conversion", NoteForm, frozenset({Stage.DRAFT, Stage.DEVELOPMENT}),
+        lambda a, m, d: services.modification_close(actor=a, modification=m, note=d["note"]),
+    ),
+}  # fmt: skip
+
+
+def _allowed(user, modification, action: Action) -> bool:
+    if modification.stage not in action.stages:
+        return False
+    if action.staff_only:
+        return can_move_modification(user)
+    return can_withdraw_modification(user, modification)
+
+
+def _available_actions(user, modification) -> list[dict]:
+    return [
+        {"key": key, "label": action.label} for key, action in ACTIONS.items() if _allowed(user, modification, action)
+    ]
+
+
+@login_required
+def modification_action(request: HttpRequest, reference: str, action: str) -> HttpResponse:
+    modification, _ = selectors.modification_get(reference=reference)
+    chosen = ACTIONS.get(action)
+    if chosen is None or not (
+        can_move_modification(request.user) or can_withdraw_modification(request.user, modification)
+    ):
+        raise Http404
+    if not _allowed(request.user, modification, chosen):
+        messages.error(
+            request,
+            f"“{chosen.label}” is not possible for {modification.reference} at {modification.get_stage_display()}.",
+        )
+        return redirect("modifications:modification-detail", reference=modification.reference)
+    form = chosen.form(request.POST or None, submit=chosen.label, modification=modification)
+    if request.method == "POST" and form.is_valid():
+        try:
+            modification = chosen.run(request.user, modification, form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"{modification.reference}: {chosen.label.lower()}, done.")
+            return redirect("modifications:modification-detail", reference=modification.reference)
+    return render(
+        request,
+        "modifications/modification_action.html",
+        {"modification": modification, "form": form, "action": chosen},
+        status=400 if form.errors else 200,
+    )
+
+
+# --- Documents ----------------------------------------------------------------------------------------------
+
+
+@login_required
+def document_upload(request: HttpRequest, reference: str) -> HttpResponse:
+    if not can_upload_document(request.user):
+        raise Http404
+    modification, _ = selectors.modification_get(reference=reference)
+    form = DocumentUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            document = services.document_upload(
+                actor=request.user, modification=modification, kind=data["kind"], title=data["title"],
+                upload=data["file"], classification=data["classification"], owner_party=data["owner_party"],
+                owner_committee=data["owner_committee"], red_recipients=data["red_recipients"],
+            )  # fmt: skip
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Published: {document.title} (version {document.version}).")
+            return redirect("modifications:modification-detail", reference=modification.reference)
+    return render(
+        request,
+        "modifications/document_upload.html",
+        {"modification": modification, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+def document_download(request: HttpRequest, pk: int) -> FileResponse:
+    """Every download goes through here: the classification decides, and the download is logged."""
+    document = get_object_or_404(ModificationDocument.objects.select_related("modification"), pk=pk)
+    if not can_view(request.user, document):
+        raise Http404
+    services.document_download_record(user=request.user, document=document)
+    filename = f"{document.modification.reference} {document.title} v{document.version}.{document.extension.lower()}"
+    response = FileResponse(document.file.open("rb"), as_attachment=True, filename=filename,
+                            content_type=document.content_type)  # fmt: skip
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- Following ------------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def follow(request: HttpRequest, reference: str) -> HttpResponse:
+    modification, _ = selectors.modification_get(reference=reference)
+    following = request.POST.get("follow") == "1"
+    services.follow_set(user=request.user, modification=modification, following=following)
+    messages.success(
+        request,
+        f"You are following {modification.reference}."
+        if following
+        else f"You no longer follow {modification.reference}.",
+    )
+    return redirect("modifications:modification-detail", reference=modification.reference)
+
+
+@login_required
+@require_POST
+def follow_filter(request: HttpRequest) -> HttpResponse:
+    form = ModificationFilterForm(request.POST, releases=Release.objects.all())
+    filters = form.filters()
+    try:
+        services.filter_follow_add(user=request.user, query=filters.query_string(), label=filters.describe())
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("modifications:modification-list")
+    messages.success(request, f"You are following {filters.describe()}.")
+    return redirect(f"{reverse('modifications:modification-list')}?{filters.query_string()}")
+
+
+@login_required
+@require_POST
+def unfollow_filter(request: HttpRequest, pk: int) -> HttpResponse:
+    services.filter_follow_remove(user=request.user, pk=pk)
+    messages.success(request, "You no longer follow that view of the register.")
+    return redirect(request.POST.get("next") or "dashboard")
+
+
+# --- Feed and export ----------------------------------------------------------------------------------------------
+
+
+class ModificationFeed(Feed):
+    feed_type = Atom1Feed
+    title = "SEC modifications: updates"
+    subtitle = "Each update to the modifications of the Smart Energy Code, newest first."
+
+    def get_object(self, request, *args, **kwargs):
+        _, filters = _filters(request)
+        self.request = request
+        return filters
+
+    def link(self, filters) -> str:
+        return reverse("modifications:modification-list") + (
+            f"?{filters.query_string()}" if filters.query_string() else ""
+        )
+
+    def items(self, filters):
+        return selectors.feed_events(user=self.request.user, filters=filters)
+
+    def item_title(self, event) -> str:
+        return f"{event.modification.reference}: {event.summary}"
+
+    def item_description(self, event) -> str:
+        return f"{event.modification.title}. {event.note}".strip()
+
+    def item_link(self, event) -> str:
+        return reverse("modifications:modification-detail", args=[event.modification.reference]) + f"#event-{event.pk}"
+
+    def item_guid(self, event) -> str:
+        return f"secportal-modification-event-{event.pk}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, event):
+        return event.created_at
+
+    def item_updateddate(self, event):
+        return event.created_at
+
+
+CSV_COLUMNS = [
+    ("Reference", lambda m: m.reference),
+    ("Title", lambda m: m.title),
+    ("Stage", lambda m: m.get_stage_display()),
+    ("Path", lambda m: m.get_path_display()),
+    ("Proposer Party", lambda m: m.proposer_party.name if m.proposer_party else ""),
+    ("Raised on", lambda m: m.raised_on.isoformat()),
+    ("Target release", lambda m: m.target_release.name if m.target_release else ""),
+    ("Next milestone", lambda m: m.next_milestone),
+    ("Next milestone date", lambda m: m.next_milestone_date.isoformat() if m.next_milestone_date else ""),
+    ("Implementation date", lambda m: m.implementation_date.isoformat() if m.implementation_date else ""),
+    ("Last updated", lambda m: m.updated_at.isoformat()),
+    ("Impacts", lambda m: "; ".join(f"{r['category']}: {r['label']}" for r in m.impact_rows())),
+]
+
+
+def _csv_safe(value: str) -> str:
+    """Spreadsheets run cells that start with = + - @ as formulas: neutralise them."""
+    return f"'{value}" if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
+
+
+def export_csv(request: HttpRequest) -> HttpResponse:
+    _, filters = _filters(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="sec-modifications.csv"'
+    writer = csv.writer(response)
+    writer.writerow([name for name, _ in CSV_COLUMNS])
+    for modification in selectors.modifications_for_export(filters=filters).iterator(chunk_size=500):
+        writer.writerow([_csv_safe(str(get(modification))) for _, get in CSV_COLUMNS])
+    return response
+
+
+# --- Releases ------------------------------------------------------------------------------------------------------
+
+
+def release_list(request: HttpRequest) -> HttpResponse:
+    releases = selectors.release_list()
+    for release in releases:
+        mods = list(release.modifications.all())
+        release.groups = [
+            ("Implemented", [m for m in mods if m.stage == Stage.IMPLEMENTED]),
+            ("Approved", [m for m in mods if m.stage in {Stage.APPROVED, Stage.APPEAL_WINDOW}]),
+            ("Targeted", [m for m in mods if m.stage not in {Stage.IMPLEMENTED, Stage.APPROVED, Stage.APPEAL_WINDOW}]),
+        ]
+    return render(
+        request,
+        "modifications/release_list.html",
+        {"releases": releases, "can_go_live": can_move_modification(request.user), "go_live_form": ReleaseGoLiveForm()},
+    )
+
+
+@login_required
+@require_POST
+def release_go_live(request: HttpRequest, slug: str) -> HttpResponse:
+    if not can_move_modification(request.user):
+        raise Http404
+    release = get_object_or_404(Release, slug=slug)
+    form = ReleaseGoLiveForm(request.POST)
+    form.is_valid()
+    try:
+        services.release_go_live(
+            actor=request.user, release=release, sec_version=form.cleaned_data.get("sec_version", "")
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"The {release.name} is live; its approved modifications are implemented.")
+    return redirect("modifications:release-list")

@@ -269,6 +269,12 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SECPORTAL_COOKIE_NOTICE_COOKIE = "secportal_cookie_notice"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 SECPORTAL_UPLOAD_MAX_BYTES = env.int("SECPORTAL_UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
+# SEC deadlines, in Working Days (DOMAIN.md); the bank holidays are those of this UK region
+# (ENG: England and Wales, SCT: Scotland, NIR: Northern Ireland).
+SECPORTAL_WORKING_DAYS_REGION = env.str("SECPORTAL_WORKING_DAYS_REGION", default="ENG")
+SECPORTAL_CRITICAL_FRIEND_DAYS = env.int("SECPORTAL_CRITICAL_FRIEND_DAYS", default=5)
+SECPORTAL_MRC_DAYS = env.int("SECPORTAL_MRC_DAYS", default=15)
+SECPORTAL_APPEAL_WINDOW_DAYS = env.int("SECPORTAL_APPEAL_WINDOW_DAYS", default=15)
 # How long an invitation to join a Party stays open.
 SECPORTAL_INVITATION_DAYS = env.int("SECPORTAL_INVITATION_DAYS", default=7)
 

@@ -1,6 +1,7 @@
 import itertools
 
 from allauth.account.models import EmailAddress
+from django.contrib.auth.models import Group
 from django.utils.text import slugify
 
 from parties import roles
@@ -24,7 +25,8 @@ def make_party(**fields) -> Party:
 
 def make_user(*, role_names=frozenset({roles.PARTY_USER}), party=None, password=PASSWORD, verified=True, **fields):
     """A user with roles and a verified primary email (the state an approved account reaches)."""
-    roles_sync()
+    if not Group.objects.filter(name=roles.SECAS_STAFF, permissions__isnull=False).exists():
+        roles_sync()  # migrate (and each flush) creates the roles; this is for a database without them
     n = next(_seq)
     if party is None and roles.PARTY_USER in role_names:
         party = make_party()

@@ -24,3 +24,22 @@ def ukdatetime(value: datetime | None) -> str:
     if value is None:
         return ""
     return dateformat.format(timezone.localtime(value), "j F Y, H:i T")
+
+
+@register.filter
+def markdown(value: str):
+    """Markdown rendered and sanitised (scripts, handlers, javascript: URLs and iframes removed)."""
+    from secportal.richtext import render_markdown
+
+    return render_markdown(value)
+
+
+@register.filter
+def filesize(value: int) -> str:
+    if value is None:
+        return ""
+    if value < 1024:
+        return f"{value} bytes"
+    if value < 1024 * 1024:
+        return f"{value / 1024:.0f} KB"
+    return f"{value / 1024 / 1024:.1f} MB"

@@ -1,0 +1,178 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+
+from parties import roles
+from parties.models import Party, User
+from secportal.classification import Classification
+
+from .models import Impact, ModificationDocument, Path, Release, Route, Stage
+from .selectors import SORTS, ModificationFilters
+
+
+def _helper(submit: str | None = None) -> FormHelper:
+    helper = FormHelper()
+    helper.attrs = {"novalidate": ""}
+    if submit:
+        helper.add_input(Submit("submit", submit))
+    return helper
+
+
+class ModificationFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label="Search reference, title, issue and solution")
+    stage = forms.ChoiceField(required=False, choices=[("", "Any stage"), *Stage.choices])
+    path = forms.ChoiceField(required=False, choices=[("", "Any path"), *Path.choices])
+    category = forms.ChoiceField(
+        required=False, label="Impacts", choices=[("", "Any Party category"), *Party.Category.choices]
+    )
+    release = forms.ChoiceField(required=False, label="Target release")
+    state = forms.ChoiceField(
+        required=False,
+        label="Open or closed",
+        choices=[("", "Open and closed"), ("open", "In progress"), ("closed", "Closed")],
+    )
+    sort = forms.ChoiceField(
+        required=False,
+        label="Sort by",
+        choices=[
+            ("-updated", "Latest update first"),
+            ("next", "Next milestone soonest"),
+            ("-reference", "Reference (newest)"),
+            ("reference", "Reference (oldest)"),
+        ],
+    )
+
+    def __init__(self, *args, releases=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["release"].choices = [("", "Any release"), *((r.slug, r.name) for r in releases)]
+
+    def filters(self) -> ModificationFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        sort = data.get("sort") or "-updated"
+        return ModificationFilters(
+            stage=data.get("stage", ""),
+            path=data.get("path", ""),
+            category=data.get("category", ""),
+            release=data.get("release", ""),
+            state=data.get("state", ""),
+            q=(data.get("q") or "").strip(),
+            sort=sort if sort in SORTS else "-updated",
+        )
+
+
+class DraftProposalForm(forms.Form):
+    title = forms.CharField(max_length=250, help_text="A short name for the problem.")
+    issue = forms.CharField(
+        label="What is the issue?",
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="Describe the problem, who it affects and why it matters. Markdown is allowed. "
+        "The solution comes later, with the Working Group.",
+        max_length=20000,
+    )
+    sec_sections = forms.CharField(
+        required=False, max_length=200, label="SEC sections affected (if known)", help_text="For example: Section D, H"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for category in Party.Category:
+            self.fields[f"impact_{category.value}"] = forms.ChoiceField(
+                required=False,
+                label=f"Impact on {category.label}s" if category != Party.Category.DCC else "Impact on the DCC",
+                choices=[("", "None or not known"), *Impact.choices],
+            )
+        self.helper = _helper("Raise the Draft Proposal")
+
+    def impacts(self) -> dict:
+        return {
+            c.value: self.cleaned_data[f"impact_{c.value}"]
+            for c in Party.Category
+            if self.cleaned_data.get(f"impact_{c.value}")
+        }
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="Note for the timeline (optional)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, submit: str = "Confirm", modification=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.modification = modification
+        self.helper = _helper(submit)
+
+
+class ConvertForm(NoteForm):
+    path = forms.ChoiceField(choices=[(p.value, p.label) for p in Path if p != Path.FAST_TRACK])
+    route = forms.ChoiceField(choices=Route.choices, widget=forms.RadioSelect)
+    lead_analyst = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lead_analyst"].queryset = User.objects.filter(is_active=True, groups__name=roles.SECAS_STAFF)
+        self.order_fields(["path", "route", "lead_analyst", "note"])
+
+
+class OpenMrcForm(NoteForm):
+    closes_on = forms.DateField(
+        required=False,
+        label="Consultation closes on",
+        help_text="Leave empty for the default length in Working Days.",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+class ChangeBoardOutcomeForm(NoteForm):
+    outcome = forms.ChoiceField(
+        choices=[("approve", "Approve (Path 3) / recommend approval (Paths 1 and 2)"),
+                 ("reject", "Reject (Path 3) / recommend rejection (Paths 1 and 2)")],
+        widget=forms.RadioSelect,
+    )  # fmt: skip
+
+
+class AuthorityDecisionForm(NoteForm):
+    decision = forms.ChoiceField(
+        choices=[("approved", "Approved"), ("rejected", "Rejected"), ("sent_back", "Sent back")],
+        widget=forms.RadioSelect,
+    )
+
+
+class AppealWindowForm(NoteForm):
+    appeal_upheld = forms.BooleanField(required=False, label="An appeal was upheld (the change is rejected)")
+
+
+class TargetReleaseForm(NoteForm):
+    release = forms.ModelChoiceField(queryset=Release.objects.filter(status=Release.Status.PLANNED).order_by("go_live"))
+
+
+class UpdateForm(forms.Form):
+    text = forms.CharField(label="Update", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, submit: str = "Post the update", modification=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(submit)
+
+
+class DocumentUploadForm(forms.Form):
+    kind = forms.ChoiceField(choices=ModificationDocument.Kind.choices)
+    title = forms.CharField(max_length=200, help_text="Use the same title to publish a new version.")
+    file = forms.FileField(help_text="PDF, Word, Excel, PowerPoint, PNG or JPEG.")
+    classification = forms.ChoiceField(choices=Classification.choices, initial=Classification.WHITE)
+    owner_party = forms.ModelChoiceField(queryset=Party.objects.all(), required=False, label="Owning Party (AMBER)")
+    owner_committee = forms.SlugField(required=False, label="Owning committee slug (AMBER)")
+    red_recipients = forms.ModelMultipleChoiceField(
+        queryset=User.objects.filter(is_active=True).order_by("full_name"),
+        required=False,
+        label="Named recipients (RED)",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Publish the document")
+
+
+class ReleaseGoLiveForm(forms.Form):
+    sec_version = forms.CharField(max_length=20, required=False, label="New SEC version")

@@ -1,0 +1,357 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from parties.models import Party
+from secportal.classification import Classified, ClassifiedQuerySet
+
+
+class Release(models.Model):
+    """A SEC Release: major releases in June and November, and ad hoc ones."""
+
+    class Kind(models.TextChoices):
+        JUNE = "june", "June major release"
+        NOVEMBER = "november", "November major release"
+        AD_HOC = "ad_hoc", "Ad hoc release"
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        LIVE = "live", "Live"
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    go_live = models.DateField()
+    sec_version = models.CharField("SEC version", max_length=20, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
+    went_live_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-go_live"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stage(models.TextChoices):
+    DRAFT = "draft_proposal", "Draft Proposal"
+    DEVELOPMENT = "development", "Development"
+    REFINEMENT = "refinement", "Refinement Process"
+    REPORT_PHASE = "report_phase", "Report Phase"
+    MRC = "mrc", "Modification Report Consultation"
+    CHANGE_BOARD = "change_board", "Awaiting Change Board"
+    APPEAL_WINDOW = "appeal_window", "Approved: appeal window"
+    WITH_AUTHORITY = "with_authority", "With the Authority (Ofgem)"
+    APPROVED = "approved", "Approved: awaiting implementation"
+    IMPLEMENTED = "implemented", "Implemented"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    CLOSED = "closed", "Closed"
+
+
+# One line for a newcomer: what happens at each stage.
+STAGE_EXPLANATIONS = {
+    Stage.DRAFT: "A Party has raised a problem. SECAS reviews it as critical friend within 5 Working Days.",
+    Stage.DEVELOPMENT: "The Change Sub-Committee helps shape the problem until the Panel agrees it.",
+    Stage.REFINEMENT: "A Working Group develops the solution: requirements, legal text, DCC assessments.",
+    Stage.REPORT_PHASE: "SECAS writes the Modification Report for the Parties' consultation.",
+    Stage.MRC: "Every Party except the DCC may respond to the Modification Report Consultation.",
+    Stage.CHANGE_BOARD: "The Change Board votes, constituency by constituency.",
+    Stage.APPEAL_WINDOW: "The Change Board approved it; Parties may appeal to Ofgem until the window closes.",
+    Stage.WITH_AUTHORITY: "The Change Board's recommendation is with Ofgem, which decides.",
+    Stage.APPROVED: "Approved: it is targeted at a SEC Release and goes live with it.",
+    Stage.IMPLEMENTED: "It is part of the Smart Energy Code.",
+    Stage.REJECTED: "It was rejected; the code does not change.",
+    Stage.WITHDRAWN: "The proposer withdrew it before a decision.",
+    Stage.CLOSED: "Closed without becoming a change to the code.",
+}
+
+OPEN_STAGES = frozenset(
+    {
+        Stage.DRAFT,
+        Stage.DEVELOPMENT,
+        Stage.REFINEMENT,
+        Stage.REPORT_PHASE,
+        Stage.MRC,
+        Stage.CHANGE_BOARD,
+        Stage.APPEAL_WINDOW,
+        Stage.WITH_AUTHORITY,
+        Stage.APPROVED,
+    }
+)
+# Before a decision, the proposer may withdraw.
+WITHDRAWABLE = frozenset(
+    {Stage.DRAFT, Stage.DEVELOPMENT, Stage.REFINEMENT, Stage.REPORT_PHASE, Stage.MRC, Stage.CHANGE_BOARD}
+)
+
+
+class Path(models.TextChoices):
+    PATH_1 = "path_1", "Path 1: Authority-led"
+    PATH_2 = "path_2", "Path 2: Authority determination"
+    PATH_3 = "path_3", "Path 3: Self-governance"
+    FAST_TRACK = "fast_track", "Fast-track self-governance"
+
+
+SELF_GOVERNANCE = frozenset({Path.PATH_3, Path.FAST_TRACK})
+
+
+class Route(models.TextChoices):
+    REFINEMENT = "refinement", "Refinement Process"
+    REPORT_PHASE = "report_phase", "Straight to the Report Phase"
+
+
+class Impact(models.TextChoices):
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+
+# The allowed moves, as data (STYLE.md "State machines"). Path rules on top: see services.
+TRANSITIONS = {
+    Stage.DRAFT: {Stage.DEVELOPMENT, Stage.WITHDRAWN, Stage.CLOSED},
+    Stage.DEVELOPMENT: {Stage.REFINEMENT, Stage.REPORT_PHASE, Stage.WITHDRAWN, Stage.CLOSED},
+    Stage.REFINEMENT: {Stage.REPORT_PHASE, Stage.WITHDRAWN},
+    Stage.REPORT_PHASE: {Stage.MRC, Stage.WITHDRAWN},
+    Stage.MRC: {Stage.CHANGE_BOARD, Stage.WITHDRAWN},
+    Stage.CHANGE_BOARD: {Stage.APPEAL_WINDOW, Stage.REJECTED, Stage.WITH_AUTHORITY, Stage.WITHDRAWN},
+    Stage.APPEAL_WINDOW: {Stage.APPROVED, Stage.REJECTED},
+    Stage.WITH_AUTHORITY: {Stage.APPROVED, Stage.REJECTED, Stage.REPORT_PHASE},
+    Stage.APPROVED: {Stage.IMPLEMENTED},
+    Stage.IMPLEMENTED: set(),
+    Stage.REJECTED: set(),
+    Stage.WITHDRAWN: set(),
+    Stage.CLOSED: set(),
+}
+
+
+def stages_for_path(path: str, route: str) -> list[str]:
+    """The stages a modification on this path and route goes through, in order (for its progress bar)."""
+    stages = [Stage.DRAFT, Stage.DEVELOPMENT] if path != Path.FAST_TRACK else []
+    if route == Route.REFINEMENT and path != Path.FAST_TRACK:
+        stages.append(Stage.REFINEMENT)
+    stages += [Stage.REPORT_PHASE, Stage.MRC, Stage.CHANGE_BOARD]
+    stages.append(Stage.APPEAL_WINDOW if path in SELF_GOVERNANCE else Stage.WITH_AUTHORITY)
+    return [*stages, Stage.APPROVED, Stage.IMPLEMENTED]
+
+
+class ModificationQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(stage__in=OPEN_STAGES)
+
+    def closed(self):
+        return self.exclude(stage__in=OPEN_STAGES)
+
+    def impacting(self, category: str):
+        return self.filter(impacts__has_key=category)
+
+
+class ModificationProposal(models.Model):
+    """A Draft Proposal (DP) or Modification Proposal (MP) to change the Smart Energy Code."""
+
+    number = models.PositiveIntegerField(help_text="DP084 and MP084 share the number 84.")
+    suffix = models.CharField(max_length=2, blank=True, help_text="Alternatives: MP102A.")
+    reference = models.CharField(max_length=10, unique=True)
+    title = models.CharField(max_length=250)
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.DRAFT, editable=False)
+    path = models.CharField(max_length=12, choices=Path.choices, blank=True)
+    route = models.CharField(max_length=12, choices=Route.choices, blank=True)
+    urgent = models.BooleanField(default=False, help_text="A compressed timetable agreed with Ofgem.")
+    proposer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="modifications_raised"
+    )
+    proposer_party = models.ForeignKey(
+        Party, null=True, blank=True, on_delete=models.PROTECT, related_name="modifications_raised"
+    )
+    lead_analyst = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="modifications_led"
+    )
+    raised_on = models.DateField(default=timezone.localdate)
+    issue = models.TextField("What is the issue", help_text="Markdown.")
+    solution = models.TextField("What is the solution", blank=True, help_text="Markdown.")
+    impacts = models.JSONField(
+        default=dict, blank=True, help_text="Party category to impact level (high, medium, low)."
+    )
+    sec_sections = models.CharField("SEC sections affected", max_length=200, blank=True)
+    cross_code_references = models.CharField(max_length=200, blank=True)
+    alternative_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="alternatives"
+    )
+    related = models.ManyToManyField("self", blank=True, symmetrical=True)
+    target_release = models.ForeignKey(
+        Release, null=True, blank=True, on_delete=models.SET_NULL, related_name="modifications"
+    )
+    implementation_date = models.DateField(null=True, blank=True)
+    latest_update = models.TextField(blank=True)
+    next_milestone = models.CharField(max_length=200, blank=True)
+    next_milestone_date = models.DateField(null=True, blank=True)
+    decided_on = models.DateField(null=True, blank=True)
+    appeal_window_ends = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ModificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-number", "suffix"]
+        indexes = [
+            models.Index(fields=["stage", "path"], name="modification_stage_path"),
+            models.Index(fields=["-updated_at"], name="modification_updated"),
+        ]
+        constraints = [models.UniqueConstraint(fields=["number", "suffix"], name="modification_number_suffix_unique")]
+        permissions = [("move_modification", "Can move a modification through its lifecycle")]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.title}"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.reference.startswith("DP")
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage in OPEN_STAGES
+
+    @property
+    def stage_explanation(self) -> str:
+        return STAGE_EXPLANATIONS[Stage(self.stage)]
+
+    def impact_rows(self) -> list[dict]:
+        order = {Impact.HIGH: 0, Impact.MEDIUM: 1, Impact.LOW: 2}
+        rows = [
+            {"category": Party.Category(c).label, "level": level, "label": Impact(level).label}
+            for c, level in self.impacts.items()
+            if c in Party.Category.values and level in Impact.values
+        ]
+        return sorted(rows, key=lambda r: (order[r["level"]], r["category"]))
+
+
+class ModificationReference(models.Model):
+    """A reference a modification once had (DP084 before it became MP084): old links redirect."""
+
+    reference = models.CharField(max_length=10, unique=True)
+    modification = models.ForeignKey(ModificationProposal, on_delete=models.CASCADE, related_name="old_references")
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class ModificationEvent(models.Model):
+    """One dated line of a modification's timeline: a move, a document, an update."""
+
+    class Kind(models.TextChoices):
+        RAISED = "raised", "Raised"
+        STAGE = "stage", "Stage changed"
+        CONVERTED = "converted", "Converted to a Modification Proposal"
+        DOCUMENT = "document", "Document published"
+        UPDATE = "update", "Update"
+        RELEASE = "release", "Targeted at a release"
+
+    modification = models.ForeignKey(ModificationProposal, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    from_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    summary = models.CharField(max_length=300)
+    note = models.TextField(blank=True)
+    document = models.ForeignKey(
+        "ModificationDocument", null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    occurred_on = models.DateField(default=timezone.localdate)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_on", "-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.modification.reference}: {self.summary}"
+
+
+class ModificationDocumentQuerySet(ClassifiedQuerySet):
+    pass
+
+
+class ModificationDocument(Classified):
+    """A document of a modification, in versions; downloads go through a checked view."""
+
+    class Kind(models.TextChoices):
+        PROPOSAL = "proposal", "Proposal form"
+        BUSINESS_REQUIREMENTS = "business_requirements", "Business requirements"
+        LEGAL_TEXT = "legal_text", "Legal text"
+        DCC_PRELIMINARY = "dcc_preliminary", "DCC Preliminary Assessment"
+        DCC_IMPACT = "dcc_impact", "DCC Impact Assessment"
+        WORKING_GROUP = "working_group", "Working Group summary"
+        CONSULTATION = "consultation", "Consultation"
+        CONSULTATION_RESPONSES = "consultation_responses", "Consultation responses"
+        MODIFICATION_REPORT = "modification_report", "Modification Report"
+        DECISION = "decision", "Decision"
+        OTHER = "other", "Other"
+
+    modification = models.ForeignKey(ModificationProposal, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    title = models.CharField(max_length=200)
+    version = models.PositiveSmallIntegerField(default=1)
+    file = models.FileField(upload_to="modifications/", max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    published_at = models.DateTimeField(default=timezone.now)
+
+    objects = ModificationDocumentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["kind", "title", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["modification", "kind", "title", "version"], name="document_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} v{self.version}"
+
+    @property
+    def extension(self) -> str:
+        return self.file.name.rsplit(".", 1)[-1].upper() if "." in self.file.name else ""
+
+
+class DocumentDownload(models.Model):
+    """Who downloaded what, when."""
+
+    document = models.ForeignKey(ModificationDocument, on_delete=models.CASCADE, related_name="downloads")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    downloaded_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.document} by {self.user or 'a visitor'}"
+
+
+class Follow(models.Model):
+    """A person follows one modification."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows")
+    modification = models.ForeignKey(ModificationProposal, on_delete=models.CASCADE, related_name="follows")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "modification"], name="follow_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} follows {self.modification.reference}"
+
+
+class FilterFollow(models.Model):
+    """A person follows a whole filter of the register (e.g. everything impacting Small Suppliers)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="filter_follows")
+    query = models.CharField(max_length=500, help_text="The register's query string, normalised.")
+    label = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "query"], name="filter_follow_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} follows {self.label}"

@@ -1,0 +1,242 @@
+"""Reads for modifications: the register (filters, search), one modification, its timeline and
+documents as the viewer may see them, releases, and what a person follows."""
+
+from collections import OrderedDict
+from dataclasses import asdict, dataclass
+from urllib.parse import urlencode
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from parties.models import Party
+
+from .models import (
+    OPEN_STAGES,
+    FilterFollow,
+    Follow,
+    ModificationDocument,
+    ModificationEvent,
+    ModificationProposal,
+    ModificationReference,
+    Path,
+    Release,
+    Stage,
+    stages_for_path,
+)
+
+SORTS = {
+    "-updated": ("-updated_at", "-number"),
+    "updated": ("updated_at", "number"),
+    "reference": ("number", "suffix"),
+    "-reference": ("-number", "suffix"),
+    "next": ("next_milestone_date", "-number"),
+}
+
+
+@dataclass(frozen=True)
+class ModificationFilters:
+    stage: str = ""
+    path: str = ""
+    category: str = ""
+    release: str = ""
+    state: str = ""  # "open" or "closed"
+    q: str = ""
+    sort: str = "-updated"
+
+    def query_string(self) -> str:
+        """The filters as a canonical query string (sort aside): a view that can be shared or followed."""
+        values = {k: v for k, v in asdict(self).items() if v and k != "sort"}
+        return urlencode(sorted(values.items()))
+
+    def describe(self) -> str:
+        parts = []
+        if self.stage:
+            parts.append(Stage(self.stage).label)
+        if self.path:
+            parts.append(Path(self.path).label)
+        if self.category:
+            parts.append(f"impacting {Party.Category(self.category).label}s")
+        if self.release:
+            parts.append(f"in release {self.release}")
+        if self.state:
+            parts.append("in progress" if self.state == "open" else "closed")
+        if self.q:
+            parts.append(f"matching “{self.q}”")
+        return ", ".join(parts) or "all modifications"
+
+
+def _search(queryset: QuerySet, q: str) -> QuerySet:
+    if connection.vendor == "postgresql":
+        vector = (
+            SearchVector("reference", weight="A", config="english")
+            + SearchVector("title", weight="A", config="english")
+            + SearchVector("issue", weight="B", config="english")
+            + SearchVector("solution", weight="B", config="english")
+        )
+        query = SearchQuery(q, search_type="websearch", config="english")
+        return (
+            queryset.annotate(search=vector, rank=SearchRank(vector, query))
+            .filter(Q(search=query) | Q(reference__iexact=q) | Q(old_references__reference__iexact=q))
+            .order_by("-rank", "-number")
+        )
+    # SQLite (the demo): simple matching.
+    return queryset.filter(
+        Q(reference__icontains=q) | Q(title__icontains=q) | Q(issue__icontains=q) | Q(solution__icontains=q)
+    )
+
+
+def modification_list(*, filters: ModificationFilters) -> QuerySet[ModificationProposal]:
+    modifications = ModificationProposal.objects.select_related("proposer_party", "target_release")
+    if filters.stage:
+        modifications = modifications.filter(stage=filters.stage)
+    if filters.path:
+        modifications = modifications.filter(path=filters.path)
+    if filters.category:
+        modifications = modifications.impacting(filters.category)
+    if filters.release:
+        modifications = modifications.filter(target_release__slug=filters.release)
+    if filters.state == "open":
+        modifications = modifications.open()
+    elif filters.state == "closed":
+        modifications = modifications.closed()
+    if filters.q:
+        return _search(modifications, filters.q)
+    return modifications.order_by(*SORTS.get(filters.sort, SORTS["-updated"]))
+
+
+def pipeline(*, modifications: QuerySet | None = None) -> dict:
+    """How many open modifications sit at each stage, by path: the register's picture."""
+    base = modifications if modifications is not None else ModificationProposal.objects.all()
+    rows = (
+        base.order_by()
+        .filter(stage__in=OPEN_STAGES)
+        .values("stage", "path")
+        .annotate(n=Count("id"))
+        .values_list("stage", "path", "n")
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for stage, path, n in rows:
+        counts.setdefault(stage, {})[path or "none"] = n
+    paths = [*Path.values, "none"]
+    path_labels = {**{p.value: p.label for p in Path}, "none": "Draft (no path yet)"}
+    stages = [s for s in Stage if s in OPEN_STAGES]
+    biggest = max((sum(counts.get(s, {}).values()) for s in stages), default=0) or 1
+    rows = []
+    for stage in stages:
+        offset, segments = 0, []
+        for p in paths:
+            n = counts.get(stage, {}).get(p, 0)
+            if n:
+                segments.append({"path": p, "count": n, "offset": offset})
+                offset += n
+        rows.append({"value": stage.value, "label": stage.label, "total": offset, "segments": segments})
+    return {"paths": [{"value": p, "label": path_labels[p]} for p in paths], "max": biggest, "stages": rows}
+
+
+def modification_get(*, reference: str) -> tuple[ModificationProposal, bool]:
+    """The modification with this reference, or the one that once had it (True: redirect)."""
+    queryset = ModificationProposal.objects.select_related(
+        "proposer", "proposer_party", "lead_analyst", "target_release", "alternative_of"
+    )
+    found = queryset.filter(reference__iexact=reference).first()
+    if found is not None:
+        return found, False
+    old = ModificationReference.objects.filter(reference__iexact=reference).first()
+    if old is None:
+        raise Http404("No modification has this reference.")
+    return queryset.get(pk=old.modification_id), True
+
+
+def modification_timeline(*, user, modification: ModificationProposal) -> list[ModificationEvent]:
+    """Every event, except those about documents the viewer may not open."""
+    visible = ModificationDocument.objects.visible_to(user).filter(modification=modification).values("pk")
+    return list(modification.events.filter(Q(document__isnull=True) | Q(document__in=visible)).select_related("actor"))
+
+
+def modification_documents(*, user, modification: ModificationProposal) -> list[dict]:
+    """Visible documents grouped by kind, each title with its versions, newest first."""
+    documents = ModificationDocument.objects.visible_to(user).filter(modification=modification)
+    groups: OrderedDict[str, dict] = OrderedDict()
+    kind_order = {k: i for i, k in enumerate(ModificationDocument.Kind.values)}
+    for document in sorted(documents, key=lambda d: (kind_order[d.kind], d.title, -d.version)):
+        group = groups.setdefault(document.kind, {"label": document.get_kind_display(), "series": OrderedDict()})
+        group["series"].setdefault(document.title, []).append(document)
+    return [
+        {"label": g["label"], "series": [{"title": t, "latest": v[0], "older": v[1:]} for t, v in g["series"].items()]}
+        for g in groups.values()
+    ]
+
+
+def modification_progress(modification: ModificationProposal) -> list[dict]:
+    """The stages the modification's path goes through: done, current, to come."""
+    if modification.path:
+        stages = stages_for_path(modification.path, modification.route)
+    else:
+        stages = [Stage.DRAFT, Stage.DEVELOPMENT, Stage.REPORT_PHASE, Stage.MRC, Stage.CHANGE_BOARD,
+                  Stage.APPROVED, Stage.IMPLEMENTED]  # fmt: skip
+    current = modification.stage
+    if current not in stages:  # withdrawn, rejected, closed: the path stops where it stopped
+        reached = set(modification.events.values_list("from_stage", flat=True))
+        return [
+            {"stage": s, "label": Stage(s).label, "state": "done" if s in reached else "skipped"} for s in stages
+        ] + [{"stage": current, "label": Stage(current).label, "state": "current"}]
+    index = stages.index(current)
+    return [
+        {"stage": s, "label": Stage(s).label, "state": "done" if i < index else "current" if i == index else "todo"}
+        for i, s in enumerate(stages)
+    ]
+
+
+def related_modifications(modification: ModificationProposal) -> list[ModificationProposal]:
+    related = list(modification.related.all().only("reference", "title", "stage"))
+    related += list(modification.alternatives.all().only("reference", "title", "stage"))
+    if modification.alternative_of_id:
+        related.append(modification.alternative_of)
+    return related
+
+
+def release_list() -> list[Release]:
+    modifications = ModificationProposal.objects.select_related("proposer_party").order_by("number", "suffix")
+    return list(Release.objects.prefetch_related(Prefetch("modifications", queryset=modifications)))
+
+
+def is_following(*, user, modification: ModificationProposal) -> bool:
+    return bool(user and user.is_authenticated) and Follow.objects.filter(user=user, modification=modification).exists()
+
+
+def followed_modifications(*, user) -> QuerySet[ModificationProposal]:
+    return (
+        ModificationProposal.objects.filter(follows__user=user)
+        .select_related("target_release", "proposer_party")
+        .order_by("next_milestone_date", "-updated_at")
+    )
+
+
+def filter_follows(*, user) -> QuerySet[FilterFollow]:
+    return FilterFollow.objects.filter(user=user).order_by("label")
+
+
+def party_drafts(*, party) -> QuerySet[ModificationProposal]:
+    return ModificationProposal.objects.filter(proposer_party=party, stage=Stage.DRAFT).order_by("-raised_on")
+
+
+def party_modifications(*, party) -> QuerySet[ModificationProposal]:
+    return ModificationProposal.objects.filter(proposer_party=party).order_by("-number", "suffix")
+
+
+def modifications_for_export(*, filters: ModificationFilters) -> QuerySet[ModificationProposal]:
+    return modification_list(filters=filters).select_related("lead_analyst")
+
+
+def feed_events(*, user, filters: ModificationFilters, limit: int = 50) -> list[ModificationEvent]:
+    """One entry per update of the modifications the filters select, hiding documents the requester may not see."""
+    modifications = modification_list(filters=filters).order_by().values("pk")
+    visible = ModificationDocument.objects.visible_to(user).values("pk")
+    return list(
+        ModificationEvent.objects.filter(modification__in=modifications)
+        .filter(Q(document__isnull=True) | Q(document__in=visible))
+        .select_related("modification")
+        .order_by("-created_at", "-id")[:limit]
+    )

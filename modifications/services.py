@@ -1,0 +1,620 @@
+"""Writes for modifications: the lifecycle, releases, documents and following.
+
+Every move goes through `_move`, which locks the row, checks the move against TRANSITIONS and the
+path, saves with update_fields and records the timeline event in the same transaction.
+"""
+
+from datetime import date
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from parties.models import Party, User
+from parties.selectors import staff_recipients
+from secportal.exceptions import ApplicationError
+from secportal.services import outbox_enqueue
+from secportal.uploads import UploadRejected, check_upload, stored_name
+from secportal.workingdays import add_working_days, local_today
+
+from .models import (
+    SELF_GOVERNANCE,
+    TRANSITIONS,
+    WITHDRAWABLE,
+    DocumentDownload,
+    FilterFollow,
+    Follow,
+    ModificationDocument,
+    ModificationEvent,
+    ModificationProposal,
+    ModificationReference,
+    Path,
+    Release,
+    Route,
+    Stage,
+)
+from .permissions import (
+    can_move_modification,
+    can_raise_draft,
+    can_upload_document,
+    can_withdraw_modification,
+)
+
+
+def _require_mover(actor: User) -> None:
+    if not can_move_modification(actor):
+        raise ApplicationError("Only SECAS staff can move a modification through its lifecycle.")
+
+
+def next_milestone(modification: ModificationProposal) -> tuple[str, date | None]:
+    """What comes next for a modification at its stage, and when (if a date is known)."""
+    stage = modification.stage
+    if stage == Stage.DRAFT:
+        due = add_working_days(modification.raised_on, settings.SECPORTAL_CRITICAL_FRIEND_DAYS)
+        return "SECAS critical-friend review due", due
+    if stage == Stage.MRC:
+        return "Modification Report Consultation closes", modification.next_milestone_date
+    if stage == Stage.APPEAL_WINDOW:
+        return "Appeal window closes", modification.appeal_window_ends
+    if stage == Stage.APPROVED:
+        release = modification.target_release
+        if release is not None:
+            return f"Goes live in the {release.name}", release.go_live
+        return "Awaiting a target SEC Release", None
+    return {
+        Stage.DEVELOPMENT: ("Change Sub-Committee review of the problem", None),
+        Stage.REFINEMENT: ("Refinement by the Working Group", None),
+        Stage.REPORT_PHASE: ("Modification Report Consultation opens", None),
+        Stage.CHANGE_BOARD: ("Change Board vote", None),
+        Stage.WITH_AUTHORITY: ("Ofgem decision", None),
+    }.get(Stage(stage), ("", None))
+
+
+def _check_path_rules(modification: ModificationProposal, to: str) -> None:
+    path, stage = modification.path, modification.stage
+    if to == Stage.REFINEMENT and (modification.route != Route.REFINEMENT or path == Path.FAST_TRACK):
+        raise ApplicationError("This modification's route does not go through the Refinement Process.")
+    if stage == Stage.DEVELOPMENT and to in {Stage.REFINEMENT, Stage.REPORT_PHASE} and not path:
+        raise ApplicationError("Convert the Draft Proposal first: the Panel sets its path and route.")
+    if to == Stage.APPEAL_WINDOW and path not in SELF_GOVERNANCE:
+        raise ApplicationError("Only a self-governance modification has an appeal window.")
+    if to == Stage.WITH_AUTHORITY and path in SELF_GOVERNANCE:
+        raise ApplicationError("A self-governance modification is decided by the Change Board, not Ofgem.")
+    if stage == Stage.CHANGE_BOARD and to == Stage.REJECTED and path not in SELF_GOVERNANCE:
+        raise ApplicationError("For Paths 1 and 2 the Change Board recommends; Ofgem decides.")
+
+
+def _move(
+    modification: ModificationProposal,
+    *,
+    actor: User,
+    to: str,
+    summary: str,
+    note: str = "",
+    kind: str = ModificationEvent.Kind.STAGE,
+    **fields,
+) -> ModificationProposal:
+    """Lock, check, move, record. The only place a modification's stage changes."""
+    modification = (
+        ModificationProposal.objects.select_for_update(of=("self",))
+        .select_related("target_release")
+        .get(pk=modification.pk)
+    )
+    old = modification.stage
+    if to not in TRANSITIONS[Stage(old)]:
+        raise ApplicationError(
+            f"{modification.reference} is at {Stage(old).label}; it cannot move to {Stage(to).label}."
+        )
+    for name, value in fields.items():
+        setattr(modification, name, value)
+    _check_path_rules(modification, to)
+    modification.stage = to
+    modification.updated_at = timezone.now()
+    if note:
+        modification.latest_update = note
+    if to != Stage.MRC:  # the MRC's close date is given by the caller
+        modification.next_milestone, modification.next_milestone_date = next_milestone(modification)
+    else:
+        modification.next_milestone = "Modification Report Consultation closes"
+    modification.save(
+        update_fields=[
+            "stage",
+            "updated_at",
+            "latest_update",
+            "next_milestone",
+            "next_milestone_date",
+            *fields,
+        ]
+    )
+    ModificationEvent.objects.create(
+        modification=modification,
+        kind=kind,
+        from_stage=old,
+        to_stage=to,
+        actor=actor,
+        summary=summary,
+        note=note,
+        occurred_on=local_today(),
+    )
+    return modification
+
+
+# --- Raising ---------------------------------------------------------------------------------------
+
+
+def _next_number() -> int:
+    top = ModificationProposal.objects.select_for_update().order_by("-number").first()
+    return (top.number if top else 0) + 1
+
+
+@transaction.atomic
+def modification_raise(
+    *, actor: User, title: str, issue: str, impacts: dict | None = None, sec_sections: str = ""
+) -> ModificationProposal:
+    """A Party user raises a Draft Proposal (the problem only); SECAS reviews it as critical friend."""
+    if not can_raise_draft(actor):
+        raise ApplicationError("Only users of an acceded SEC Party can raise a Draft Proposal.")
+    number = _next_number()
+    today = local_today()
+    modification = ModificationProposal(
+        number=number,
+        reference=f"DP{number:03d}",
+        title=title.strip(),
+        issue=issue.strip(),
+        impacts=impacts or {},
+        sec_sections=sec_sections.strip(),
+        proposer=actor,
+        proposer_party=actor.party,
+        raised_on=today,
+        stage=Stage.DRAFT,
+    )
+    modification.next_milestone, modification.next_milestone_date = next_milestone(modification)
+    modification.save()
+    ModificationEvent.objects.create(
+        modification=modification,
+        kind=ModificationEvent.Kind.RAISED,
+        to_stage=Stage.DRAFT,
+        actor=actor,
+        summary=f"Draft Proposal raised by {actor.party or actor}",
+        occurred_on=today,
+    )
+    for staff in staff_recipients():
+        outbox_enqueue(
+            recipient=staff.email,
+            kind="modification.draft_raised",
+            template_prefix="emails/modifications/draft_raised",
+            context={"modification": modification, "staff": staff},
+            subject_obj=modification,
+            user=staff,
+        )
+    return modification
+
+
+@transaction.atomic
+def modification_raise_fast_track(
+    *, actor: User, title: str, issue: str, solution: str, sec_sections: str = ""
+) -> ModificationProposal:
+    """The Panel raises a housekeeping change as Fast-track self-governance: an MP, never refined."""
+    _require_mover(actor)
+    number = _next_number()
+    today = local_today()
+    modification = ModificationProposal.objects.create(
+        number=number,
+        reference=f"MP{number:03d}",
+        title=title.strip(),
+        issue=issue.strip(),
+        solution=solution.strip(),
+        sec_sections=sec_sections.strip(),
+        path=Path.FAST_TRACK,
+        route=Route.REPORT_PHASE,
+        raised_on=today,
+        stage=Stage.REPORT_PHASE,
+        next_milestone="Modification Report Consultation opens",
+    )
+    ModificationEvent.objects.create(
+        modification=modification,
+        kind=ModificationEvent.Kind.RAISED,
+        to_stage=Stage.REPORT_PHASE,
+        actor=actor,
+        summary="Raised by the Panel as Fast-track self-governance",
+        occurred_on=today,
+    )
+    return modification
+
+
+@transaction.atomic
+def modification_raise_alternative(*, actor: User, original: ModificationProposal, title: str, solution: str):
+    """An alternative solution to an MP: MP102 gets MP102A, MP102B ... on the same path."""
+    _require_mover(actor)
+    original = ModificationProposal.objects.select_for_update().get(pk=original.pk)
+    if original.is_draft or original.alternative_of_id:
+        raise ApplicationError(
+            "Alternatives are raised against a Modification Proposal, not a draft or another alternative."
+        )
+    taken = set(ModificationProposal.objects.filter(number=original.number).values_list("suffix", flat=True))
+    suffix = next(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in taken)
+    return ModificationProposal.objects.create(
+        number=original.number,
+        suffix=suffix,
+        reference=f"MP{original.number:03d}{suffix}",
+        title=title.strip(),
+        issue=original.issue,
+        solution=solution.strip(),
+        impacts=original.impacts,
+        sec_sections=original.sec_sections,
+        path=original.path,
+        route=original.route,
+        stage=original.stage,
+        proposer=original.proposer,
+        proposer_party=original.proposer_party,
+        alternative_of=original,
+        raised_on=local_today(),
+    )
+
+
+# --- The lifecycle ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def modification_start_development(*, actor: User, modification: ModificationProposal, note: str = ""):
+    _require_mover(actor)
+    return _move(
+        modification,
+        actor=actor,
+        to=Stage.DEVELOPMENT,
+        note=note,
+        summary="Critical-friend review done; the problem goes to the Change Sub-Committee",
+    )
+
+
+@transaction.atomic
+def modification_convert(
+    *,
+    actor: User,
+    modification: ModificationProposal,
+    path: str,
+    route: str,
+    lead_analyst: User | None = None,
+    note: str = "",
+) -> ModificationProposal:
+    """The Panel agrees the problem: the DP becomes an MP (same number), with its path and route."""
+    _require_mover(actor)
+    if path not in {Path.PATH_1, Path.PATH_2, Path.PATH_3}:
+        raise ApplicationError("Choose Path 1, 2 or 3 (fast-track modifications are raised by the Panel directly).")
+    if route not in Route.values:
+        raise ApplicationError("Choose the route: the Refinement Process or straight to the Report Phase.")
+    current = ModificationProposal.objects.select_for_update().get(pk=modification.pk)
+    if current.stage != Stage.DEVELOPMENT:
+        raise ApplicationError(
+            f"{current.reference} is at {current.get_stage_display()}; only a DP in development is converted."
+        )
+    old_reference = current.reference
+    new_reference = f"MP{current.number:03d}{current.suffix}"
+    ModificationReference.objects.get_or_create(reference=old_reference, defaults={"modification": current})
+    to = Stage.REFINEMENT if route == Route.REFINEMENT else Stage.REPORT_PHASE
+    return _move(
+        current,
+        actor=actor,
+        to=to,
+        note=note,
+        kind=ModificationEvent.Kind.CONVERTED,
+        summary=f"{old_reference} converted to {new_reference}: {Path(path).label}, {Route(route).label}",
+        reference=new_reference,
+        path=path,
+        route=route,
+        lead_analyst=lead_analyst or current.lead_analyst,
+    )
+
+
+@transaction.atomic
+def modification_finish_refinement(*, actor: User, modification: ModificationProposal, note: str = ""):
+    _require_mover(actor)
+    return _move(
+        modification,
+        actor=actor,
+        to=Stage.REPORT_PHASE,
+        note=note,
+        summary="Refinement complete; into the Report Phase",
+    )
+
+
+@transaction.atomic
+def modification_open_mrc(
+    *, actor: User, modification: ModificationProposal, closes_on: date | None = None, note: str = ""
+):
+    """Open the Modification Report Consultation; it closes after SECPORTAL_MRC_DAYS Working Days."""
+    _require_mover(actor)
+    closes_on = closes_on or add_working_days(local_today(), settings.SECPORTAL_MRC_DAYS)
+    if closes_on <= local_today():
+        raise ApplicationError("The consultation must close after today.")
+    return _move(
+        modification,
+        actor=actor,
+        to=Stage.MRC,
+        note=note,
+        next_milestone_date=closes_on,
+        summary=f"Modification Report Consultation open until {closes_on:%-d %B %Y}",
+    )
+
+
+@transaction.atomic
+def modification_send_to_change_board(*, actor: User, modification: ModificationProposal, note: str = ""):
+    _require_mover(actor)
+    return _move(
+        modification,
+        actor=actor,
+        to=Stage.CHANGE_BOARD,
+        note=note,
+        summary="Consultation closed; with the Change Board",
+    )
+
+
+@transaction.atomic
+def modification_record_change_board_outcome(
+    *, actor: User, modification: ModificationProposal, approve: bool, note: str = ""
+) -> ModificationProposal:
+    """Path 3 and fast track: the Change Board decides (approval opens the appeal window).
+    Paths 1 and 2: it recommends, and the recommendation goes to Ofgem."""
+    _require_mover(actor)
+    today = local_today()
+    if modification.path in SELF_GOVERNANCE:
+        if approve:
+            ends = add_working_days(today, settings.SECPORTAL_APPEAL_WINDOW_DAYS)
+            return _move(
+                modification,
+                actor=actor,
+                to=Stage.APPEAL_WINDOW,
+                note=note,
+                decided_on=today,
+                appeal_window_ends=ends,
+                summary=f"Approved by the Change Board; appeal window open until {ends:%-d %B %Y}",
+            )
+        return _move(
+            modification,
+            actor=actor,
+            to=Stage.REJECTED,
+            note=note,
+            decided_on=today,
+            summary="Rejected by the Change Board",
+        )
+    verdict = "approval" if approve else "rejection"
+    return _move(
+        modification,
+        actor=actor,
+        to=Stage.WITH_AUTHORITY,
+        note=note,
+        summary=f"Change Board recommends {verdict}; sent to Ofgem",
+    )
+
+
+@transaction.atomic
+def modification_close_appeal_window(
+    *, actor: User, modification: ModificationProposal, appeal_upheld: bool = False, note: str = ""
+):
+    _require_mover(actor)
+    if appeal_upheld:
+        return _move(
+            modification,
+            actor=actor,
+            to=Stage.REJECTED,
+            note=note,
+            summary="Appeal upheld by Ofgem: the decision is overturned",
+        )
+    return _move(
+        modification,
+        actor=actor,
+        to=Stage.APPROVED,
+        note=note,
+        summary="Appeal window closed: approved, awaiting implementation",
+    )
+
+
+AUTHORITY_DECISIONS = {"approved": Stage.APPROVED, "rejected": Stage.REJECTED, "sent_back": Stage.REPORT_PHASE}
+
+
+@transaction.atomic
+def modification_record_authority_decision(
+    *, actor: User, modification: ModificationProposal, decision: str, note: str = ""
+):
+    """Ofgem's decision on a Path 1 or 2 modification: approved, rejected, or sent back."""
+    _require_mover(actor)
+    if decision not in AUTHORITY_DECISIONS:
+        raise ApplicationError("The Authority's decision is approved, rejected or sent back.")
+    summary = {
+        "approved": "Approved by Ofgem: awaiting implementation",
+        "rejected": "Rejected by Ofgem",
+        "sent_back": "Sent back by Ofgem for more work",
+    }[decision]
+    fields = {"decided_on": local_today()} if decision != "sent_back" else {}
+    return _move(modification, actor=actor, to=AUTHORITY_DECISIONS[decision], note=note, summary=summary, **fields)
+
+
+@transaction.atomic
+def modification_withdraw(*, actor: User, modification: ModificationProposal, note: str = ""):
+    if not can_withdraw_modification(actor, modification):
+        raise ApplicationError("Only the proposer or SECAS can withdraw a modification.")
+    if modification.stage not in WITHDRAWABLE:
+        raise ApplicationError("A modification can be withdrawn only before a decision.")
+    return _move(modification, actor=actor, to=Stage.WITHDRAWN, note=note, summary="Withdrawn by the proposer")
+
+
+@transaction.atomic
+def modification_close(*, actor: User, modification: ModificationProposal, note: str = ""):
+    _require_mover(actor)
+    return _move(modification, actor=actor, to=Stage.CLOSED, note=note, summary="Closed without conversion")
+
+
+@transaction.atomic
+def modification_post_update(*, actor: User, modification: ModificationProposal, text: str) -> ModificationProposal:
+    """A dated line on the timeline ("Working Group 3 held; legal text v2 next")."""
+    _require_mover(actor)
+    text = text.strip()
+    if not text:
+        raise ApplicationError("Write the update.")
+    modification = ModificationProposal.objects.select_for_update().get(pk=modification.pk)
+    modification.latest_update = text
+    modification.updated_at = timezone.now()
+    modification.save(update_fields=["latest_update", "updated_at"])
+    ModificationEvent.objects.create(
+        modification=modification,
+        kind=ModificationEvent.Kind.UPDATE,
+        actor=actor,
+        summary=text[:300],
+        note=text,
+        occurred_on=local_today(),
+    )
+    return modification
+
+
+# --- Releases -------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def modification_target_release(*, actor: User, modification: ModificationProposal, release: Release):
+    _require_mover(actor)
+    modification = ModificationProposal.objects.select_for_update().get(pk=modification.pk)
+    release = Release.objects.get(pk=release.pk)  # its status as it is now, not as the caller saw it
+    if release.status == Release.Status.LIVE:
+        raise ApplicationError(f"The {release.name} is already live; choose a later release.")
+    if not modification.is_open:
+        raise ApplicationError(f"{modification.reference} is {modification.get_stage_display().lower()}.")
+    modification.target_release = release
+    modification.updated_at = timezone.now()
+    modification.next_milestone, modification.next_milestone_date = next_milestone(modification)
+    modification.save(update_fields=["target_release", "updated_at", "next_milestone", "next_milestone_date"])
+    ModificationEvent.objects.create(
+        modification=modification,
+        kind=ModificationEvent.Kind.RELEASE,
+        actor=actor,
+        summary=f"Targeted at the {release.name} (go-live {release.go_live:%-d %B %Y})",
+        occurred_on=local_today(),
+    )
+    return modification
+
+
+@transaction.atomic
+def release_go_live(*, actor: User, release: Release, sec_version: str = "") -> Release:
+    """A release goes live: its approved modifications become implemented, producing a new SEC version."""
+    _require_mover(actor)
+    release = Release.objects.select_for_update().get(pk=release.pk)
+    if release.status == Release.Status.LIVE:
+        raise ApplicationError(f"The {release.name} is already live.")
+    release.status = Release.Status.LIVE
+    release.went_live_at = timezone.now()
+    if sec_version:
+        release.sec_version = sec_version
+    release.save(update_fields=["status", "went_live_at", "sec_version"])
+    for modification in release.modifications.filter(stage=Stage.APPROVED):
+        _move(
+            modification,
+            actor=actor,
+            to=Stage.IMPLEMENTED,
+            implementation_date=release.go_live,
+            summary=f"Implemented in the {release.name}"
+            + (f" (SEC {release.sec_version})" if release.sec_version else ""),
+        )
+    return release
+
+
+# --- Documents --------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def document_upload(
+    *,
+    actor: User,
+    modification: ModificationProposal,
+    kind: str,
+    title: str,
+    upload,
+    classification: str,
+    owner_party: Party | None = None,
+    owner_committee: str = "",
+    red_recipients=(),
+) -> ModificationDocument:
+    """Publish a document (or a new version of one) on a modification, checked by content."""
+    if not can_upload_document(actor):
+        raise ApplicationError("Only SECAS staff can publish documents.")
+    if classification == "amber" and not (owner_party or owner_committee):
+        raise ApplicationError("An AMBER document needs its owner: a Party or a committee.")
+    if classification == "red" and not red_recipients:
+        raise ApplicationError("A RED document needs its named recipients.")
+    try:
+        checked = check_upload(upload)
+    except UploadRejected as exc:
+        raise ApplicationError(exc.message) from None
+    modification = ModificationProposal.objects.select_for_update().get(pk=modification.pk)
+    title = title.strip()
+    latest = modification.documents.filter(kind=kind, title=title).aggregate(v=Max("version"))["v"] or 0
+    name = default_storage.save(stored_name(checked, prefix="modifications"), upload)
+    document = ModificationDocument(
+        modification=modification,
+        kind=kind,
+        title=title,
+        version=latest + 1,
+        file=name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=actor,
+        classification=classification,
+        owner_party=owner_party,
+        owner_committee=owner_committee,
+    )
+    try:
+        with transaction.atomic():
+            document.save()
+    except IntegrityError:
+        default_storage.delete(name)
+        raise ApplicationError("Another version of this document was published a moment ago; try again.") from None
+    if red_recipients:
+        document.red_recipients.set(red_recipients)
+    modification.updated_at = timezone.now()
+    modification.save(update_fields=["updated_at"])
+    label = title if title == document.get_kind_display() else f"{document.get_kind_display()}: {title}"
+    label += f" (version {document.version})" if document.version > 1 else ""
+    ModificationEvent.objects.create(
+        modification=modification,
+        kind=ModificationEvent.Kind.DOCUMENT,
+        actor=actor,
+        summary=f"Published {label}",
+        document=document,
+        occurred_on=local_today(),
+    )
+    return document
+
+
+@transaction.atomic
+def document_download_record(*, user: User | None, document: ModificationDocument) -> DocumentDownload:
+    return DocumentDownload.objects.create(document=document, user=user if user and user.is_authenticated else None)
+
+
+# --- Following ----------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def follow_set(*, user: User, modification: ModificationProposal, following: bool) -> bool:
+    if not (user and user.is_authenticated and user.is_active):
+        raise ApplicationError("Sign in to follow modifications.")
+    if following:
+        Follow.objects.get_or_create(user=user, modification=modification)
+    else:
+        Follow.objects.filter(user=user, modification=modification).delete()
+    return following
+
+
+@transaction.atomic
+def filter_follow_add(*, user: User, query: str, label: str) -> FilterFollow:
+    if not (user and user.is_authenticated and user.is_active):
+        raise ApplicationError("Sign in to follow a view of the register.")
+    if not query:
+        raise ApplicationError("Choose at least one filter to follow.")
+    follow, _ = FilterFollow.objects.get_or_create(user=user, query=query, defaults={"label": label[:300]})
+    return follow
+
+
+@transaction.atomic
+def filter_follow_remove(*, user: User, pk: int) -> None:
+    FilterFollow.objects.filter(user=user, pk=pk).delete()

@@ -1,0 +1,252 @@
+"""The lifecycle as a state machine: every allowed and forbidden move, for each path."""
+
+import datetime
+import threading
+
+import pytest
+from django.db import connection
+
+from modifications import services
+from modifications.models import (
+    SELF_GOVERNANCE,
+    TRANSITIONS,
+    ModificationEvent,
+    ModificationProposal,
+    Path,
+    Route,
+    Stage,
+)
+from modifications.tests.factories import make_modification, make_release
+from parties import roles
+from parties.models import Party
+from parties.tests.factories import make_party, make_user
+from secportal.exceptions import ApplicationError
+from secportal.workingdays import add_working_days, local_today
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff():
+    return make_user(email="staff@secas.example", role_names={roles.SECAS_STAFF})
+
+
+def path_allows(path: str, route: str, start: str, to: str) -> bool:
+    """The path rules, stated independently of the services."""
+    if to == Stage.REFINEMENT and (route != Route.REFINEMENT or path == Path.FAST_TRACK):
+        return False
+    if start == Stage.DEVELOPMENT and to in (Stage.REFINEMENT, Stage.REPORT_PHASE):
+        return False  # conversion (which sets the path) is the only way out of development into these
+    if to == Stage.APPEAL_WINDOW and path not in SELF_GOVERNANCE:
+        return False
+    if to == Stage.WITH_AUTHORITY and path in SELF_GOVERNANCE:
+        return False
+    return not (start == Stage.CHANGE_BOARD and to == Stage.REJECTED and path not in SELF_GOVERNANCE)
+
+
+CASES = [
+    (path, route, start, to)
+    for path, route in [
+        (Path.PATH_1, Route.REFINEMENT),
+        (Path.PATH_2, Route.REPORT_PHASE),
+        (Path.PATH_3, Route.REFINEMENT),
+        (Path.FAST_TRACK, Route.REPORT_PHASE),
+    ]
+    for start in Stage
+    for to in Stage
+]
+
+
+@pytest.mark.parametrize(("path", "route", "start", "to"), CASES)
+def test_every_move_for_every_path(staff, path, route, start, to):
+    draft_stage = start in (Stage.DRAFT, Stage.DEVELOPMENT)
+    modification = make_modification(stage=start, path="" if draft_stage else path, route="" if draft_stage else route)
+    allowed = to in TRANSITIONS[start] and path_allows(modification.path, modification.route, start, to)
+    if allowed:
+        moved = services._move(modification, actor=staff, to=to, summary="moved")
+        assert moved.stage == to
+        event = moved.events.get()
+        assert (event.from_stage, event.to_stage, event.actor) == (start, to, staff)
+    else:
+        with pytest.raises(ApplicationError):
+            services._move(modification, actor=staff, to=to, summary="moved")
+        modification.refresh_from_db()
+        assert modification.stage == start
+        assert not modification.events.exists()
+
+
+def test_a_draft_proposal_is_raised_with_its_critical_friend_due_date(django_capture_on_commit_callbacks, staff):
+    from django.core import mail
+
+    party = make_party(status=Party.Status.ACCEDED)
+    proposer = make_user(party=party)
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = services.modification_raise(actor=proposer, title="A problem", issue="It hurts.",
+                                            impacts={"small_supplier": "high"})  # fmt: skip
+    assert draft.reference == f"DP{draft.number:03d}" and draft.stage == Stage.DRAFT
+    assert draft.proposer_party == party
+    assert draft.next_milestone_date == add_working_days(local_today(), 5)
+    assert draft.events.get().kind == ModificationEvent.Kind.RAISED
+    assert [m.to for m in mail.outbox] == [["staff@secas.example"]]
+    again = services.modification_raise(actor=proposer, title="Another", issue="Also.")
+    assert again.number == draft.number + 1
+
+
+def test_only_users_of_an_acceded_party_raise_drafts():
+    applying = make_user(party=make_party(status=Party.Status.APPLIED))
+    with pytest.raises(ApplicationError):
+        services.modification_raise(actor=applying, title="x", issue="y")
+    with pytest.raises(ApplicationError):
+        services.modification_raise(actor=make_user(role_names={roles.PANEL_MEMBER}), title="x", issue="y")
+
+
+def test_conversion_keeps_the_number_and_the_old_reference_redirects(client, staff):
+    draft = make_modification(stage=Stage.DEVELOPMENT, number=84)
+    assert draft.reference == "DP084"
+    mp = services.modification_convert(actor=staff, modification=draft, path=Path.PATH_3, route=Route.REFINEMENT)
+    assert (mp.reference, mp.stage, mp.path) == ("MP084", Stage.REFINEMENT, Path.PATH_3)
+    response = client.get("/modifications/DP084/")
+    assert response.status_code == 301 and response.url == "/modifications/MP084/"
+    straight = services.modification_convert(
+        actor=staff, modification=make_modification(stage=Stage.DEVELOPMENT), path=Path.PATH_2, route=Route.REPORT_PHASE
+    )
+    assert straight.stage == Stage.REPORT_PHASE
+
+
+def test_conversion_cannot_pick_fast_track_or_skip_development(staff):
+    with pytest.raises(ApplicationError):
+        services.modification_convert(actor=staff, modification=make_modification(stage=Stage.DEVELOPMENT),
+                                      path=Path.FAST_TRACK, route=Route.REPORT_PHASE)  # fmt: skip
+    with pytest.raises(ApplicationError):
+        services.modification_convert(actor=staff, modification=make_modification(stage=Stage.DRAFT),
+                                      path=Path.PATH_2, route=Route.REPORT_PHASE)  # fmt: skip
+
+
+def test_the_mrc_closes_after_fifteen_working_days(staff, settings):
+    mp = make_modification(stage=Stage.REPORT_PHASE)
+    mp = services.modification_open_mrc(actor=staff, modification=mp)
+    assert mp.stage == Stage.MRC and mp.next_milestone_date == add_working_days(local_today(), 15)
+    settings.SECPORTAL_MRC_DAYS = 20
+    other = services.modification_open_mrc(actor=staff, modification=make_modification(stage=Stage.REPORT_PHASE))
+    assert other.next_milestone_date == add_working_days(local_today(), 20)
+    with pytest.raises(ApplicationError, match="after today"):
+        services.modification_open_mrc(actor=staff, modification=make_modification(stage=Stage.REPORT_PHASE),
+                                       closes_on=local_today())  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("path", "approve", "expected"),
+    [
+        (Path.PATH_3, True, Stage.APPEAL_WINDOW),
+        (Path.PATH_3, False, Stage.REJECTED),
+        (Path.FAST_TRACK, True, Stage.APPEAL_WINDOW),
+        (Path.PATH_2, True, Stage.WITH_AUTHORITY),
+        (Path.PATH_2, False, Stage.WITH_AUTHORITY),
+        (Path.PATH_1, True, Stage.WITH_AUTHORITY),
+    ],
+)
+def test_change_board_outcome_by_path(staff, path, approve, expected):
+    mp = make_modification(stage=Stage.CHANGE_BOARD, path=path, route=Route.REPORT_PHASE)
+    mp = services.modification_record_change_board_outcome(actor=staff, modification=mp, approve=approve)
+    assert mp.stage == expected
+    if expected == Stage.APPEAL_WINDOW:
+        assert mp.appeal_window_ends == add_working_days(local_today(), 15)
+        assert mp.next_milestone == "Appeal window closes" and mp.next_milestone_date == mp.appeal_window_ends
+
+
+@pytest.mark.parametrize(("decision", "expected"), [("approved", Stage.APPROVED), ("rejected", Stage.REJECTED),
+                                                    ("sent_back", Stage.REPORT_PHASE)])  # fmt: skip
+def test_authority_decisions(staff, decision, expected):
+    mp = make_modification(stage=Stage.WITH_AUTHORITY, path=Path.PATH_2, route=Route.REFINEMENT)
+    assert (
+        services.modification_record_authority_decision(actor=staff, modification=mp, decision=decision).stage
+        == expected
+    )
+
+
+def test_appeal_window_closes_to_approved_or_rejected(staff):
+    mp = make_modification(stage=Stage.APPEAL_WINDOW, path=Path.PATH_3, route=Route.REFINEMENT)
+    assert services.modification_close_appeal_window(actor=staff, modification=mp).stage == Stage.APPROVED
+    mp = make_modification(stage=Stage.APPEAL_WINDOW, path=Path.PATH_3, route=Route.REFINEMENT)
+    assert (
+        services.modification_close_appeal_window(actor=staff, modification=mp, appeal_upheld=True).stage
+        == Stage.REJECTED
+    )
+
+
+def test_release_going_live_implements_its_approved_modifications(staff):
+    release = make_release(go_live=datetime.date(2027, 6, 24))
+    approved = make_modification(stage=Stage.APPROVED, target_release=release)
+    waiting = make_modification(stage=Stage.WITH_AUTHORITY, target_release=release)
+    services.modification_target_release(actor=staff, modification=approved, release=release)
+    approved.refresh_from_db()
+    assert approved.next_milestone_date == datetime.date(2027, 6, 24)
+    services.release_go_live(actor=staff, release=release, sec_version="v1.25")
+    approved.refresh_from_db()
+    waiting.refresh_from_db()
+    assert approved.stage == Stage.IMPLEMENTED and approved.implementation_date == datetime.date(2027, 6, 24)
+    assert waiting.stage == Stage.WITH_AUTHORITY
+    with pytest.raises(ApplicationError, match="already live"):
+        services.release_go_live(actor=staff, release=release)
+    with pytest.raises(ApplicationError, match="already live"):
+        services.modification_target_release(actor=staff, modification=waiting, release=release)
+
+
+def test_withdrawal_by_the_proposer_before_a_decision_only(staff):
+    party = make_party(status=Party.Status.ACCEDED)
+    proposer, colleague = make_user(party=party), make_user(party=party)
+    mp = make_modification(stage=Stage.MRC, proposer=proposer, proposer_party=party)
+    with pytest.raises(ApplicationError, match="Only the proposer"):
+        services.modification_withdraw(actor=colleague, modification=mp)
+    assert services.modification_withdraw(actor=proposer, modification=mp).stage == Stage.WITHDRAWN
+    decided = make_modification(stage=Stage.WITH_AUTHORITY, proposer=proposer)
+    with pytest.raises(ApplicationError, match="before a decision"):
+        services.modification_withdraw(actor=proposer, modification=decided)
+
+
+def test_only_secas_staff_move_modifications():
+    party_user = make_user()
+    mp = make_modification(stage=Stage.REPORT_PHASE)
+    for call in (
+        lambda: services.modification_open_mrc(actor=party_user, modification=mp),
+        lambda: services.modification_post_update(actor=party_user, modification=mp, text="hi"),
+        lambda: services.release_go_live(actor=party_user, release=make_release()),
+    ):
+        with pytest.raises(ApplicationError, match="Only SECAS staff"):
+            call()
+    mp.refresh_from_db()
+    assert mp.stage == Stage.REPORT_PHASE
+
+
+def test_the_stage_is_not_an_editable_field():
+    assert not ModificationProposal._meta.get_field("stage").editable
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_moves_cannot_both_succeed():
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    staff = make_user(email="staff2@secas.example", role_names={roles.SECAS_STAFF})
+    mp = make_modification(stage=Stage.REPORT_PHASE)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def open_mrc():
+        from django.db import connection as thread_connection
+
+        try:
+            barrier.wait()
+            services.modification_open_mrc(actor=staff, modification=mp)
+            outcomes.append("moved")
+        except ApplicationError:
+            outcomes.append("refused")
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=open_mrc) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["moved", "refused"]
+    assert ModificationEvent.objects.filter(modification=mp, to_stage=Stage.MRC).count() == 1
