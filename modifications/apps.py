@@ -18,6 +18,10 @@ class ModificationsConfig(AppConfig):
             Section(key="party_drafts", title="Draft Proposals your Party raised",
                     template="modifications/_dashboard_drafts.html", build=sections.party_drafts, order=2)
         )  # fmt: skip
+        dashboard_sections.register(
+            Section(key="drafts_to_review", title="Draft Proposals awaiting your review",
+                    template="modifications/_dashboard_to_review.html", build=sections.drafts_to_review, order=0)
+        )  # fmt: skip
         home_sections.register(
             Section(key="modifications_in_progress", title="Modifications in progress",
                     template="modifications/_home_in_progress.html", build=sections.in_progress, order=20)

@@ -1,6 +1,7 @@
 """What `modifications` contributes to the shared pages (dashboard, home page, a Party's page)."""
 
-from .models import ModificationProposal
+from .models import ModificationProposal, Stage
+from .permissions import can_move_modification
 from .selectors import (
     filter_follows,
     followed_modifications,
@@ -26,6 +27,14 @@ def party_drafts(request, **objects) -> dict | None:
     if party is None:
         return None
     return {"party": party, "modifications": list(drafts_of(party=party).select_related("proposer"))}
+
+
+def drafts_to_review(request, **objects) -> dict | None:
+    """For SECAS: Draft Proposals awaiting the critical-friend review, soonest due first."""
+    if not can_move_modification(request.user):
+        return None
+    drafts = ModificationProposal.objects.filter(stage=Stage.DRAFT).select_related("proposer_party")
+    return {"modifications": list(drafts.order_by("next_milestone_date", "number"))}
 
 
 def in_progress(request, **objects) -> dict:

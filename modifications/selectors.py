@@ -129,7 +129,7 @@ def pipeline(*, modifications: QuerySet | None = None) -> dict:
         for p in paths:
             n = counts.get(stage, {}).get(p, 0)
             if n:
-                segments.append({"path": p, "count": n, "offset": offset})
+                segments.append({"path": p, "label": path_labels[p], "count": n, "offset": offset})
                 offset += n
         rows.append({"value": stage.value, "label": stage.label, "total": offset, "segments": segments})
     return {"paths": [{"value": p, "label": path_labels[p]} for p in paths], "max": biggest, "stages": rows}

@@ -229,7 +229,9 @@ def modification_action(request: HttpRequest, reference: str, action: str) -> Ht
             f"“{chosen.label}” is not possible for {modification.reference} at {modification.get_stage_display()}.",
         )
         return redirect("modifications:modification-detail", reference=modification.reference)
-    form = chosen.form(request.POST or None, submit=chosen.label, modification=modification)
+    form = chosen.form(
+        request.POST if request.method == "POST" else None, submit=chosen.label, modification=modification
+    )
     if request.method == "POST" and form.is_valid():
         try:
             modification = chosen.run(request.user, modification, form.cleaned_data)
