@@ -4,3 +4,31 @@ from django.apps import AppConfig
 class PanelConfig(AppConfig):
     name = "panel"
     verbose_name = "Panel and committees"
+
+    def ready(self) -> None:
+        from secportal.classification import register_committee_lookup
+        from secportal.registry import Section, dashboard_sections, demo_seeders, party_sections
+
+        from . import demo, sections, selectors
+
+        # AMBER papers and documents: members of the owning committee may open them.
+        register_committee_lookup(selectors.committee_slugs_for)
+        dashboard_sections.register(
+            Section(
+                key="my_committees",
+                title="Your committees and meetings",
+                template="panel/_dashboard_committees.html",
+                build=sections.my_committees,
+                order=3,
+            )
+        )
+        party_sections.register(
+            Section(
+                key="party_committee_members",
+                title="On the Panel and its committees",
+                template="panel/_party_members.html",
+                build=sections.party_members,
+                order=5,
+            )
+        )
+        demo_seeders.register("panel", demo.seed, order=30)

@@ -6,4 +6,15 @@ app_name = "panel"
 
 urlpatterns = [
     path("", views.committee_list, name="committee-list"),
+    path("meetings/<int:pk>/", views.meeting_detail, name="meeting-detail"),
+    path("meetings/<int:pk>/papers/new/", views.paper_upload, name="paper-upload"),
+    path("meetings/<int:pk>/items/<int:item_pk>/outcome/", views.item_outcome, name="item-outcome"),
+    path("meetings/<int:pk>/minutes/", views.minutes_edit, name="minutes-edit"),
+    path("meetings/<int:pk>/minutes/approve/", views.minutes_approve, name="minutes-approve"),
+    path("meetings/<int:pk>/actions/new/", views.action_add, name="action-add"),
+    path("papers/<int:pk>/download/", views.paper_download, name="paper-download"),
+    path("actions/<int:pk>/status/", views.action_status, name="action-status"),
+    path("memberships/<int:pk>/end/", views.membership_end, name="membership-end"),
+    path("<slug:slug>/", views.committee_detail, name="committee-detail"),
+    path("<slug:slug>/members/new/", views.membership_add, name="membership-add"),
 ]

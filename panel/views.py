@@ -1,6 +1,243 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from secportal.exceptions import ApplicationError
+
+from . import selectors, services
+from .forms import (
+    ActionForm,
+    ActionStatusForm,
+    CorrectionForm,
+    MembershipForm,
+    MinutesApproveForm,
+    MinutesForm,
+    OutcomeForm,
+    PaperForm,
+)
+from .models import Action, Membership, Minutes
+from .permissions import can_manage_panel, can_update_action
+
+
+def _staff_only(request: HttpRequest) -> None:
+    if not can_manage_panel(request.user):
+        raise Http404
 
 
 def committee_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "panel/committee_list.html")
+    return render(request, "panel/committee_list.html", {"committees": selectors.committee_list()})
+
+
+def committee_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    committee = selectors.committee_get(slug=slug)
+    return render(
+        request,
+        "panel/committee_detail.html",
+        {
+            "committee": committee,
+            "seats": list(committee.seats.all()),
+            "members": selectors.committee_members(committee=committee),
+            "meetings": selectors.committee_meetings(committee=committee),
+            "actions": list(selectors.committee_actions(committee=committee)[:30]),
+            "can_manage": can_manage_panel(request.user),
+        },
+    )
+
+
+def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = selectors.meeting_get(pk=pk)
+    can_manage = can_manage_panel(request.user)
+    return render(
+        request,
+        "panel/meeting_detail.html",
+        {
+            "meeting": meeting,
+            **selectors.meeting_detail(user=request.user, meeting=meeting),
+            "can_manage": can_manage,
+            "outcome_form": OutcomeForm() if can_manage else None,
+        },
+    )
+
+
+def paper_download(request: HttpRequest, pk: int) -> FileResponse:
+    paper = selectors.paper_get(user=request.user, pk=pk)
+    filename = f"{paper.meeting.committee.name} {paper.title} v{paper.version}.{paper.extension.lower()}"
+    response = FileResponse(
+        paper.file.open("rb"), as_attachment=True, filename=filename, content_type=paper.content_type
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _form_page(request, template_title, form, back_url, *, status=200, intro=""):
+    return render(
+        request,
+        "panel/form.html",
+        {"title": template_title, "form": form, "back_url": back_url, "intro": intro},
+        status=status,
+    )
+
+
+@login_required
+def membership_add(request: HttpRequest, slug: str) -> HttpResponse:
+    _staff_only(request)
+    committee = selectors.committee_get(slug=slug)
+    form = MembershipForm(request.POST or None, committee=committee)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = services.membership_add(actor=request.user, committee=committee, **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request, f"{membership.user} appointed to the {committee} until {membership.ends_on:%-d %B %Y}."
+            )
+            return redirect("panel:committee-detail", slug=committee.slug)
+    return _form_page(
+        request,
+        f"Appoint a member of the {committee}",
+        form,
+        f"/panel/{committee.slug}/",
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def membership_end(request: HttpRequest, pk: int) -> HttpResponse:
+    _staff_only(request)
+    membership = get_object_or_404(Membership.objects.select_related("committee", "user"), pk=pk)
+    try:
+        services.membership_end(actor=request.user, membership=membership)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{membership.user}'s membership of the {membership.committee} has ended.")
+    return redirect("panel:committee-detail", slug=membership.committee.slug)
+
+
+@login_required
+def paper_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    _staff_only(request)
+    meeting = selectors.meeting_get(pk=pk)
+    form = PaperForm(request.POST or None, request.FILES or None, meeting=meeting)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            paper = services.paper_publish(actor=request.user, meeting=meeting, upload=data.pop("file"), **data)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            late = " It is late: paper day has passed." if paper.is_late else ""
+            messages.success(request, f"Published {paper.title} (version {paper.version}).{late}")
+            return redirect("panel:meeting-detail", pk=meeting.pk)
+    return _form_page(
+        request,
+        f"Publish a paper for {meeting}",
+        form,
+        f"/panel/meetings/{meeting.pk}/",
+        status=400 if form.errors else 200,
+        intro=f"Paper day is {meeting.paper_day:%-d %B %Y}; papers published after it are marked late.",
+    )
+
+
+@login_required
+@require_POST
+def item_outcome(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    _staff_only(request)
+    meeting = selectors.meeting_get(pk=pk)
+    item = get_object_or_404(meeting.items, pk=item_pk)
+    form = OutcomeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.item_record_outcome(actor=request.user, item=item, **form.cleaned_data)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Outcome recorded for “{item.title}”.")
+    else:
+        messages.error(request, "Choose the outcome and give the reasons.")
+    return redirect(f"/panel/meetings/{meeting.pk}/#item-{item.pk}")
+
+
+@login_required
+def minutes_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    _staff_only(request)
+    meeting = selectors.meeting_get(pk=pk)
+    minutes = Minutes.objects.filter(meeting=meeting).first()
+    if minutes and minutes.status == Minutes.Status.APPROVED:
+        form = CorrectionForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            services.minutes_correct(actor=request.user, minutes=minutes, text=form.cleaned_data["text"])
+            messages.success(request, "Correction recorded beside the approved minutes.")
+            return redirect("panel:meeting-detail", pk=meeting.pk)
+        return _form_page(
+            request,
+            f"Correct the approved minutes of {meeting}",
+            form,
+            f"/panel/meetings/{meeting.pk}/",
+            intro="Approved minutes are locked. A correction is published beside them.",
+        )
+    form = MinutesForm(request.POST or None, initial={"text": minutes.text if minutes else ""})
+    approve_form = MinutesApproveForm(None, meeting=meeting) if minutes else None
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.minutes_save_draft(actor=request.user, meeting=meeting, text=form.cleaned_data["text"])
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Draft minutes saved.")
+            return redirect("panel:meeting-detail", pk=meeting.pk)
+    return render(request, "panel/minutes_form.html", {"meeting": meeting, "form": form, "approve_form": approve_form})
+
+
+@login_required
+@require_POST
+def minutes_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    _staff_only(request)
+    meeting = selectors.meeting_get(pk=pk)
+    minutes = get_object_or_404(Minutes, meeting=meeting)
+    form = MinutesApproveForm(request.POST, meeting=meeting)
+    if form.is_valid():
+        try:
+            services.minutes_approve(actor=request.user, minutes=minutes, at_meeting=form.cleaned_data["at_meeting"])
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Minutes approved and locked.")
+    else:
+        messages.error(request, "Choose the meeting at which the minutes were approved.")
+    return redirect("panel:meeting-detail", pk=meeting.pk)
+
+
+@login_required
+def action_add(request: HttpRequest, pk: int) -> HttpResponse:
+    _staff_only(request)
+    meeting = selectors.meeting_get(pk=pk)
+    form = ActionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.action_add(actor=request.user, meeting=meeting, **form.cleaned_data)
+        messages.success(request, "Action recorded.")
+        return redirect("panel:meeting-detail", pk=meeting.pk)
+    return _form_page(
+        request,
+        f"Record an action from {meeting}",
+        form,
+        f"/panel/meetings/{meeting.pk}/",
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def action_status(request: HttpRequest, pk: int) -> HttpResponse:
+    action = get_object_or_404(Action.objects.select_related("meeting"), pk=pk)
+    if not can_update_action(request.user, action):
+        raise Http404
+    form = ActionStatusForm(request.POST)
+    if form.is_valid():
+        services.action_set_status(actor=request.user, action=action, status=form.cleaned_data["status"])
+        messages.success(request, f"Action marked {action.get_status_display().lower()}.")
+    return redirect(request.POST.get("next") or f"/panel/meetings/{action.meeting_id}/")

@@ -275,6 +275,10 @@ SECPORTAL_WORKING_DAYS_REGION = env.str("SECPORTAL_WORKING_DAYS_REGION", default
 SECPORTAL_CRITICAL_FRIEND_DAYS = env.int("SECPORTAL_CRITICAL_FRIEND_DAYS", default=5)
 SECPORTAL_MRC_DAYS = env.int("SECPORTAL_MRC_DAYS", default=15)
 SECPORTAL_APPEAL_WINDOW_DAYS = env.int("SECPORTAL_APPEAL_WINDOW_DAYS", default=15)
+# Paper day: meeting papers are due this many Working Days before the meeting.
+SECPORTAL_PAPER_DAY_DAYS = env.int("SECPORTAL_PAPER_DAY_DAYS", default=5)
+# A committee member's term, in months, when none is given.
+SECPORTAL_TERM_MONTHS = env.int("SECPORTAL_TERM_MONTHS", default=24)
 # How long an invitation to join a Party stays open.
 SECPORTAL_INVITATION_DAYS = env.int("SECPORTAL_INVITATION_DAYS", default=7)
 

@@ -26,11 +26,12 @@ def staff():
 
 @pytest.fixture
 def committee_lookup():
-    """Members of the 'change-board' committee: the panel app provides the real lookup."""
+    """Members of the 'change-board' committee, whoever the test says (the panel app's lookup is restored after)."""
     members = set()
+    saved = list(classification._committee_lookup)
     classification.register_committee_lookup(lambda user: {"change-board"} if user.pk in members else set())
     yield members
-    classification._committee_lookup.clear()
+    classification._committee_lookup[:] = saved
 
 
 def pdf(name="report.pdf", content=PDF_BYTES):
