@@ -30,10 +30,16 @@ class ModificationProposalAdmin(admin.ModelAdmin):
     list_filter = ("stage", "path", "urgent", "target_release")
     search_fields = ("reference", "title")
     list_select_related = ("proposer_party", "target_release")
-    readonly_fields = ("reference", "number", "suffix", "stage", "path", "route", "decided_on", "appeal_window_ends")
+    readonly_fields = (
+        "reference", "number", "suffix", "stage", "path", "route", "decided_on", "appeal_window_ends",
+        "target_release", "implementation_date", "next_milestone", "next_milestone_date", "updated_at",
+    )  # fmt: skip
     autocomplete_fields = ("related",)
     raw_id_fields = ("proposer", "lead_analyst", "alternative_of")
     inlines = [EventInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # Draft Proposals are raised on the portal, which numbers them
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # nothing published is silently deleted
@@ -49,6 +55,9 @@ class ModificationDocumentAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # uploads are checked by content on the modification's page
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a published version stays listed
 
 
 @admin.register(DocumentDownload)

@@ -47,7 +47,8 @@ class ModificationFilterForm(forms.Form):
         self.fields["release"].choices = [("", "Any release"), *((r.slug, r.name) for r in releases)]
 
     def filters(self) -> ModificationFilters:
-        data = self.cleaned_data if self.is_valid() else {}
+        self.is_valid()  # an invalid field is dropped; the valid ones still apply
+        data = self.cleaned_data
         sort = data.get("sort") or "-updated"
         return ModificationFilters(
             stage=data.get("stage", ""),
@@ -103,6 +104,14 @@ class NoteForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.modification = modification
         self.helper = _helper(submit)
+
+
+class EarlyCloseForm(NoteForm):
+    early = forms.BooleanField(
+        required=False,
+        label="The consultation closed early (say why in the note)",
+        help_text="Leave unticked if the close date has passed.",
+    )
 
 
 class ConvertForm(NoteForm):

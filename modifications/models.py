@@ -256,7 +256,7 @@ class ModificationEvent(models.Model):
     summary = models.CharField(max_length=300)
     note = models.TextField(blank=True)
     document = models.ForeignKey(
-        "ModificationDocument", null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+        "ModificationDocument", null=True, blank=True, on_delete=models.PROTECT, related_name="events"
     )
     occurred_on = models.DateField(default=timezone.localdate)
     created_at = models.DateTimeField(default=timezone.now)

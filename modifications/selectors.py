@@ -26,6 +26,8 @@ from .models import (
     stages_for_path,
 )
 
+SHORT_PATH = {"path_1": "Path 1", "path_2": "Path 2", "path_3": "Path 3", "fast_track": "Fast track", "none": "Draft"}
+
 SORTS = {
     "-updated": ("-updated_at", "-number"),
     "updated": ("updated_at", "number"),
@@ -78,13 +80,18 @@ def _search(queryset: QuerySet, q: str) -> QuerySet:
         query = SearchQuery(q, search_type="websearch", config="english")
         return (
             queryset.annotate(search=vector, rank=SearchRank(vector, query))
-            .filter(Q(search=query) | Q(reference__iexact=q) | Q(old_references__reference__iexact=q))
+            .filter(Q(search=query) | Q(reference__icontains=q) | Q(old_references__reference__icontains=q))
+            .distinct()
             .order_by("-rank", "-number")
         )
     # SQLite (the demo): simple matching.
     return queryset.filter(
-        Q(reference__icontains=q) | Q(title__icontains=q) | Q(issue__icontains=q) | Q(solution__icontains=q)
-    )
+        Q(reference__icontains=q)
+        | Q(old_references__reference__icontains=q)
+        | Q(title__icontains=q)
+        | Q(issue__icontains=q)
+        | Q(solution__icontains=q)
+    ).distinct()
 
 
 def modification_list(*, filters: ModificationFilters) -> QuerySet[ModificationProposal]:
@@ -129,7 +136,9 @@ def pipeline(*, modifications: QuerySet | None = None) -> dict:
         for p in paths:
             n = counts.get(stage, {}).get(p, 0)
             if n:
-                segments.append({"path": p, "label": path_labels[p], "count": n, "offset": offset})
+                segments.append(
+                    {"path": p, "label": path_labels[p], "short": SHORT_PATH[p], "count": n, "offset": offset}
+                )
                 offset += n
         rows.append({"value": stage.value, "label": stage.label, "total": offset, "segments": segments})
     return {"paths": [{"value": p, "label": path_labels[p]} for p in paths], "max": biggest, "stages": rows}
@@ -219,7 +228,10 @@ def filter_follows(*, user) -> QuerySet[FilterFollow]:
 
 
 def party_drafts(*, party) -> QuerySet[ModificationProposal]:
-    return ModificationProposal.objects.filter(proposer_party=party, stage=Stage.DRAFT).order_by("-raised_on")
+    """Draft Proposals of the Party not yet converted (in review or in development)."""
+    return ModificationProposal.objects.filter(
+        proposer_party=party, stage__in=[Stage.DRAFT, Stage.DEVELOPMENT]
+    ).order_by("-raised_on")
 
 
 def party_modifications(*, party) -> QuerySet[ModificationProposal]:

@@ -8,7 +8,7 @@ from datetime import date
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -17,7 +17,7 @@ from parties.selectors import staff_recipients
 from secportal.exceptions import ApplicationError
 from secportal.services import outbox_enqueue
 from secportal.uploads import UploadRejected, check_upload, stored_name
-from secportal.workingdays import add_working_days, local_today
+from secportal.workingdays import add_working_days, is_working_day, local_today
 
 from .models import (
     SELF_GOVERNANCE,
@@ -41,6 +41,9 @@ from .permissions import (
     can_upload_document,
     can_withdraw_modification,
 )
+
+MAX_CONSULTATION_DAYS = 60
+ENDED = frozenset({Stage.REJECTED, Stage.WITHDRAWN, Stage.CLOSED})
 
 
 def _require_mover(actor: User) -> None:
@@ -103,6 +106,8 @@ def _move(
         .get(pk=modification.pk)
     )
     old = modification.stage
+    if to in ENDED and modification.target_release_id:
+        fields["target_release"] = None  # it will never go live: the release no longer lists it
     if to not in TRANSITIONS[Stage(old)]:
         raise ApplicationError(
             f"{modification.reference} is at {Stage(old).label}; it cannot move to {Stage(to).label}."
@@ -144,9 +149,17 @@ def _move(
 # --- Raising ---------------------------------------------------------------------------------------
 
 
+_NUMBER_LOCK = 720_084  # an arbitrary application-wide key for pg_advisory_xact_lock
+
+
 def _next_number() -> int:
-    top = ModificationProposal.objects.select_for_update().order_by("-number").first()
-    return (top.number if top else 0) + 1
+    """The next DP/MP number. On PostgreSQL a transaction-scoped advisory lock makes two proposals
+    raised at the same moment take turns (SQLite serialises writers anyway)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_NUMBER_LOCK])
+    top = ModificationProposal.objects.order_by("-number").values_list("number", flat=True).first()
+    return (top or 0) + 1
 
 
 @transaction.atomic
@@ -233,9 +246,11 @@ def modification_raise_alternative(*, actor: User, original: ModificationProposa
         raise ApplicationError(
             "Alternatives are raised against a Modification Proposal, not a draft or another alternative."
         )
+    if original.stage not in {Stage.REFINEMENT, Stage.REPORT_PHASE, Stage.MRC}:
+        raise ApplicationError("An alternative is raised while the proposal is still being refined or consulted on.")
     taken = set(ModificationProposal.objects.filter(number=original.number).values_list("suffix", flat=True))
     suffix = next(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in taken)
-    return ModificationProposal.objects.create(
+    alternative = ModificationProposal.objects.create(
         number=original.number,
         suffix=suffix,
         reference=f"MP{original.number:03d}{suffix}",
@@ -251,7 +266,18 @@ def modification_raise_alternative(*, actor: User, original: ModificationProposa
         proposer_party=original.proposer_party,
         alternative_of=original,
         raised_on=local_today(),
+        next_milestone=original.next_milestone,
+        next_milestone_date=original.next_milestone_date,
     )
+    ModificationEvent.objects.create(
+        modification=alternative,
+        kind=ModificationEvent.Kind.RAISED,
+        to_stage=alternative.stage,
+        actor=actor,
+        summary=f"Raised as an alternative to {original.reference}, at {alternative.get_stage_display()}",
+        occurred_on=local_today(),
+    )
+    return alternative
 
 
 # --- The lifecycle ------------------------------------------------------------------------------------
@@ -329,6 +355,10 @@ def modification_open_mrc(
     closes_on = closes_on or add_working_days(local_today(), settings.SECPORTAL_MRC_DAYS)
     if closes_on <= local_today():
         raise ApplicationError("The consultation must close after today.")
+    if not is_working_day(closes_on):
+        raise ApplicationError("A consultation closes on a Working Day: not a weekend or bank holiday.")
+    if closes_on > add_working_days(local_today(), MAX_CONSULTATION_DAYS):
+        raise ApplicationError(f"A consultation runs for at most {MAX_CONSULTATION_DAYS} Working Days.")
     return _move(
         modification,
         actor=actor,
@@ -340,8 +370,15 @@ def modification_open_mrc(
 
 
 @transaction.atomic
-def modification_send_to_change_board(*, actor: User, modification: ModificationProposal, note: str = ""):
+def modification_send_to_change_board(
+    *, actor: User, modification: ModificationProposal, note: str = "", early: bool = False
+):
     _require_mover(actor)
+    closes_on = modification.next_milestone_date
+    if modification.stage == Stage.MRC and closes_on and local_today() <= closes_on and not early:
+        raise ApplicationError(
+            f"The consultation is open until {closes_on:%-d %B %Y}; it closes before the Change Board."
+        )
     return _move(
         modification,
         actor=actor,
@@ -394,6 +431,11 @@ def modification_close_appeal_window(
     *, actor: User, modification: ModificationProposal, appeal_upheld: bool = False, note: str = ""
 ):
     _require_mover(actor)
+    ends = modification.appeal_window_ends
+    if not appeal_upheld and ends and local_today() <= ends:
+        raise ApplicationError(
+            f"The appeal window is open until {ends:%-d %B %Y}; it cannot close as approved before then."
+        )
     if appeal_upheld:
         return _move(
             modification,
@@ -437,7 +479,8 @@ def modification_withdraw(*, actor: User, modification: ModificationProposal, no
         raise ApplicationError("Only the proposer or SECAS can withdraw a modification.")
     if modification.stage not in WITHDRAWABLE:
         raise ApplicationError("A modification can be withdrawn only before a decision.")
-    return _move(modification, actor=actor, to=Stage.WITHDRAWN, note=note, summary="Withdrawn by the proposer")
+    by = "the proposer" if actor.pk == modification.proposer_id else "SECAS for the proposer"
+    return _move(modification, actor=actor, to=Stage.WITHDRAWN, note=note, summary=f"Withdrawn by {by}")
 
 
 @transaction.atomic
@@ -474,8 +517,9 @@ def modification_post_update(*, actor: User, modification: ModificationProposal,
 @transaction.atomic
 def modification_target_release(*, actor: User, modification: ModificationProposal, release: Release):
     _require_mover(actor)
+    # Lock the release too: it cannot go live while a modification is being added to it.
+    release = Release.objects.select_for_update().get(pk=release.pk)
     modification = ModificationProposal.objects.select_for_update().get(pk=modification.pk)
-    release = Release.objects.get(pk=release.pk)  # its status as it is now, not as the caller saw it
     if release.status == Release.Status.LIVE:
         raise ApplicationError(f"The {release.name} is already live; choose a later release.")
     if not modification.is_open:
@@ -496,25 +540,43 @@ def modification_target_release(*, actor: User, modification: ModificationPropos
 
 @transaction.atomic
 def release_go_live(*, actor: User, release: Release, sec_version: str = "") -> Release:
-    """A release goes live: its approved modifications become implemented, producing a new SEC version."""
+    """A release goes live on or after its go-live date: its approved modifications become implemented
+    (a new SEC version). Modifications targeted at it but not yet approved are taken off it, with a
+    timeline line saying so, to be targeted at a later release."""
     _require_mover(actor)
     release = Release.objects.select_for_update().get(pk=release.pk)
     if release.status == Release.Status.LIVE:
         raise ApplicationError(f"The {release.name} is already live.")
+    if local_today() < release.go_live:
+        raise ApplicationError(
+            f"The {release.name} goes live on {release.go_live:%-d %B %Y}; mark it live on or after that day."
+        )
     release.status = Release.Status.LIVE
     release.went_live_at = timezone.now()
     if sec_version:
         release.sec_version = sec_version
     release.save(update_fields=["status", "went_live_at", "sec_version"])
-    for modification in release.modifications.filter(stage=Stage.APPROVED):
-        _move(
-            modification,
-            actor=actor,
-            to=Stage.IMPLEMENTED,
-            implementation_date=release.go_live,
-            summary=f"Implemented in the {release.name}"
-            + (f" (SEC {release.sec_version})" if release.sec_version else ""),
-        )
+    version = f" (SEC {release.sec_version})" if release.sec_version else ""
+    for modification in release.modifications.select_for_update():
+        if modification.stage == Stage.APPROVED:
+            _move(
+                modification,
+                actor=actor,
+                to=Stage.IMPLEMENTED,
+                implementation_date=release.go_live,
+                summary=f"Implemented in the {release.name}{version}",
+            )
+        elif modification.is_open:
+            modification.target_release = None
+            modification.next_milestone, modification.next_milestone_date = next_milestone(modification)
+            modification.save(update_fields=["target_release", "next_milestone", "next_milestone_date"])
+            ModificationEvent.objects.create(
+                modification=modification,
+                kind=ModificationEvent.Kind.RELEASE,
+                actor=actor,
+                summary=f"Not ready for the {release.name}: to be targeted at a later release",
+                occurred_on=local_today(),
+            )
     return release
 
 
@@ -571,8 +633,9 @@ def document_upload(
         raise ApplicationError("Another version of this document was published a moment ago; try again.") from None
     if red_recipients:
         document.red_recipients.set(red_recipients)
-    modification.updated_at = timezone.now()
-    modification.save(update_fields=["updated_at"])
+    if classification == "white":  # a restricted document must not show, even as a date, on public lists
+        modification.updated_at = timezone.now()
+        modification.save(update_fields=["updated_at"])
     label = title if title == document.get_kind_display() else f"{document.get_kind_display()}: {title}"
     label += f" (version {document.version})" if document.version > 1 else ""
     ModificationEvent.objects.create(

@@ -10,6 +10,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from secportal.classification import can_view
@@ -23,6 +25,7 @@ from .forms import (
     ConvertForm,
     DocumentUploadForm,
     DraftProposalForm,
+    EarlyCloseForm,
     ModificationFilterForm,
     NoteForm,
     OpenMrcForm,
@@ -162,8 +165,9 @@ ACTIONS = {
                                                        note=d["note"]),
     ),
     "to-change-board": Action(
-        "Consultation closed: send to the Change Board", NoteForm, frozenset({Stage.MRC}),
-        lambda a, m, d: services.modification_send_to_change_board(actor=a, modification=m, note=d["note"]),
+        "Consultation closed: send to the Change Board", EarlyCloseForm, frozenset({Stage.MRC}),
+        lambda a, m, d: services.modification_send_to_change_board(actor=a, modification=m, note=d["note"],
+                                                                   early=d["early"]),
     ),
     "change-board-outcome": Action(
         "Record the Change Board's outcome", ChangeBoardOutcomeForm, frozenset({Stage.CHANGE_BOARD}),
@@ -283,7 +287,8 @@ def document_download(request: HttpRequest, pk: int) -> FileResponse:
     document = get_object_or_404(ModificationDocument.objects.select_related("modification"), pk=pk)
     if not can_view(request.user, document):
         raise Http404
-    services.document_download_record(user=request.user, document=document)
+    if request.headers.get("Sec-Fetch-Dest", "document") == "document":  # not an <img> or fetch pointing here
+        services.document_download_record(user=request.user, document=document)
     filename = f"{document.modification.reference} {document.title} v{document.version}.{document.extension.lower()}"
     response = FileResponse(document.file.open("rb"), as_attachment=True, filename=filename,
                             content_type=document.content_type)  # fmt: skip
@@ -328,7 +333,12 @@ def follow_filter(request: HttpRequest) -> HttpResponse:
 def unfollow_filter(request: HttpRequest, pk: int) -> HttpResponse:
     services.filter_follow_remove(user=request.user, pk=pk)
     messages.success(request, "You no longer follow that view of the register.")
-    return redirect(request.POST.get("next") or "dashboard")
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = reverse("dashboard")
+    return redirect(next_url)
 
 
 # --- Feed and export ----------------------------------------------------------------------------------------------
@@ -356,13 +366,14 @@ class ModificationFeed(Feed):
         return f"{event.modification.reference}: {event.summary}"
 
     def item_description(self, event) -> str:
-        return f"{event.modification.title}. {event.note}".strip()
+        # Atom carries the summary as HTML: people's text is escaped, never markup.
+        return escape(f"{event.modification.title}. {event.note}".strip())
 
     def item_link(self, event) -> str:
         return reverse("modifications:modification-detail", args=[event.modification.reference]) + f"#event-{event.pk}"
 
     def item_guid(self, event) -> str:
-        return f"secportal-modification-event-{event.pk}"
+        return f"tag:secportal,2026:modification-event-{event.pk}"
 
     item_guid_is_permalink = False
 
@@ -431,11 +442,11 @@ def release_go_live(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404
     release = get_object_or_404(Release, slug=slug)
     form = ReleaseGoLiveForm(request.POST)
-    form.is_valid()
+    if not form.is_valid():
+        messages.error(request, "The SEC version is at most 20 characters, for example v1.25.")
+        return redirect("modifications:release-list")
     try:
-        services.release_go_live(
-            actor=request.user, release=release, sec_version=form.cleaned_data.get("sec_version", "")
-        )
+        services.release_go_live(actor=request.user, release=release, sec_version=form.cleaned_data["sec_version"])
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:

@@ -100,7 +100,8 @@ class PartyFilterForm(forms.Form):
     )
 
     def filters(self) -> PartyFilters:
-        data = self.cleaned_data if self.is_valid() else {}
+        self.is_valid()  # an invalid field is dropped; the valid ones still apply
+        data = self.cleaned_data
         sort = data.get("sort") or "name"
         return PartyFilters(
             category=data.get("category", ""),

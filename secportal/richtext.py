@@ -1,5 +1,7 @@
 """Rich text: Markdown rendered, then sanitised with nh3 (never `|safe` on user input)."""
 
+import re
+
 import markdown
 import nh3
 from django.utils.safestring import SafeString, mark_safe
@@ -15,12 +17,13 @@ ALLOWED_ATTRIBUTES = {
     "td": {"colspan", "rowspan"},
     "abbr": {"title"},
 }
-# Images only from our own uploads; links only to the web and email.
+# Images only from our own published images; links only to the web and email.
 URL_SCHEMES = {"http", "https", "mailto"}
+IMAGE_PREFIX = "/news/images/"
 
 
 def _image_filter(element: str, attribute: str, value: str) -> str | None:
-    if element == "img" and attribute == "src" and not value.startswith("/"):
+    if element == "img" and attribute == "src" and not (value.startswith(IMAGE_PREFIX) and ".." not in value):
         return None
     return value
 
@@ -35,4 +38,7 @@ def render_markdown(text: str) -> SafeString:
         link_rel="noopener noreferrer nofollow",
         attribute_filter=_image_filter,
     )
-    return mark_safe(clean)
+    # An image whose source was refused is dropped whole; every kept image has an alt text.
+    clean = re.sub(r"<img(?![^>]*\ssrc=)[^>]*>", "", clean)
+    clean = re.sub(r"<img(?![^>]*\salt=)", '<img alt=""', clean)
+    return mark_safe(clean)  # sanitised by nh3 just above

@@ -200,3 +200,24 @@ def test_removed_from_the_party_loses_amber_at_once(client, world):
     person.party = make_party(name="Elsewhere Ltd")
     person.save()
     assert client.get(url).status_code == 404
+
+
+def test_an_image_or_fetch_pointing_at_a_download_is_not_logged(client, world):
+    person = world["people"]["owner_party_user"]
+    client.force_login(person)
+    url = reverse("modifications:document-download", args=[world["documents"][Classification.AMBER].pk])
+    client.get(url, headers={"Sec-Fetch-Dest": "image"})
+    assert not DocumentDownload.objects.exists()
+    client.get(url, headers={"Sec-Fetch-Dest": "document"})
+    assert DocumentDownload.objects.count() == 1
+
+
+def test_feed_summaries_escape_peoples_text(client, db):
+    staff = make_user(role_names={roles.SECAS_STAFF})
+    mp = make_modification(stage=Stage.REFINEMENT, title="<b>Bold</b> title")
+    services.modification_post_update(actor=staff, modification=mp, text="<img src=x onerror=alert(1)>")
+    root = ET.fromstring(client.get(reverse("modifications:modification-feed")).content)
+    entry = root.find("{http://www.w3.org/2005/Atom}entry")
+    summary = entry.find("{http://www.w3.org/2005/Atom}summary").text
+    assert "<img" not in summary and "&lt;img" in summary and "&lt;b&gt;" in summary
+    assert entry.find("{http://www.w3.org/2005/Atom}id").text.startswith("tag:secportal,")

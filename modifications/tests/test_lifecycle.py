@@ -175,17 +175,23 @@ def test_appeal_window_closes_to_approved_or_rejected(staff):
 
 
 def test_release_going_live_implements_its_approved_modifications(staff):
-    release = make_release(go_live=datetime.date(2027, 6, 24))
+    release = make_release(go_live=local_today() + datetime.timedelta(days=30))
     approved = make_modification(stage=Stage.APPROVED, target_release=release)
     waiting = make_modification(stage=Stage.WITH_AUTHORITY, target_release=release)
     services.modification_target_release(actor=staff, modification=approved, release=release)
     approved.refresh_from_db()
-    assert approved.next_milestone_date == datetime.date(2027, 6, 24)
+    assert approved.next_milestone_date == release.go_live
+    with pytest.raises(ApplicationError, match="mark it live on or after that day"):
+        services.release_go_live(actor=staff, release=release)
+    release.go_live = local_today()
+    release.save()
     services.release_go_live(actor=staff, release=release, sec_version="v1.25")
     approved.refresh_from_db()
     waiting.refresh_from_db()
-    assert approved.stage == Stage.IMPLEMENTED and approved.implementation_date == datetime.date(2027, 6, 24)
-    assert waiting.stage == Stage.WITH_AUTHORITY
+    assert approved.stage == Stage.IMPLEMENTED and approved.implementation_date == local_today()
+    # Not approved in time: taken off the release, with a line on its timeline, to be retargeted.
+    assert waiting.stage == Stage.WITH_AUTHORITY and waiting.target_release is None
+    assert "Not ready for the" in waiting.events.get().summary
     with pytest.raises(ApplicationError, match="already live"):
         services.release_go_live(actor=staff, release=release)
     with pytest.raises(ApplicationError, match="already live"):
@@ -250,3 +256,77 @@ def test_two_concurrent_moves_cannot_both_succeed():
         t.join()
     assert sorted(outcomes) == ["moved", "refused"]
     assert ModificationEvent.objects.filter(modification=mp, to_stage=Stage.MRC).count() == 1
+
+
+def test_deadlines_are_kept(staff):
+    mrc = services.modification_open_mrc(actor=staff, modification=make_modification(stage=Stage.REPORT_PHASE))
+    with pytest.raises(ApplicationError, match="closes before the Change Board"):
+        services.modification_send_to_change_board(actor=staff, modification=mrc)
+    early = services.modification_send_to_change_board(actor=staff, modification=mrc, early=True, note="All responded")
+    assert early.stage == Stage.CHANGE_BOARD
+    window = make_modification(stage=Stage.CHANGE_BOARD, path=Path.PATH_3, route=Route.REFINEMENT)
+    window = services.modification_record_change_board_outcome(actor=staff, modification=window, approve=True)
+    with pytest.raises(ApplicationError, match="appeal window is open"):
+        services.modification_close_appeal_window(actor=staff, modification=window)
+    saturday = local_today() + datetime.timedelta(days=(5 - local_today().weekday()) % 7 or 7)
+    with pytest.raises(ApplicationError, match="Working Day"):
+        services.modification_open_mrc(
+            actor=staff, modification=make_modification(stage=Stage.REPORT_PHASE), closes_on=saturday
+        )
+    with pytest.raises(ApplicationError, match="at most"):
+        services.modification_open_mrc(
+            actor=staff,
+            modification=make_modification(stage=Stage.REPORT_PHASE),
+            closes_on=add_working_days(local_today(), 61),
+        )
+
+
+def test_withdrawal_says_who_and_leaves_the_release(staff):
+    release = make_release()
+    mp = make_modification(stage=Stage.REFINEMENT, target_release=release)
+    mp = services.modification_withdraw(actor=staff, modification=mp)
+    assert mp.target_release is None and mp.events.get().summary == "Withdrawn by SECAS for the proposer"
+
+
+def test_an_alternative_is_raised_with_its_own_timeline(staff):
+    original = make_modification(stage=Stage.REFINEMENT, number=102)
+    alternative = services.modification_raise_alternative(
+        actor=staff, original=original, title="Other way", solution="Do it differently."
+    )
+    assert alternative.reference == "MP102A" and alternative.alternative_of == original
+    assert alternative.events.get().summary.startswith("Raised as an alternative to MP102")
+    assert (
+        services.modification_raise_alternative(actor=staff, original=original, title="Third", solution="x").reference
+        == "MP102B"
+    )
+    done = make_modification(stage=Stage.IMPLEMENTED, number=103)
+    with pytest.raises(ApplicationError, match="still being refined"):
+        services.modification_raise_alternative(actor=staff, original=done, title="Late", solution="x")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_drafts_raised_at_the_same_moment_get_different_numbers():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+    party = make_party(status=Party.Status.ACCEDED)
+    users = [make_user(party=party), make_user(party=party)]
+    barrier = threading.Barrier(2)
+    results = []
+
+    def raise_one(user):
+        from django.db import connection as thread_connection
+
+        try:
+            barrier.wait()
+            results.append(services.modification_raise(actor=user, title="Same moment", issue="x").reference)
+        except Exception as exc:  # noqa: BLE001
+            results.append(repr(exc))
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=raise_one, args=(u,)) for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(results)) == 2 and all(r.startswith("DP") for r in results), results

@@ -107,9 +107,14 @@ def test_the_proposer_may_withdraw_from_the_page(client):
 
 
 def test_marking_a_release_live_from_the_releases_page(client, staff):
-    release = make_release(slug="june-2027")
+    release = make_release(slug="june-2027", go_live=local_today())
+    response = client.post(reverse("modifications:release-go-live", args=["june-2027"]), {"sec_version": "v" * 50})
+    assert response.status_code == 302
     mp = make_modification(stage=Stage.APPROVED, target_release=release)
     client.force_login(staff)
+    client.post(reverse("modifications:release-go-live", args=["june-2027"]), {"sec_version": "v" * 50})
+    release.refresh_from_db()
+    assert release.status == "planned"  # a bad version is refused, not dropped
     response = client.post(reverse("modifications:release-go-live", args=["june-2027"]), {"sec_version": "v1.30"})
     assert response.status_code == 302
     mp.refresh_from_db()
@@ -117,3 +122,39 @@ def test_marking_a_release_live_from_the_releases_page(client, staff):
     assert mp.stage == Stage.IMPLEMENTED and release.sec_version == "v1.30"
     client.force_login(make_user())
     assert client.post(reverse("modifications:release-go-live", args=["june-2027"])).status_code == 404
+
+
+def test_unfollowing_a_view_never_redirects_off_site(client):
+    from modifications.models import FilterFollow
+
+    user = make_user()
+    client.force_login(user)
+    for target in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)", "modifications:release-go-live"):
+        follow = FilterFollow.objects.create(user=user, query=f"q={target}", label="x")
+        response = client.post(reverse("modifications:filter-unfollow", args=[follow.pk]), {"next": target})
+        assert response.status_code == 302 and response.url == reverse("dashboard"), target
+
+
+def test_one_bad_filter_keeps_the_others(client):
+    make_modification(stage=Stage.MRC, path=Path.PATH_3, route=Route.REFINEMENT, number=801)
+    make_modification(stage=Stage.MRC, path=Path.PATH_2, route=Route.REFINEMENT, number=802)
+    response = client.get(reverse("modifications:modification-list"), {"path": "path_3", "release": "typo"})
+    assert [m.reference for m in response.context["page"].object_list] == ["MP801"]
+
+
+def test_search_finds_reference_fragments_and_old_references(client, staff):
+    from modifications import services
+
+    dp = make_modification(stage=Stage.DEVELOPMENT, number=205)
+    services.modification_convert(actor=staff, modification=dp, path=Path.PATH_2, route=Route.REFINEMENT)
+    for q in ("205", "DP205", "mp205"):
+        response = client.get(reverse("modifications:modification-list"), {"q": q})
+        assert [m.reference for m in response.context["page"].object_list] == ["MP205"], q
+
+
+def test_drafts_in_development_stay_on_the_partys_dashboard(client):
+    party = make_party(status=Party.Status.ACCEDED)
+    user = make_user(party=party)
+    make_modification(stage=Stage.DEVELOPMENT, number=203, proposer_party=party)
+    client.force_login(user)
+    assert "DP203" in client.get(reverse("dashboard")).content.decode()

@@ -1,0 +1,55 @@
+"""Rich text: Markdown that cannot inject script, point images elsewhere, or break accessibility."""
+
+import pytest
+
+from secportal.richtext import render_markdown
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "[click](javascript:alert(1))",
+    '<a href="javascript:alert(1)">x</a>',
+    "<img src=x onerror=alert(1)>",
+    '<iframe src="https://evil.example"></iframe>',
+    '<div onclick="alert(1)">x</div>',
+    "![t](//evil.example/p.png)",
+    "![t](https://evil.example/p.png)",
+    "![t](/modifications/documents/1/download/)",
+    "![t](/news/images/../../modifications/documents/1/download/)",
+    '<svg onload="alert(1)"></svg>',
+    "<style>body{display:none}</style>",
+    '<a href="data:text/html,<script>alert(1)</script>">x</a>',
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_input_is_neutralised(text):
+    html = render_markdown(text).lower()
+    for bad in (
+        "<script",
+        "javascript:",
+        "onerror",
+        "onclick",
+        "onload",
+        "<iframe",
+        "<style",
+        "<svg",
+        "evil.example",
+        "/download/",
+        "data:text",
+    ):
+        assert bad not in html, (text, html)
+
+
+def test_our_own_images_links_tables_and_headings_stay():
+    html = render_markdown(
+        "## Heading\n\n![Chart](/news/images/chart.png) [SEC](https://smartenergycodecompany.example)\n\n"
+        "| a | b |\n|---|---|\n| 1 | 2 |"
+    )
+    assert "<h2>Heading</h2>" in html
+    assert '<img alt="Chart" src="/news/images/chart.png">' in html
+    assert 'href="https://smartenergycodecompany.example"' in html and 'rel="noopener noreferrer nofollow"' in html
+    assert "<table>" in html and "<td>1</td>" in html
+
+
+def test_every_kept_image_has_alt_text():
+    assert 'alt=""' in render_markdown('<img src="/news/images/a.png">')
