@@ -22,6 +22,10 @@ class ModificationsConfig(AppConfig):
             Section(key="drafts_to_review", title="Draft Proposals awaiting your review",
                     template="modifications/_dashboard_to_review.html", build=sections.drafts_to_review, order=0)
         )  # fmt: skip
+        dashboard_sections.register(
+            Section(key="party_consultations", title="Consultations for your Party",
+                    template="modifications/_dashboard_consultations.html", build=sections.party_consultations, order=1)
+        )  # fmt: skip
         home_sections.register(
             Section(key="modifications_in_progress", title="Modifications in progress",
                     template="modifications/_home_in_progress.html", build=sections.in_progress, order=20)
@@ -31,3 +35,4 @@ class ModificationsConfig(AppConfig):
                     template="modifications/_party_modifications.html", build=sections.party_modifications, order=10)
         )  # fmt: skip
         demo_seeders.register("modifications", demo.seed, order=20)
+        demo_seeders.register("consultations", demo.seed_consultations, order=21)

@@ -23,7 +23,7 @@ from .models import (
     Stage,
     stages_for_path,
 )
-from .services import next_milestone
+from .services import consultation_deadline, next_milestone
 
 RELEASES = [
     # name, kind, go-live, SEC version, live
@@ -39,40 +39,360 @@ RELEASES = [
 S, P, R = Stage, Path, Route
 # number, title, stage, path, route, proposer Party, release, age in days, urgent
 MODIFICATIONS = [
-    (201, "Shortening the SMKI certificate revocation timetable", S.DRAFT, "", "", "Northwind Energy Supply Ltd", None, 3, False),
-    (202, "Clarifying prepayment top-up retry obligations", S.DRAFT, "", "", "Fenland Community Power Ltd", None, 6, False),
-    (203, "Aligning Service Request response times with DUIS 6", S.DEVELOPMENT, "", "", "Pennine Electricity Networks plc", None, 40, False),
-    (204, "Making Alt HAN Forum cost recovery transparent", S.DEVELOPMENT, "", "", "Meterline Services Ltd", None, 55, False),
-    (205, "Consumer consent records for half-hourly data", S.REFINEMENT, P.PATH_2, R.REFINEMENT, "Brightwater Home Energy plc", None, 160, False),
-    (206, "Firmware updates for legacy Communications Hubs", S.REFINEMENT, P.PATH_3, R.REFINEMENT, "Data and Communications Company", None, 130, False),
-    (207, "Reducing anomaly detection false positives", S.REFINEMENT, P.PATH_3, R.REFINEMENT, "Severn Gas Distribution Ltd", None, 95, False),
-    (208, "Network Party access to outage alerts", S.REPORT_PHASE, P.PATH_2, R.REFINEMENT, "Southern Coast Power Distribution plc", None, 240, False),
+    (
+        201,
+        "Shortening the SMKI certificate revocation timetable",
+        S.DRAFT,
+        "",
+        "",
+        "Northwind Energy Supply Ltd",
+        None,
+        3,
+        False,
+    ),
+    (
+        202,
+        "Clarifying prepayment top-up retry obligations",
+        S.DRAFT,
+        "",
+        "",
+        "Fenland Community Power Ltd",
+        None,
+        6,
+        False,
+    ),
+    (
+        203,
+        "Aligning Service Request response times with DUIS 6",
+        S.DEVELOPMENT,
+        "",
+        "",
+        "Pennine Electricity Networks plc",
+        None,
+        40,
+        False,
+    ),
+    (
+        204,
+        "Making Alt HAN Forum cost recovery transparent",
+        S.DEVELOPMENT,
+        "",
+        "",
+        "Meterline Services Ltd",
+        None,
+        55,
+        False,
+    ),
+    (
+        205,
+        "Consumer consent records for half-hourly data",
+        S.REFINEMENT,
+        P.PATH_2,
+        R.REFINEMENT,
+        "Brightwater Home Energy plc",
+        None,
+        160,
+        False,
+    ),
+    (
+        206,
+        "Firmware updates for legacy Communications Hubs",
+        S.REFINEMENT,
+        P.PATH_3,
+        R.REFINEMENT,
+        "Data and Communications Company",
+        None,
+        130,
+        False,
+    ),
+    (
+        207,
+        "Reducing anomaly detection false positives",
+        S.REFINEMENT,
+        P.PATH_3,
+        R.REFINEMENT,
+        "Severn Gas Distribution Ltd",
+        None,
+        95,
+        False,
+    ),
+    (
+        208,
+        "Network Party access to outage alerts",
+        S.REPORT_PHASE,
+        P.PATH_2,
+        R.REFINEMENT,
+        "Southern Coast Power Distribution plc",
+        None,
+        240,
+        False,
+    ),
     (209, "Removing obsolete DUIS versions", S.REPORT_PHASE, P.FAST_TRACK, R.REPORT_PHASE, None, None, 20, False),
-    (210, "Smart meter installation reporting for Small Suppliers", S.MRC, P.PATH_3, R.REFINEMENT, "Orchard Lane Energy Ltd", None, 210, False),
-    (211, "Extending the Threshold Anomaly Detection limits", S.MRC, P.PATH_2, R.REPORT_PHASE, "Halcyon Power and Gas Ltd", None, 120, False),
-    (212, "Security controls for User Systems in the cloud", S.CHANGE_BOARD, P.PATH_2, R.REFINEMENT, "Meridian Utilities plc", None, 300, False),
-    (213, "Clarifying SEC Party accession fees", S.CHANGE_BOARD, P.PATH_3, R.REPORT_PHASE, "Lumen Energy Data Ltd", None, 150, False),
-    (214, "Testing environment availability commitments", S.APPEAL_WINDOW, P.PATH_3, R.REFINEMENT, "Beacon Metering Solutions Ltd", "june-2027-sec-release", 280, False),
-    (215, "Gas meter valve control safeguards", S.WITH_AUTHORITY, P.PATH_2, R.REFINEMENT, "Northern Fells Gas Networks plc", None, 330, True),
-    (216, "Data retention for Smart Metering Inventory", S.WITH_AUTHORITY, P.PATH_1, R.REFINEMENT, None, None, 260, False),
-    (217, "Register of SEC Subsidiary Documents housekeeping", S.APPROVED, P.FAST_TRACK, R.REPORT_PHASE, None, "february-2027-ad-hoc-sec-release", 60, False),
-    (218, "Improving Change of Supplier certificate updates", S.APPROVED, P.PATH_2, R.REFINEMENT, "Northwind Gas Retail Ltd", "june-2027-sec-release", 380, False),
-    (219, "Load control for electric vehicle chargers", S.APPROVED, P.PATH_1, R.REFINEMENT, None, "november-2027-sec-release", 420, False),
-    (220, "DCC Service Desk hours over bank holidays", S.APPROVED, P.PATH_3, R.REPORT_PHASE, "Kestrel Green Energy Ltd", "june-2027-sec-release", 200, False),
-    (221, "Clarifying Smart Metering Key Infrastructure roles", S.IMPLEMENTED, P.PATH_3, R.REFINEMENT, "Quayside Shared Services Ltd", "november-2026-sec-release", 420, False),
-    (222, "Half-hourly settlement data access", S.IMPLEMENTED, P.PATH_2, R.REFINEMENT, "Halcyon Business Energy Ltd", "november-2026-sec-release", 560, False),
-    (223, "Communications Hub returns process", S.IMPLEMENTED, P.PATH_3, R.REPORT_PHASE, "Data and Communications Company", "june-2026-sec-release", 400, False),
-    (224, "Privacy audit frequency for Other Users", S.IMPLEMENTED, P.PATH_2, R.REFINEMENT, "Silverbirch Consulting Ltd", "june-2026-sec-release", 610, False),
-    (225, "Glossary corrections in Section A", S.IMPLEMENTED, P.FAST_TRACK, R.REPORT_PHASE, None, "november-2025-sec-release", 500, False),
-    (226, "Prepayment meter friendly credit periods", S.IMPLEMENTED, P.PATH_1, R.REFINEMENT, None, "june-2025-sec-release", 800, False),
-    (227, "Dual fuel installation appointment data", S.IMPLEMENTED, P.PATH_3, R.REFINEMENT, "Tidewater Renewables Supply Ltd", "november-2025-sec-release", 650, False),
-    (228, "Mandating SMETS1 enrolment reporting", S.REJECTED, P.PATH_2, R.REFINEMENT, "Granite City Power Co-operative", None, 450, False),
-    (229, "Restricting Other User access to consumption data", S.REJECTED, P.PATH_3, R.REPORT_PHASE, "Wren Valley Electricity Ltd", None, 300, False),
-    (230, "Automatic meter reading frequency for microbusinesses", S.WITHDRAWN, P.PATH_3, R.REFINEMENT, "Fenland Community Power Ltd", None, 350, False),
-    (231, "Centralised registration service interface changes", S.WITHDRAWN, "", "", "Midshires Independent Networks Ltd", None, 90, False),
-    (232, "Duplicate of DP203: DUIS response times", S.CLOSED, "", "", "Highland and Islands Grid Ltd", None, 70, False),
-    (233, "In-home display accessibility requirements", S.REFINEMENT, P.PATH_2, R.REFINEMENT, "Brightwater Home Energy plc", None, 75, False),
-]  # fmt: skip
+    (
+        210,
+        "Smart meter installation reporting for Small Suppliers",
+        S.MRC,
+        P.PATH_3,
+        R.REFINEMENT,
+        "Orchard Lane Energy Ltd",
+        None,
+        210,
+        False,
+    ),
+    (
+        211,
+        "Extending the Threshold Anomaly Detection limits",
+        S.MRC,
+        P.PATH_2,
+        R.REPORT_PHASE,
+        "Halcyon Power and Gas Ltd",
+        None,
+        120,
+        False,
+    ),
+    (
+        212,
+        "Security controls for User Systems in the cloud",
+        S.CHANGE_BOARD,
+        P.PATH_2,
+        R.REFINEMENT,
+        "Meridian Utilities plc",
+        None,
+        300,
+        False,
+    ),
+    (
+        213,
+        "Clarifying SEC Party accession fees",
+        S.CHANGE_BOARD,
+        P.PATH_3,
+        R.REPORT_PHASE,
+        "Lumen Energy Data Ltd",
+        None,
+        150,
+        False,
+    ),
+    (
+        214,
+        "Testing environment availability commitments",
+        S.APPEAL_WINDOW,
+        P.PATH_3,
+        R.REFINEMENT,
+        "Beacon Metering Solutions Ltd",
+        "june-2027-sec-release",
+        280,
+        False,
+    ),
+    (
+        215,
+        "Gas meter valve control safeguards",
+        S.WITH_AUTHORITY,
+        P.PATH_2,
+        R.REFINEMENT,
+        "Northern Fells Gas Networks plc",
+        None,
+        330,
+        True,
+    ),
+    (
+        216,
+        "Data retention for Smart Metering Inventory",
+        S.WITH_AUTHORITY,
+        P.PATH_1,
+        R.REFINEMENT,
+        None,
+        None,
+        260,
+        False,
+    ),
+    (
+        217,
+        "Register of SEC Subsidiary Documents housekeeping",
+        S.APPROVED,
+        P.FAST_TRACK,
+        R.REPORT_PHASE,
+        None,
+        "february-2027-ad-hoc-sec-release",
+        60,
+        False,
+    ),
+    (
+        218,
+        "Improving Change of Supplier certificate updates",
+        S.APPROVED,
+        P.PATH_2,
+        R.REFINEMENT,
+        "Northwind Gas Retail Ltd",
+        "june-2027-sec-release",
+        380,
+        False,
+    ),
+    (
+        219,
+        "Load control for electric vehicle chargers",
+        S.APPROVED,
+        P.PATH_1,
+        R.REFINEMENT,
+        None,
+        "november-2027-sec-release",
+        420,
+        False,
+    ),
+    (
+        220,
+        "DCC Service Desk hours over bank holidays",
+        S.APPROVED,
+        P.PATH_3,
+        R.REPORT_PHASE,
+        "Kestrel Green Energy Ltd",
+        "june-2027-sec-release",
+        200,
+        False,
+    ),
+    (
+        221,
+        "Clarifying Smart Metering Key Infrastructure roles",
+        S.IMPLEMENTED,
+        P.PATH_3,
+        R.REFINEMENT,
+        "Quayside Shared Services Ltd",
+        "november-2026-sec-release",
+        420,
+        False,
+    ),
+    (
+        222,
+        "Half-hourly settlement data access",
+        S.IMPLEMENTED,
+        P.PATH_2,
+        R.REFINEMENT,
+        "Halcyon Business Energy Ltd",
+        "november-2026-sec-release",
+        560,
+        False,
+    ),
+    (
+        223,
+        "Communications Hub returns process",
+        S.IMPLEMENTED,
+        P.PATH_3,
+        R.REPORT_PHASE,
+        "Data and Communications Company",
+        "june-2026-sec-release",
+        400,
+        False,
+    ),
+    (
+        224,
+        "Privacy audit frequency for Other Users",
+        S.IMPLEMENTED,
+        P.PATH_2,
+        R.REFINEMENT,
+        "Silverbirch Consulting Ltd",
+        "june-2026-sec-release",
+        610,
+        False,
+    ),
+    (
+        225,
+        "Glossary corrections in Section A",
+        S.IMPLEMENTED,
+        P.FAST_TRACK,
+        R.REPORT_PHASE,
+        None,
+        "november-2025-sec-release",
+        500,
+        False,
+    ),
+    (
+        226,
+        "Prepayment meter friendly credit periods",
+        S.IMPLEMENTED,
+        P.PATH_1,
+        R.REFINEMENT,
+        None,
+        "june-2025-sec-release",
+        800,
+        False,
+    ),
+    (
+        227,
+        "Dual fuel installation appointment data",
+        S.IMPLEMENTED,
+        P.PATH_3,
+        R.REFINEMENT,
+        "Tidewater Renewables Supply Ltd",
+        "november-2025-sec-release",
+        650,
+        False,
+    ),
+    (
+        228,
+        "Mandating SMETS1 enrolment reporting",
+        S.REJECTED,
+        P.PATH_2,
+        R.REFINEMENT,
+        "Granite City Power Co-operative",
+        None,
+        450,
+        False,
+    ),
+    (
+        229,
+        "Restricting Other User access to consumption data",
+        S.REJECTED,
+        P.PATH_3,
+        R.REPORT_PHASE,
+        "Wren Valley Electricity Ltd",
+        None,
+        300,
+        False,
+    ),
+    (
+        230,
+        "Automatic meter reading frequency for microbusinesses",
+        S.WITHDRAWN,
+        P.PATH_3,
+        R.REFINEMENT,
+        "Fenland Community Power Ltd",
+        None,
+        350,
+        False,
+    ),
+    (
+        231,
+        "Centralised registration service interface changes",
+        S.WITHDRAWN,
+        "",
+        "",
+        "Midshires Independent Networks Ltd",
+        None,
+        90,
+        False,
+    ),
+    (
+        232,
+        "Duplicate of DP203: DUIS response times",
+        S.CLOSED,
+        "",
+        "",
+        "Highland and Islands Grid Ltd",
+        None,
+        70,
+        False,
+    ),
+    (
+        233,
+        "In-home display accessibility requirements",
+        S.REFINEMENT,
+        P.PATH_2,
+        R.REFINEMENT,
+        "Brightwater Home Energy plc",
+        None,
+        75,
+        False,
+    ),
+]
 
 ISSUE = (
     "Parties report that the current arrangements for **{topic}** cause avoidable cost and delay.\n\n"
@@ -115,31 +435,57 @@ def _pdf(title: str, reference: str, lines: list[str]) -> bytes:
     return bytes(pdf.output())
 
 
-def _document(modification, *, kind, title, version, classification, published, staff, owner_party=None,
-              owner_committee="", red=()) -> None:  # fmt: skip
-    content = _pdf(title, modification.reference, [
-        f"Version {version}, published {published:%-d %B %Y}.",
-        f"Classification: TLP:{classification.upper()}.",
-        "This is demonstration content generated for the SEC Portal.",
-    ])  # fmt: skip
+def _document(
+    modification,
+    *,
+    kind,
+    title,
+    version,
+    classification,
+    published,
+    staff,
+    owner_party=None,
+    owner_committee="",
+    red=(),
+) -> None:
+    content = _pdf(
+        title,
+        modification.reference,
+        [
+            f"Version {version}, published {published:%-d %B %Y}.",
+            f"Classification: TLP:{classification.upper()}.",
+            "This is demonstration content generated for the SEC Portal.",
+        ],
+    )
     name = default_storage.save(
         f"modifications/demo/{modification.reference}-{kind}-v{version}.pdf", ContentFile(content)
     )
 
     document = ModificationDocument.objects.create(
-        modification=modification, kind=kind, title=title, version=version, file=name,
-        content_type="application/pdf", size=len(content), sha256=hashlib.sha256(content).hexdigest(),
-        uploaded_by=staff, classification=classification, owner_party=owner_party,
-        owner_committee=owner_committee, published_at=datetime.datetime.combine(
-            published, datetime.time(10, 0), tzinfo=datetime.UTC),
-    )  # fmt: skip
+        modification=modification,
+        kind=kind,
+        title=title,
+        version=version,
+        file=name,
+        content_type="application/pdf",
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        uploaded_by=staff,
+        classification=classification,
+        owner_party=owner_party,
+        owner_committee=owner_committee,
+        published_at=datetime.datetime.combine(published, datetime.time(10, 0), tzinfo=datetime.UTC),
+    )
     if red:
         document.red_recipients.set(red)
     ModificationEvent.objects.create(
-        modification=modification, kind=ModificationEvent.Kind.DOCUMENT, actor=staff, document=document,
+        modification=modification,
+        kind=ModificationEvent.Kind.DOCUMENT,
+        actor=staff,
+        document=document,
         summary=f"Published {title}" + (f" (version {version})" if version > 1 else ""),
         occurred_on=published,
-    )  # fmt: skip
+    )
 
 
 def _stage_sequence(stage, path, route) -> list:
@@ -163,9 +509,14 @@ def seed(*, stdout=None) -> None:
         slug = name.lower().replace(" ", "-")
         releases[slug], _ = Release.objects.get_or_create(
             slug=slug,
-            defaults={"name": name, "kind": kind, "go_live": go_live, "sec_version": version,
-                      "status": Release.Status.LIVE if live else Release.Status.PLANNED},
-        )  # fmt: skip
+            defaults={
+                "name": name,
+                "kind": kind,
+                "go_live": go_live,
+                "sec_version": version,
+                "status": Release.Status.LIVE if live else Release.Status.PLANNED,
+            },
+        )
     staff = User.objects.filter(groups__name=roles.SECAS_STAFF).order_by("pk").first()
     member = User.objects.filter(email="member@panel.example").first()
     dcc = Party.objects.filter(category=Party.Category.DCC).first()
@@ -179,12 +530,23 @@ def seed(*, stdout=None) -> None:
         raised = today - datetime.timedelta(days=age)
         topic = title[0].lower() + title[1:]
         modification = ModificationProposal(
-            number=number, reference=f"{'MP' if is_mp else 'DP'}{number:03d}", title=title, stage=stage, path=path,
-            route=route, urgent=urgent, proposer=proposer, proposer_party=party, lead_analyst=staff if is_mp else None,
-            raised_on=raised, issue=ISSUE.format(topic=topic), solution=SOLUTION.format(topic=topic) if is_mp else "",
-            impacts=IMPACT_SETS[index % len(IMPACT_SETS)], sec_sections=SECTIONS[index % len(SECTIONS)],
+            number=number,
+            reference=f"{'MP' if is_mp else 'DP'}{number:03d}",
+            title=title,
+            stage=stage,
+            path=path,
+            route=route,
+            urgent=urgent,
+            proposer=proposer,
+            proposer_party=party,
+            lead_analyst=staff if is_mp else None,
+            raised_on=raised,
+            issue=ISSUE.format(topic=topic),
+            solution=SOLUTION.format(topic=topic) if is_mp else "",
+            impacts=IMPACT_SETS[index % len(IMPACT_SETS)],
+            sec_sections=SECTIONS[index % len(SECTIONS)],
             target_release=releases.get(release_slug) if release_slug else None,
-        )  # fmt: skip
+        )
         # Dates along the way: spread the stages between raising and a few days ago.
         step = max(1, (age - 2) // max(1, len(sequence)))
         dates = [raised + datetime.timedelta(days=step * i) for i in range(len(sequence))]
@@ -222,44 +584,182 @@ def seed(*, stdout=None) -> None:
                 summary = f"Moved to {Stage(current).label}"
                 kind = ModificationEvent.Kind.STAGE
             ModificationEvent.objects.create(
-                modification=modification, kind=kind, from_stage=previous or "", to_stage=current, actor=staff,
-                summary=summary, occurred_on=dates[i],
-            )  # fmt: skip
-        _document(modification, kind="proposal", title="Proposal form", version=1,
-                  classification=Classification.WHITE, published=raised, staff=staff)  # fmt: skip
+                modification=modification,
+                kind=kind,
+                from_stage=previous or "",
+                to_stage=current,
+                actor=staff,
+                summary=summary,
+                occurred_on=dates[i],
+            )
+        _document(
+            modification,
+            kind="proposal",
+            title="Proposal form",
+            version=1,
+            classification=Classification.WHITE,
+            published=raised,
+            staff=staff,
+        )
         reached = set(sequence)
         if S.REFINEMENT in reached or S.REPORT_PHASE in reached:
-            _document(modification, kind="business_requirements", title="Business requirements", version=1,
-                      classification=Classification.GREEN, published=dates[min(2, len(dates) - 1)], staff=staff)  # fmt: skip
-            _document(modification, kind="dcc_impact", title="DCC Impact Assessment", version=1,
-                      classification=Classification.AMBER, owner_party=dcc, owner_committee="change-board",
-                      published=dates[min(2, len(dates) - 1)], staff=staff)  # fmt: skip
+            _document(
+                modification,
+                kind="business_requirements",
+                title="Business requirements",
+                version=1,
+                classification=Classification.GREEN,
+                published=dates[min(2, len(dates) - 1)],
+                staff=staff,
+            )
+            _document(
+                modification,
+                kind="dcc_impact",
+                title="DCC Impact Assessment",
+                version=1,
+                classification=Classification.AMBER,
+                owner_party=dcc,
+                owner_committee="change-board",
+                published=dates[min(2, len(dates) - 1)],
+                staff=staff,
+            )
             for version in (1, 2):
-                _document(modification, kind="legal_text", title="Legal text", version=version,
-                          classification=Classification.WHITE, published=dates[min(1 + version, len(dates) - 1)],
-                          staff=staff)  # fmt: skip
+                _document(
+                    modification,
+                    kind="legal_text",
+                    title="Legal text",
+                    version=version,
+                    classification=Classification.WHITE,
+                    published=dates[min(1 + version, len(dates) - 1)],
+                    staff=staff,
+                )
         if S.MRC in reached:
-            _document(modification, kind="modification_report", title="Modification Report", version=1,
-                      classification=Classification.WHITE, published=dates[sequence.index(S.MRC)], staff=staff)  # fmt: skip
+            _document(
+                modification,
+                kind="modification_report",
+                title="Modification Report",
+                version=1,
+                classification=Classification.WHITE,
+                published=dates[sequence.index(S.MRC)],
+                staff=staff,
+            )
         if S.CHANGE_BOARD in reached:
-            _document(modification, kind="consultation_responses", title="Consultation responses", version=1,
-                      classification=Classification.AMBER, owner_committee="change-board",
-                      published=dates[sequence.index(S.CHANGE_BOARD)], staff=staff)  # fmt: skip
+            _document(
+                modification,
+                kind="consultation_responses",
+                title="Consultation responses",
+                version=1,
+                classification=Classification.AMBER,
+                owner_committee="change-board",
+                published=dates[sequence.index(S.CHANGE_BOARD)],
+                staff=staff,
+            )
         if stage in (S.APPROVED, S.IMPLEMENTED, S.REJECTED, S.APPEAL_WINDOW):
-            _document(modification, kind="decision", title="Decision letter", version=1,
-                      classification=Classification.WHITE, published=dates[-1], staff=staff)  # fmt: skip
+            _document(
+                modification,
+                kind="decision",
+                title="Decision letter",
+                version=1,
+                classification=Classification.WHITE,
+                published=dates[-1],
+                staff=staff,
+            )
         if number == 212 and staff and member:
-            _document(modification, kind="other", title="Penetration test findings", version=1,
-                      classification=Classification.RED, red=[staff, member], published=dates[-1], staff=staff)  # fmt: skip
+            _document(
+                modification,
+                kind="other",
+                title="Penetration test findings",
+                version=1,
+                classification=Classification.RED,
+                red=[staff, member],
+                published=dates[-1],
+                staff=staff,
+            )
     # MP206 has an alternative solution.
     original = ModificationProposal.objects.filter(number=206, suffix="").first()
     if original and not ModificationProposal.objects.filter(number=206, suffix="A").exists():
         ModificationProposal.objects.create(
-            number=206, suffix="A", reference="MP206A", title="Firmware updates for legacy Communications Hubs (alternative)",
-            stage=original.stage, path=original.path, route=original.route, proposer_party=original.proposer_party,
-            raised_on=today - datetime.timedelta(days=40), issue=original.issue,
+            number=206,
+            suffix="A",
+            reference="MP206A",
+            title="Firmware updates for legacy Communications Hubs (alternative)",
+            stage=original.stage,
+            path=original.path,
+            route=original.route,
+            proposer_party=original.proposer_party,
+            raised_on=today - datetime.timedelta(days=40),
+            issue=original.issue,
             solution="An alternative: stage the firmware roll-out by Communications Hub variant.",
-            impacts=original.impacts, alternative_of=original, next_milestone=original.next_milestone,
-        )  # fmt: skip
+            impacts=original.impacts,
+            alternative_of=original,
+            next_milestone=original.next_milestone,
+        )
     if stdout:
         stdout.write(f"  modifications: {ModificationProposal.objects.count()} on the register")
+
+
+CONSULTATION_QUESTIONS = [
+    ("Do you believe the proposed solution better facilitates the SEC Objectives?", "position"),
+    ("Do you agree with the proposed implementation date?", "position"),
+    ("[text] Please provide any other comments.", "text"),
+]
+
+
+def seed_consultations(*, stdout=None) -> None:
+    """An open Modification Report Consultation with some responses, and a closed, published one."""
+    from django.utils import timezone
+
+    from .models import Consultation, Question
+    from .services import response_submit
+
+    staff = User.objects.filter(groups__name=roles.SECAS_STAFF).order_by("pk").first()
+    if staff is None:
+        return
+    now = timezone.now()
+    plan = [
+        (210, now - datetime.timedelta(days=4), False),
+        (211, now - datetime.timedelta(days=4), False),
+        (213, now - datetime.timedelta(days=40), True),
+    ]
+    for number, opened, closed in plan:
+        modification = ModificationProposal.objects.filter(number=number, suffix="").first()
+        if modification is None or modification.consultations.exists():
+            continue
+        closes = consultation_deadline(timezone.localtime(opened).date(), 15)
+        consultation = Consultation.objects.create(
+            modification=modification,
+            kind=Consultation.Kind.MRC,
+            created_by=staff,
+            title=f"{modification.reference} Modification Report Consultation",
+            introduction=f"SECAS invites SEC Parties to respond on **{modification.title}**.",
+            opens_at=opened,
+            closes_at=closes,
+            excluded_categories=["dcc"],
+        )
+        for order, (text, kind) in enumerate(CONSULTATION_QUESTIONS, start=1):
+            Question.objects.create(consultation=consultation, order=order, kind=kind, text=text.replace("[text] ", ""))
+        questions = list(consultation.questions.all())
+        responders = Party.objects.exclude(category=Party.Category.DCC).filter(users__is_active=True).distinct()
+        for index, party in enumerate(responders.order_by("name")[: 6 if closed else 3]):
+            user = party.users.filter(is_active=True).order_by("pk").first()
+            if party.name == "Fenland Community Power Ltd" and not closed:
+                continue  # left for the demo's Small Supplier user to answer
+            changes = {}
+            for q in questions:
+                if q.kind == "position":
+                    changes[str(q.pk)] = {
+                        "position": ["yes", "yes", "neutral", "no"][index % 4],
+                        "text": f"{party.name} considers the change proportionate.",
+                    }
+                else:
+                    changes[str(q.pk)] = {"text": "No further comments."}
+            response_submit(
+                actor=user,
+                consultation=consultation,
+                changes=changes,
+                confidential=index == 2,
+                now=opened + datetime.timedelta(days=1),
+            )
+        if closed:
+            consultation.published_at = closes + datetime.timedelta(days=1)
+            consultation.save(update_fields=["published_at"])

@@ -136,10 +136,12 @@ class OpenMrcForm(NoteForm):
 
 class ChangeBoardOutcomeForm(NoteForm):
     outcome = forms.ChoiceField(
-        choices=[("approve", "Approve (Path 3) / recommend approval (Paths 1 and 2)"),
-                 ("reject", "Reject (Path 3) / recommend rejection (Paths 1 and 2)")],
+        choices=[
+            ("approve", "Approve (Path 3) / recommend approval (Paths 1 and 2)"),
+            ("reject", "Reject (Path 3) / recommend rejection (Paths 1 and 2)"),
+        ],
         widget=forms.RadioSelect,
-    )  # fmt: skip
+    )
 
 
 class AuthorityDecisionForm(NoteForm):
@@ -185,3 +187,59 @@ class DocumentUploadForm(forms.Form):
 
 class ReleaseGoLiveForm(forms.Form):
     sec_version = forms.CharField(max_length=20, required=False, label="New SEC version")
+
+
+class ConsultationForm(forms.Form):
+    title = forms.CharField(max_length=250)
+    kind = forms.ChoiceField(
+        choices=[
+            ("mrc", "Modification Report Consultation"),
+            ("refinement", "Refinement Consultation"),
+            ("other", "Other consultation"),
+        ]
+    )
+    modification = forms.CharField(required=False, max_length=10, label="Modification reference (e.g. MP212)")
+    introduction = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 4}), label="Introduction (Markdown)"
+    )
+    days = forms.IntegerField(
+        min_value=1,
+        max_value=60,
+        initial=15,
+        label="Length in Working Days",
+        help_text="It closes at 23:59 UK time on the last Working Day.",
+    )
+    questions = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="One question per line. Start a line with “[text]” for a free-text question; other questions "
+        "ask for yes, no or neutral with a rationale.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Open the consultation")
+
+    def clean_modification(self):
+        from .models import ModificationProposal
+
+        reference = self.cleaned_data["modification"].strip().upper()
+        if not reference:
+            return None
+        try:
+            return ModificationProposal.objects.get(reference=reference)
+        except ModificationProposal.DoesNotExist:
+            raise forms.ValidationError(f"There is no modification {reference}.") from None
+
+    def clean_questions(self):
+        questions = []
+        for raw in self.cleaned_data["questions"].splitlines():
+            line = raw.strip()
+            if not line:
+                continue
+            if line.lower().startswith("[text]"):
+                questions.append((line[6:].strip(), "text"))
+            else:
+                questions.append((line, "position"))
+        if not questions:
+            raise forms.ValidationError("Write at least one question.")
+        return questions

@@ -355,3 +355,128 @@ class FilterFollow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} follows {self.label}"
+
+
+# --- Consultations ---------------------------------------------------------------------------------------
+
+
+class Consultation(models.Model):
+    """A Refinement Consultation, a Modification Report Consultation, or a stand-alone one."""
+
+    class Kind(models.TextChoices):
+        REFINEMENT = "refinement", "Refinement Consultation"
+        MRC = "mrc", "Modification Report Consultation"
+        OTHER = "other", "Consultation"
+
+    modification = models.ForeignKey(
+        ModificationProposal, null=True, blank=True, on_delete=models.PROTECT, related_name="consultations"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    title = models.CharField(max_length=250)
+    introduction = models.TextField(blank=True, help_text="Markdown.")
+    opens_at = models.DateTimeField()
+    closes_at = models.DateTimeField(help_text="Responses are accepted up to this instant, and not after.")
+    excluded_categories = models.JSONField(
+        default=list, blank=True, help_text="Party categories that may not respond (the DCC for an MRC)."
+    )
+    published_at = models.DateTimeField(null=True, blank=True, help_text="When responses were published.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-closes_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def is_open(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.opens_at <= now <= self.closes_at
+
+    def is_closed(self, now=None) -> bool:
+        return (now or timezone.now()) > self.closes_at
+
+    def party_may_respond(self, party) -> bool:
+        return party is not None and party.category not in self.excluded_categories
+
+
+class Question(models.Model):
+    class Kind(models.TextChoices):
+        POSITION = "position", "Yes / no / neutral, with a rationale"
+        TEXT = "text", "Free text"
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="questions")
+    order = models.PositiveSmallIntegerField(default=1)
+    text = models.TextField()
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.POSITION)
+
+    class Meta:
+        ordering = ["consultation", "order"]
+        constraints = [models.UniqueConstraint(fields=["consultation", "order"], name="question_order_unique")]
+
+    def __str__(self) -> str:
+        return f"Q{self.order}. {self.text[:60]}"
+
+
+class Response(models.Model):
+    """One Party's response to one consultation: drafted together, submitted, revisable until the close."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.PROTECT, related_name="responses")
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="consultation_responses")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    confidential = models.BooleanField(default=False)
+    version = models.PositiveSmallIntegerField(default=0, help_text="Submitted versions so far.")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")  # fmt: skip
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")  # fmt: skip
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["consultation", "party"], name="one_response_per_party")]
+
+    def __str__(self) -> str:
+        return f"{self.party} on {self.consultation}"
+
+
+class Answer(models.Model):
+    class Position(models.TextChoices):
+        YES = "yes", "Yes"
+        NO = "no", "No"
+        NEUTRAL = "neutral", "Neutral"
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    position = models.CharField(max_length=10, choices=Position.choices, blank=True)
+    text = models.TextField(blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["response", "question"], name="one_answer_per_question")]
+
+    def __str__(self) -> str:
+        return f"{self.response} / Q{self.question.order}"
+
+
+class ResponseVersion(models.Model):
+    """Each submission, kept as it was sent."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveSmallIntegerField()
+    answers = models.JSONField()
+    confidential = models.BooleanField()
+    submitted_at = models.DateTimeField()
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["response", "version"]
+        constraints = [models.UniqueConstraint(fields=["response", "version"], name="response_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.response} v{self.version}"

@@ -7,6 +7,9 @@ from .selectors import (
     followed_modifications,
 )
 from .selectors import (
+    party_consultations as consultations_for,
+)
+from .selectors import (
     party_drafts as drafts_of,
 )
 from .selectors import (
@@ -35,6 +38,13 @@ def drafts_to_review(request, **objects) -> dict | None:
         return None
     drafts = ModificationProposal.objects.filter(stage=Stage.DRAFT).select_related("proposer_party")
     return {"modifications": list(drafts.order_by("next_milestone_date", "number"))}
+
+
+def party_consultations(request, **objects) -> dict | None:
+    party = request.user.party
+    if party is None:
+        return None
+    return {"party": party, **consultations_for(party=party)}
 
 
 def in_progress(request, **objects) -> dict:

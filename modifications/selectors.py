@@ -14,6 +14,8 @@ from parties.models import Party
 
 from .models import (
     OPEN_STAGES,
+    Answer,
+    Consultation,
     FilterFollow,
     Follow,
     ModificationDocument,
@@ -21,7 +23,10 @@ from .models import (
     ModificationProposal,
     ModificationReference,
     Path,
+    Question,
     Release,
+    Response,
+    ResponseVersion,
     Stage,
     stages_for_path,
 )
@@ -252,3 +257,115 @@ def feed_events(*, user, filters: ModificationFilters, limit: int = 50) -> list[
         .select_related("modification")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+# --- Consultations -------------------------------------------------------------------------------------------
+
+
+def can_see_confidential(user) -> bool:
+    """Confidential responses: SECAS staff and the Panel only."""
+    from parties import roles
+
+    return bool(user and user.is_authenticated and user.is_active) and (
+        user.has_perm("modifications.change_consultation") or roles.PANEL_MEMBER in user.role_names
+    )
+
+
+def consultation_list():
+    return Consultation.objects.select_related("modification").annotate(
+        question_count=Count("questions", distinct=True),
+        response_count=Count("responses", filter=Q(responses__status=Response.Status.SUBMITTED), distinct=True),
+    )
+
+
+def consultation_get(*, pk: int) -> Consultation:
+    try:
+        return Consultation.objects.select_related("modification").get(pk=pk)
+    except Consultation.DoesNotExist:
+        raise Http404 from None
+
+
+def party_response(*, consultation: Consultation, party) -> Response | None:
+    if party is None:
+        return None
+    return (
+        Response.objects.filter(consultation=consultation, party=party)
+        .select_related("submitted_by", "updated_by")
+        .prefetch_related("answers")
+        .first()
+    )
+
+
+def published_responses(*, user, consultation: Consultation) -> list[dict]:
+    """The responses as submitted (last version), once published; confidential ones only for SECAS and the Panel."""
+    if not consultation.published_at and not can_see_confidential(user):
+        return []
+    responses = Response.objects.filter(consultation=consultation, status=Response.Status.SUBMITTED).select_related(
+        "party"
+    )
+    if not can_see_confidential(user):
+        responses = responses.filter(confidential=False)
+    latest = {}
+    for version in ResponseVersion.objects.filter(response__in=responses).order_by("response_id", "version"):
+        latest[version.response_id] = version
+    questions = list(consultation.questions.all())
+    rows = []
+    for response in sorted(responses, key=lambda r: r.party.name):
+        version = latest.get(response.pk)
+        if version is None:
+            continue
+        rows.append({
+            "party": response.party,
+            "confidential": version.confidential,
+            "version": version.version,
+            "submitted_at": version.submitted_at,
+            "answers": [
+                {"question": q, **version.answers.get(str(q.pk), {"position": "", "text": ""})} for q in questions
+            ],
+        })  # fmt: skip
+    return rows
+
+
+def response_summary(*, rows: list[dict], questions: list[Question]) -> list[dict]:
+    """Per question: how many said yes, no or neutral, overall and per Party category."""
+    summary = []
+    for q in questions:
+        if q.kind != Question.Kind.POSITION:
+            continue
+        totals = dict.fromkeys(Answer.Position.values, 0)
+        by_category: dict[str, dict[str, int]] = {}
+        for row in rows:
+            answer = next(a for a in row["answers"] if a["question"].pk == q.pk)
+            position = answer.get("position")
+            if position in totals:
+                totals[position] += 1
+                cat = row["party"].get_category_display()
+                by_category.setdefault(cat, dict.fromkeys(Answer.Position.values, 0))[position] += 1
+        summary.append({"question": q, "totals": totals, "by_category": sorted(by_category.items())})
+    return summary
+
+
+def party_consultations(*, party) -> dict:
+    """For the dashboard: open consultations the Party may answer, answered or not."""
+    from django.utils import timezone
+
+    from secportal.workingdays import working_days_between
+
+    now = timezone.now()
+    open_ones = [
+        c
+        for c in Consultation.objects.filter(opens_at__lte=now, closes_at__gte=now)
+        .select_related("modification")
+        .order_by("closes_at")
+        if c.party_may_respond(party)
+    ]
+    answered = set(
+        Response.objects.filter(consultation__in=open_ones, party=party, status=Response.Status.SUBMITTED).values_list(
+            "consultation_id", flat=True
+        )
+    )
+    today = timezone.localdate()
+    for c in open_ones:
+        c.working_days_left = working_days_between(today, timezone.localtime(c.closes_at).date())
+        c.answered = c.pk in answered
+    return {"to_answer": [c for c in open_ones if not c.answered], "answered": [c for c in open_ones if c.answered]}

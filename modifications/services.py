@@ -23,6 +23,8 @@ from .models import (
     SELF_GOVERNANCE,
     TRANSITIONS,
     WITHDRAWABLE,
+    Answer,
+    Consultation,
     DocumentDownload,
     FilterFollow,
     Follow,
@@ -31,7 +33,10 @@ from .models import (
     ModificationProposal,
     ModificationReference,
     Path,
+    Question,
     Release,
+    Response,
+    ResponseVersion,
     Route,
     Stage,
 )
@@ -681,3 +686,205 @@ def filter_follow_add(*, user: User, query: str, label: str) -> FilterFollow:
 @transaction.atomic
 def filter_follow_remove(*, user: User, pk: int) -> None:
     FilterFollow.objects.filter(user=user, pk=pk).delete()
+
+
+# --- Consultations ------------------------------------------------------------------------------------------
+
+
+def consultation_deadline(opens_on: date, days: int):
+    """The close of a consultation: the end (23:59:59 UK time) of the n-th Working Day after it opens."""
+    from secportal.workingdays import working_day_deadline
+
+    return working_day_deadline(opens_on, days)
+
+
+@transaction.atomic
+def consultation_create(
+    *,
+    actor: User,
+    title: str,
+    kind: str,
+    questions: list[tuple[str, str]],
+    modification: ModificationProposal | None = None,
+    introduction: str = "",
+    opens_at=None,
+    days: int | None = None,
+    closes_at=None,
+    excluded_categories: list[str] | None = None,
+) -> Consultation:
+    """Open a consultation with ordered questions. Its close is computed in Working Days (default
+    SECPORTAL_MRC_DAYS) unless given; an MRC excludes the DCC and moves its modification into the MRC."""
+    _require_mover(actor)
+    if not questions:
+        raise ApplicationError("A consultation needs at least one question.")
+    if kind == Consultation.Kind.MRC and modification is None:
+        raise ApplicationError("A Modification Report Consultation is on a modification: choose it.")
+    opens_at = opens_at or timezone.now()
+    if closes_at is None:
+        closes_at = consultation_deadline(timezone.localtime(opens_at).date(), days or settings.SECPORTAL_MRC_DAYS)
+    if closes_at <= opens_at:
+        raise ApplicationError("The consultation must close after it opens.")
+    if excluded_categories is None:
+        excluded_categories = [Party.Category.DCC.value] if kind == Consultation.Kind.MRC else []
+    consultation = Consultation.objects.create(
+        modification=modification,
+        kind=kind,
+        title=title.strip(),
+        introduction=introduction.strip(),
+        opens_at=opens_at,
+        closes_at=closes_at,
+        excluded_categories=excluded_categories,
+        created_by=actor,
+    )
+    Question.objects.bulk_create(
+        Question(consultation=consultation, order=n, text=text.strip(), kind=qkind)
+        for n, (text, qkind) in enumerate(questions, start=1)
+    )
+    if modification is not None:
+        if kind == Consultation.Kind.MRC and modification.stage == Stage.REPORT_PHASE:
+            closes_on = timezone.localtime(closes_at).date()
+            note = f"{consultation.title} opened"
+            modification_open_mrc(actor=actor, modification=modification, closes_on=closes_on, note=note)
+        else:
+            until = timezone.localtime(closes_at)
+            ModificationEvent.objects.create(
+                modification=modification,
+                kind=ModificationEvent.Kind.UPDATE,
+                actor=actor,
+                summary=f"{consultation.get_kind_display()} open until {until:%-d %B %Y, %H:%M %Z}",
+                occurred_on=local_today(),
+            )
+    return consultation
+
+
+def _check_may_respond(actor: User, consultation: Consultation, now) -> Party:
+    party = getattr(actor, "party", None)
+    if not (actor and actor.is_authenticated and actor.is_active) or party is None:
+        raise ApplicationError("Responses are made for a Party: sign in with your Party account.")
+    if not consultation.party_may_respond(party):
+        raise ApplicationError(
+            f"{party.get_category_display()} Parties are not consulted on this; it is open to other Parties."
+        )
+    if now < consultation.opens_at:
+        raise ApplicationError("This consultation has not opened yet.")
+    if now > consultation.closes_at:
+        closed = timezone.localtime(consultation.closes_at)
+        raise ApplicationError(
+            f"This consultation closed at {closed:%H:%M %Z} on {closed:%-d %B %Y}; responses can no longer be sent."
+        )
+    return party
+
+
+def _locked_response(consultation: Consultation, party: Party, actor: User) -> Response:
+    """The Party's one response, created on first save; two colleagues saving at once share it."""
+    try:
+        with transaction.atomic():
+            Response.objects.get_or_create(consultation=consultation, party=party, defaults={"updated_by": actor})
+    except IntegrityError:
+        pass  # a colleague created it a moment ago
+    return Response.objects.select_for_update().get(consultation=consultation, party=party)
+
+
+def _apply_changes(response: Response, changes: dict, actor: User, now) -> int:
+    """Save only the answers that changed, so colleagues editing different questions lose nothing."""
+    questions = {q.pk: q for q in response.consultation.questions.all()}
+    existing = {a.question_id: a for a in response.answers.all()}
+    count = 0
+    for question_id, values in changes.items():
+        question = questions.get(int(question_id))
+        if question is None:
+            continue
+        answer = existing.get(question.pk) or Answer(response=response, question=question)
+        if "position" in values and question.kind == Question.Kind.POSITION:
+            position = values["position"] or ""
+            if position and position not in Answer.Position.values:
+                raise ApplicationError("Choose yes, no or neutral.")
+            answer.position = position
+        if "text" in values:
+            answer.text = (values["text"] or "")[:20000]
+        answer.updated_at, answer.updated_by = now, actor
+        answer.save()
+        count += 1
+    return count
+
+
+@transaction.atomic
+def response_save_draft(
+    *, actor: User, consultation: Consultation, changes: dict, confidential: bool | None = None, now=None
+) -> Response:
+    """Save what a colleague typed, as they go (autosave) or with the Save button."""
+    now = now or timezone.now()
+    party = _check_may_respond(actor, consultation, now)
+    response = _locked_response(consultation, party, actor)
+    _apply_changes(response, changes, actor, now)
+    fields = ["updated_at", "updated_by"]
+    if confidential is not None:
+        response.confidential = confidential
+        fields.append("confidential")
+    response.updated_at, response.updated_by = now, actor
+    response.save(update_fields=fields)
+    return response
+
+
+def _answered(question: Question, answer: Answer | None) -> bool:
+    if answer is None:
+        return False
+    return bool(answer.position if question.kind == Question.Kind.POSITION else answer.text.strip())
+
+
+def response_submit(
+    *, actor: User, consultation: Consultation, changes: dict, confidential: bool | None = None, now=None
+) -> Response:
+    """Send the Party's response (again, to revise it): every question answered, before the close.
+    What was typed is saved first, in its own transaction, so a refused submission loses nothing."""
+    now = now or timezone.now()
+    response_save_draft(actor=actor, consultation=consultation, changes=changes, confidential=confidential, now=now)
+    return _submit(actor=actor, consultation=consultation, now=now)
+
+
+@transaction.atomic
+def _submit(*, actor: User, consultation: Consultation, now) -> Response:
+    party = _check_may_respond(actor, consultation, now)
+    response = Response.objects.select_for_update().get(consultation=consultation, party=party)
+    answers = {a.question_id: a for a in response.answers.all()}
+    missing = [q.order for q in consultation.questions.all() if not _answered(q, answers.get(q.pk))]
+    if missing:
+        listed = ", ".join(f"question {n}" for n in missing)
+        raise ApplicationError(f"Answer every question before sending: {listed} still need an answer. Draft saved.")
+    response.version += 1
+    response.status = Response.Status.SUBMITTED
+    response.submitted_at, response.submitted_by = now, actor
+    response.save(update_fields=["version", "status", "submitted_at", "submitted_by"])
+    ResponseVersion.objects.create(
+        response=response,
+        version=response.version,
+        confidential=response.confidential,
+        submitted_at=now,
+        submitted_by=actor,
+        answers={str(qid): {"position": a.position, "text": a.text} for qid, a in answers.items()},
+    )
+    return response
+
+
+@transaction.atomic
+def consultation_publish(*, actor: User, consultation: Consultation, now=None) -> Consultation:
+    """After the close, publish the non-confidential responses with the modification."""
+    _require_mover(actor)
+    now = now or timezone.now()
+    consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
+    if not consultation.is_closed(now):
+        raise ApplicationError("Responses are published after the consultation closes.")
+    if consultation.published_at:
+        raise ApplicationError("The responses are already published.")
+    consultation.published_at = now
+    consultation.save(update_fields=["published_at"])
+    if consultation.modification_id:
+        count = consultation.responses.filter(status=Response.Status.SUBMITTED).count()
+        ModificationEvent.objects.create(
+            modification_id=consultation.modification_id,
+            kind=ModificationEvent.Kind.UPDATE,
+            actor=actor,
+            summary=f"{consultation.get_kind_display()}: {count} response{'s' if count != 1 else ''} published",
+            occurred_on=local_today(),
+        )
+    return consultation

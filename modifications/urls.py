@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import consultation_views, views
 
 app_name = "modifications"
 
@@ -14,6 +14,13 @@ urlpatterns = [
     path("releases/", views.release_list, name="release-list"),
     path("releases/<slug:slug>/go-live/", views.release_go_live, name="release-go-live"),
     path("documents/<int:pk>/download/", views.document_download, name="document-download"),
+    path("consultations/", consultation_views.consultation_list, name="consultation-list"),
+    path("consultations/new/", consultation_views.consultation_create, name="consultation-create"),
+    path("consultations/<int:pk>/", consultation_views.consultation_detail, name="consultation-detail"),
+    path("consultations/<int:pk>/respond/", consultation_views.consultation_respond, name="consultation-respond"),
+    path("consultations/<int:pk>/autosave/", consultation_views.consultation_autosave, name="consultation-autosave"),
+    path("consultations/<int:pk>/publish/", consultation_views.consultation_publish, name="consultation-publish"),
+    path("consultations/<int:pk>/responses.csv", consultation_views.consultation_csv, name="consultation-csv"),
     path("<str:reference>/", views.modification_detail, name="modification-detail"),
     path("<str:reference>/follow/", views.follow, name="modification-follow"),
     path("<str:reference>/documents/new/", views.document_upload, name="document-upload"),

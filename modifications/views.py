@@ -101,6 +101,7 @@ def modification_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "can_follow": can_follow(user),
             "actions": _available_actions(user, modification) if can_move or user.is_authenticated else [],
             "can_upload": can_upload_document(user),
+            "consultations": list(modification.consultations.order_by("-closes_at")),
         },
     )
 

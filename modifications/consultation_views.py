@@ -1,0 +1,211 @@
+"""Consultation pages: read, respond (drafted together, autosaved), publish, summary and CSV."""
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from secportal.exceptions import ApplicationError
+
+from . import selectors, services
+from .forms import ConsultationForm
+from .models import Question
+from .permissions import can_move_modification
+
+
+def _changes(post) -> dict:
+    """What the person changed since the page was loaded: only these answers are saved, so colleagues
+    working on other questions at the same time lose nothing."""
+    changes: dict[str, dict] = {}
+    for key, value in post.items():
+        if not key.startswith("q") or "_" not in key or key.startswith("orig_"):
+            continue
+        question_id, field = key[1:].split("_", 1)
+        if field not in ("position", "text") or not question_id.isdigit():
+            continue
+        if value != post.get(f"orig_q{question_id}_{field}", None):
+            changes.setdefault(question_id, {})[field] = value
+    return changes
+
+
+def consultation_list(request: HttpRequest) -> HttpResponse:
+    consultations = list(selectors.consultation_list().order_by("-closes_at")[:100])
+    now = timezone.now()
+    return render(
+        request,
+        "modifications/consultation_list.html",
+        {
+            "open": [c for c in consultations if c.is_open(now)],
+            "coming": [c for c in consultations if c.opens_at > now],
+            "closed": [c for c in consultations if c.is_closed(now)],
+            "can_create": can_move_modification(request.user),
+        },
+    )
+
+
+def _detail(request: HttpRequest, consultation, *, posted=None, status: int = 200) -> HttpResponse:
+    user = request.user
+    party = getattr(user, "party", None) if user.is_authenticated else None
+    questions = list(consultation.questions.all())
+    response = selectors.party_response(consultation=consultation, party=party)
+    answers = {a.question_id: a for a in response.answers.all()} if response else {}
+    rows = selectors.published_responses(user=user, consultation=consultation)
+    now = timezone.now()
+    items = []
+    for q in questions:
+        answer = answers.get(q.pk)
+        saved_position = answer.position if answer else ""
+        saved_text = answer.text if answer else ""
+        items.append(
+            {
+                "question": q,
+                "answer": answer,
+                "saved_position": saved_position,
+                "saved_text": saved_text,
+                # After a refused submission the page shows what was typed, not what was saved.
+                "position": posted.get(f"q{q.pk}_position", saved_position) if posted is not None else saved_position,
+                "text": posted.get(f"q{q.pk}_text", saved_text) if posted is not None else saved_text,
+            }
+        )
+    return render(
+        request,
+        "modifications/consultation_detail.html",
+        {
+            "consultation": consultation,
+            "questions": items,
+            "response": response,
+            "party": party,
+            "may_respond": bool(party) and consultation.party_may_respond(party) and consultation.is_open(now),
+            "excluded": bool(party) and not consultation.party_may_respond(party),
+            "is_open": consultation.is_open(now),
+            "is_closed": consultation.is_closed(now),
+            "rows": rows,
+            "summary": selectors.response_summary(rows=rows, questions=questions) if rows else [],
+            "can_manage": can_move_modification(user),
+            "refused": posted is not None,
+        },
+        status=status,
+    )
+
+
+def consultation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, selectors.consultation_get(pk=pk))
+
+
+@login_required
+@require_POST
+def consultation_respond(request: HttpRequest, pk: int) -> HttpResponse:
+    consultation = selectors.consultation_get(pk=pk)
+    changes = _changes(request.POST)
+    confidential = request.POST.get("confidential") == "on"
+    try:
+        if request.POST.get("action") == "submit":
+            services.response_submit(
+                actor=request.user, consultation=consultation, changes=changes, confidential=confidential
+            )
+            messages.success(
+                request, "Your Party's response has been sent. You can revise it until the consultation closes."
+            )
+        else:
+            services.response_save_draft(
+                actor=request.user, consultation=consultation, changes=changes, confidential=confidential
+            )
+            messages.success(request, "Draft saved. Colleagues from your Party can see and continue it.")
+    except ApplicationError as exc:
+        # Nothing typed is lost: the page comes back with what was sent, and says why.
+        messages.error(request, exc.message)
+        return _detail(request, consultation, posted=request.POST, status=400)
+    return redirect("modifications:consultation-detail", pk=consultation.pk)
+
+
+@login_required
+@require_POST
+def consultation_autosave(request: HttpRequest, pk: int) -> JsonResponse:
+    """Saves a draft as the person types (static/js/autosave.js)."""
+    consultation = selectors.consultation_get(pk=pk)
+    try:
+        response = services.response_save_draft(
+            actor=request.user,
+            consultation=consultation,
+            changes=_changes(request.POST),
+            # The script sends the box only when it changed; absent means "leave as it is".
+            confidential=request.POST["confidential"] == "on" if "confidential" in request.POST else None,
+        )
+    except ApplicationError as exc:
+        return JsonResponse({"saved": False, "error": exc.message}, status=400)
+    saved = timezone.localtime(response.updated_at)
+    return JsonResponse({"saved": True, "at": f"{saved:%H:%M:%S %Z}"})
+
+
+@login_required
+def consultation_create(request: HttpRequest) -> HttpResponse:
+    if not can_move_modification(request.user):
+        raise Http404
+    form = ConsultationForm(request.POST or None, initial={"modification": request.GET.get("modification", "")})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            consultation = services.consultation_create(
+                actor=request.user,
+                title=data["title"],
+                kind=data["kind"],
+                modification=data["modification"],
+                introduction=data["introduction"],
+                days=data["days"],
+                questions=data["questions"],
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                f"{consultation.title} is open until {timezone.localtime(consultation.closes_at):%-d %B %Y, %H:%M %Z}.",
+            )
+            return redirect("modifications:consultation-detail", pk=consultation.pk)
+    return render(request, "modifications/consultation_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def consultation_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    if not can_move_modification(request.user):
+        raise Http404
+    consultation = selectors.consultation_get(pk=pk)
+    try:
+        services.consultation_publish(actor=request.user, consultation=consultation)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Responses published.")
+    return redirect("modifications:consultation-detail", pk=consultation.pk)
+
+
+def consultation_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    consultation = selectors.consultation_get(pk=pk)
+    rows = selectors.published_responses(user=request.user, consultation=consultation)
+    if not rows and not consultation.published_at:
+        raise Http404
+    from .views import _csv_safe
+
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="consultation-{consultation.pk}-responses.csv"'
+    writer = csv.writer(response)
+    questions = list(consultation.questions.all())
+    header = ["Party", "Category", "Version"]
+    for q in questions:
+        header += (
+            [f"Q{q.order} position", f"Q{q.order} answer"]
+            if q.kind == Question.Kind.POSITION
+            else [f"Q{q.order} answer"]
+        )
+    writer.writerow(header)
+    for row in rows:
+        line = [row["party"].name, row["party"].get_category_display(), row["version"]]
+        for a in row["answers"]:
+            line += [a["position"], a["text"]] if a["question"].kind == Question.Kind.POSITION else [a["text"]]
+        writer.writerow([_csv_safe(str(v)) for v in line])
+    return response
