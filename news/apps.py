@@ -4,3 +4,22 @@ from django.apps import AppConfig
 class NewsConfig(AppConfig):
     name = "news"
     verbose_name = "News and events"
+
+    def ready(self) -> None:
+        from secportal.registry import Section, dashboard_sections, demo_seeders, home_sections
+
+        from . import demo, sections
+
+        home_sections.register(
+            Section(key="latest_news", title="Latest news", template="news/_home_news.html",
+                    build=sections.home_news, order=10)
+        )  # fmt: skip
+        home_sections.register(
+            Section(key="upcoming_events", title="Upcoming events", template="news/_home_events.html",
+                    build=sections.home_events, order=15)
+        )  # fmt: skip
+        dashboard_sections.register(
+            Section(key="my_events", title="My events", template="news/_dashboard_my_events.html",
+                    build=sections.my_events, order=30)
+        )  # fmt: skip
+        demo_seeders.register("news", demo.seed, order=40)

@@ -106,7 +106,7 @@ class Membership(models.Model):
         return f"{self.user} ({self.get_role_display()}, {self.committee})"
 
     @property
-    def votes(self) -> bool:
+    def has_vote(self) -> bool:
         return self.role in (self.Role.CHAIR, self.Role.MEMBER) and bool(self.seat and self.seat.voting)
 
 
@@ -275,3 +275,66 @@ class Action(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class VoteRound(models.Model):
+    """A Change Board vote on one modification (or one alternative). Results stay hidden until it closes."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    class Outcome(models.TextChoices):
+        APPROVE = "approve", "Approve"
+        REJECT = "reject", "Reject"
+        NO_VOTES = "no_votes", "No votes cast"
+
+    modification = models.ForeignKey(ModificationProposal, on_delete=models.PROTECT, related_name="vote_rounds")
+    committee = models.ForeignKey(Committee, on_delete=models.PROTECT, related_name="vote_rounds")
+    meeting = models.ForeignKey(Meeting, null=True, blank=True, on_delete=models.SET_NULL, related_name="vote_rounds")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    opened_at = models.DateTimeField(default=timezone.now)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
+    rule = models.CharField(max_length=200, blank=True, help_text="The counting rule used.")
+    tally = models.JSONField(
+        default=dict, blank=True, help_text="Per constituency: approve, reject, abstain, position."
+    )
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["modification"], condition=Q(status="open"), name="one_open_vote_per_modification"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Vote on {self.modification.reference}"
+
+
+class Vote(models.Model):
+    """One seat's vote: cast by the member or their alternate, never both."""
+
+    class Choice(models.TextChoices):
+        APPROVE = "approve", "Approve"
+        REJECT = "reject", "Reject"
+        ABSTAIN = "abstain", "Abstain"
+
+    round = models.ForeignKey(VoteRound, on_delete=models.CASCADE, related_name="votes")
+    seat = models.ForeignKey(Seat, on_delete=models.PROTECT, related_name="votes")
+    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="votes")
+    choice = models.CharField(max_length=10, choices=Choice.choices)
+    rationale = models.TextField()
+    objectives = models.JSONField(default=list, blank=True, help_text="The SEC Objectives the rationale cites.")
+    cast_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["round", "seat"], name="one_vote_per_seat")]
+
+    def __str__(self) -> str:
+        return f"{self.seat}: {self.get_choice_display()}"

@@ -2,22 +2,30 @@
 
 from collections import defaultdict
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Case, Count, OuterRef, Q, Subquery, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from modifications.models import ModificationDocument
 
-from .models import Action, Attendance, Committee, Meeting, Membership, Minutes, MinutesCorrection, Paper
+from .models import Action, Attendance, Committee, Meeting, Membership, Minutes, MinutesCorrection, Paper, VoteRound
 
 UPCOMING_LIMIT = 6
 PAST_LIMIT = 12
 
 
 def committee_slugs_for(user) -> set[str]:
-    """The committees a person sits on today (any role): the AMBER rule of classification."""
-    return set(Membership.objects.current().filter(user=user).values_list("committee__slug", flat=True))
+    """The AMBER rule: committees where the person is a chair or member today, or the alternate of a
+    member who is. Observers attend without seeing AMBER papers."""
+    if not (user and user.is_authenticated):
+        return set()
+    current = Membership.objects.current()
+    memberships = current.filter(user=user).filter(
+        Q(role__in=[Membership.Role.CHAIR, Membership.Role.MEMBER])
+        | Q(role=Membership.Role.ALTERNATE, alternate_for__in=current)
+    )
+    return set(memberships.values_list("committee__slug", flat=True))
 
 
 def committee_list():
@@ -29,8 +37,12 @@ def committee_list():
     next_meeting = Meeting.objects.filter(committee=OuterRef("pk"), starts_at__gte=now).exclude(
         status=Meeting.Status.CANCELLED
     )
-    return Committee.objects.annotate(
-        member_count=Count("memberships", filter=current, distinct=True),
+    return Committee.objects.order_by("order", "name").annotate(
+        member_count=Count(
+            "memberships",
+            filter=current & Q(memberships__role__in=[Membership.Role.CHAIR, Membership.Role.MEMBER]),
+            distinct=True,
+        ),
         next_meeting_at=Subquery(next_meeting.order_by("starts_at").values("starts_at")[:1]),
         next_meeting_id=Subquery(next_meeting.order_by("starts_at").values("pk")[:1]),
     )
@@ -51,7 +63,7 @@ def committee_members(*, committee: Committee) -> list[Membership]:
 
 def committee_meetings(*, committee: Committee) -> dict:
     now = timezone.now()
-    meetings = committee.meetings.annotate(paper_count=Count("papers"))
+    meetings = committee.meetings.all()
     return {
         "upcoming": list(meetings.filter(starts_at__gte=now).order_by("starts_at")[:UPCOMING_LIMIT]),
         "past": list(meetings.filter(starts_at__lt=now).order_by("-starts_at")[:PAST_LIMIT]),
@@ -59,10 +71,11 @@ def committee_meetings(*, committee: Committee) -> dict:
 
 
 def committee_actions(*, committee: Committee):
+    open_first = Case(When(status=Action.Status.OPEN, then=Value(0)), default=Value(1))
     return (
         Action.objects.filter(meeting__committee=committee)
         .select_related("owner", "meeting")
-        .order_by("status", "due_on")
+        .order_by(open_first, "due_on")
     )
 
 
@@ -97,11 +110,22 @@ def meeting_detail(*, user, meeting: Meeting) -> dict:
             series = documents[document.modification_id]
             if not any(d.kind == document.kind and d.title == document.title for d in series):
                 series.append(document)  # the current version of each document
+    rounds = {}
+    if modification_ids:
+        for vote_round in VoteRound.objects.filter(modification_id__in=modification_ids).order_by("opened_at"):
+            rounds[vote_round.modification_id] = vote_round  # the latest
     for item in items:
+        item.vote_round = rounds.get(item.modification_id)
         item.visible_papers = by_item.get(item.pk, [])
         item.modification_documents = documents.get(item.modification_id, [])
     attendance = list(meeting.attendance.select_related("user").order_by("status", "user__full_name"))
     minutes = Minutes.objects.filter(meeting=meeting).select_related("approved_at", "approved_by").first()
+    if minutes is not None and minutes.status != Minutes.Status.APPROVED:
+        # Draft minutes are for the committee and SECAS until approved.
+        from .permissions import can_manage_panel
+
+        if not (can_manage_panel(user) or meeting.committee.slug in committee_slugs_for(user)):
+            minutes = None
     corrections = (
         list(MinutesCorrection.objects.filter(minutes=minutes).select_related("created_by")) if minutes else []
     )

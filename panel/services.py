@@ -15,7 +15,19 @@ from parties.services import user_set_roles
 from secportal.exceptions import ApplicationError
 from secportal.uploads import UploadRejected, check_upload, stored_name
 
-from .models import Action, AgendaItem, Committee, Meeting, Membership, Minutes, MinutesCorrection, Paper, Seat
+from .models import (
+    Action,
+    AgendaItem,
+    Committee,
+    Meeting,
+    Membership,
+    Minutes,
+    MinutesCorrection,
+    Paper,
+    Seat,
+    Vote,
+    VoteRound,
+)
 from .permissions import can_manage_panel, can_update_action
 
 
@@ -63,7 +75,10 @@ def membership_add(
     """Appoint someone to a committee for a term (24 months unless given)."""
     _require_staff(actor, "appoint committee members")
     starts_on = starts_on or timezone.localdate()
-    ends_on = ends_on or _add_months(starts_on, settings.SECPORTAL_TERM_MONTHS)
+    try:
+        ends_on = ends_on or _add_months(starts_on, settings.SECPORTAL_TERM_MONTHS)
+    except (ValueError, OverflowError):
+        raise ApplicationError("That start date is too far in the future.") from None
     if ends_on <= starts_on:
         raise ApplicationError("The term must end after it starts.")
     if seat is not None and seat.committee_id != committee.pk:
@@ -73,9 +88,18 @@ def membership_add(
             raise ApplicationError("An alternate stands in for a member of the same committee: choose that member.")
         if alternate_for.role not in (Membership.Role.MEMBER, Membership.Role.CHAIR):
             raise ApplicationError("An alternate stands in for a member, not for another alternate or an observer.")
+        if not Membership.objects.current(starts_on).filter(pk=alternate_for.pk).exists():
+            raise ApplicationError(f"{alternate_for.user} is not a current member, so cannot have an alternate.")
         seat = alternate_for.seat
+        if alternate_for.ends_on and ends_on > alternate_for.ends_on:
+            ends_on = alternate_for.ends_on  # an alternate's term ends with the member's
     elif alternate_for is not None:
         raise ApplicationError("Only an alternate stands in for someone.")
+    seat_holders = Membership.objects.current(starts_on).filter(
+        seat=seat, role__in=[Membership.Role.MEMBER, Membership.Role.CHAIR]
+    )
+    if role in (Membership.Role.MEMBER, Membership.Role.CHAIR) and seat is not None and seat_holders.exists():
+        raise ApplicationError(f"The {seat.label} seat is already filled; end that membership first.")
     if Membership.objects.current(starts_on).filter(committee=committee, user=user).exists():
         raise ApplicationError(f"{user} is already on the {committee}.")
     membership = Membership.objects.create(
@@ -186,6 +210,17 @@ def item_record_outcome(*, actor: User, item: AgendaItem, decision: str, reasons
         .get(pk=item.pk)
     )
     committee = item.meeting.committee
+    if item.outcome:
+        raise ApplicationError("An outcome is already recorded for this item; record a correction in the minutes.")
+    if not item.meeting.is_past:
+        raise ApplicationError("Outcomes are recorded once the meeting has taken place.")
+    if (
+        committee.kind == Committee.Kind.CHANGE_BOARD
+        and decision in ("approve", "reject")
+        and item.modification is not None
+        and item.modification.stage != Stage.CHANGE_BOARD
+    ):
+        raise ApplicationError(f"{item.modification.reference} is not with the Change Board; record a note instead.")
     item.outcome = f"{OUTCOMES[decision]}: {reasons}"
     item.outcome_recorded_at = timezone.now()
     item.save(update_fields=["outcome", "outcome_recorded_at"])
@@ -232,6 +267,8 @@ def minutes_approve(*, actor: User, minutes: Minutes, at_meeting: Meeting) -> Mi
         raise ApplicationError("These minutes are already approved.")
     if at_meeting.committee_id != minutes.meeting.committee_id or at_meeting.starts_at <= minutes.meeting.starts_at:
         raise ApplicationError("Minutes are approved at a later meeting of the same committee.")
+    if not at_meeting.is_past or at_meeting.status == Meeting.Status.CANCELLED:
+        raise ApplicationError("Minutes are approved at a meeting that has taken place.")
     minutes.status = Minutes.Status.APPROVED
     minutes.approved_at = at_meeting
     minutes.approved_by = actor
@@ -271,7 +308,97 @@ def action_set_status(*, actor: User, action: Action, status: str) -> Action:
         raise ApplicationError("Only the action's owner or SECAS can update it.")
     if status not in Action.Status.values:
         raise ApplicationError("Unknown status.")
+    if not can_manage_panel(actor) and status != Action.Status.DONE:
+        raise ApplicationError("An action's owner marks it done; SECAS cancels or reopens actions.")
     action.status = status
     action.updated_at = timezone.now()
     action.save(update_fields=["status", "updated_at"])
     return action
+
+
+# --- Change Board votes ----------------------------------------------------------------------------------
+
+
+def voting_membership(user: User, committee: Committee) -> Membership | None:
+    """The membership through which the user votes today: a member or chair on a voting seat, or the
+    alternate of one (voting on that member's seat)."""
+    memberships = (
+        Membership.objects.current().filter(committee=committee, user=user).select_related("seat", "alternate_for")
+    )
+    for membership in memberships:
+        if (
+            membership.role in (Membership.Role.MEMBER, Membership.Role.CHAIR)
+            and membership.seat
+            and membership.seat.voting
+        ):
+            return membership
+        if membership.role == Membership.Role.ALTERNATE and membership.seat and membership.seat.voting:
+            member = membership.alternate_for
+            if member is not None and Membership.objects.current().filter(pk=member.pk).exists():
+                return membership
+    return None
+
+
+@transaction.atomic
+def vote_round_open(*, actor: User, modification, meeting: Meeting | None = None) -> VoteRound:
+    _require_staff(actor, "open a vote")
+    if modification.stage != Stage.CHANGE_BOARD:
+        raise ApplicationError(f"{modification.reference} is not with the Change Board; its vote cannot open.")
+    committee = Committee.objects.filter(kind=Committee.Kind.CHANGE_BOARD).order_by("order").first()
+    if committee is None:
+        raise ApplicationError("There is no Change Board to vote.")
+    if VoteRound.objects.filter(modification=modification, status=VoteRound.Status.OPEN).exists():
+        raise ApplicationError(f"A vote on {modification.reference} is already open.")
+    return VoteRound.objects.create(modification=modification, committee=committee, meeting=meeting, opened_by=actor)
+
+
+@transaction.atomic
+def vote_cast(*, actor: User, vote_round: VoteRound, choice: str, rationale: str, objectives=()) -> Vote:
+    """Record (or change, while the vote is open) the vote of the actor's seat."""
+    vote_round = VoteRound.objects.select_for_update().get(pk=vote_round.pk)
+    if vote_round.status != VoteRound.Status.OPEN:
+        raise ApplicationError("This vote has closed.")
+    membership = voting_membership(actor, vote_round.committee)
+    if membership is None:
+        raise ApplicationError("Only voting members of the Change Board (or their alternates) can vote.")
+    if choice not in Vote.Choice.values:
+        raise ApplicationError("Choose approve, reject or abstain.")
+    rationale = rationale.strip()
+    if not rationale:
+        raise ApplicationError("Give your rationale against the SEC Objectives.")
+    existing = Vote.objects.filter(round=vote_round, seat=membership.seat).select_related("membership__user").first()
+    if existing is not None and existing.membership_id != membership.pk:
+        raise ApplicationError(
+            f"{existing.membership.user} has already voted for the {membership.seat.label} seat; a seat has one vote."
+        )
+    vote = existing or Vote(round=vote_round, seat=membership.seat, membership=membership)
+    vote.choice, vote.rationale, vote.objectives, vote.cast_at = choice, rationale, list(objectives), timezone.now()
+    vote.save()
+    return vote
+
+
+@transaction.atomic
+def vote_round_close(*, actor: User, vote_round: VoteRound) -> VoteRound:
+    """Count the votes with the configured rule and record the Change Board's decision (Path 3) or
+    recommendation to Ofgem (Paths 1 and 2), which moves the modification on."""
+    from .voting import current_rule
+
+    _require_staff(actor, "close a vote")
+    vote_round = VoteRound.objects.select_for_update().select_related("modification").get(pk=vote_round.pk)
+    if vote_round.status != VoteRound.Status.OPEN:
+        raise ApplicationError("This vote has already closed.")
+    path, rule, _ = current_rule()
+    votes = [(v.seat.constituency, v.choice) for v in vote_round.votes.select_related("seat")]
+    outcome, tally = rule(votes)
+    vote_round.status, vote_round.closed_at, vote_round.closed_by = VoteRound.Status.CLOSED, timezone.now(), actor
+    vote_round.outcome, vote_round.tally, vote_round.rule = outcome, tally, path
+    vote_round.save(update_fields=["status", "closed_at", "closed_by", "outcome", "tally", "rule"])
+    if outcome in ("approve", "reject"):
+        counted = ", ".join(f"{c}: {t['approve']} for, {t['reject']} against" for c, t in sorted(tally.items()))
+        modification_services.modification_record_change_board_outcome(
+            actor=actor,
+            modification=vote_round.modification,
+            approve=outcome == "approve",
+            note=f"Change Board vote: {outcome}. {counted}.",
+        )
+    return vote_round

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from secportal.exceptions import ApplicationError
@@ -17,7 +18,7 @@ from .forms import (
     OutcomeForm,
     PaperForm,
 )
-from .models import Action, Membership, Minutes
+from .models import Action, Membership, Minutes, VoteRound
 from .permissions import can_manage_panel, can_update_action
 
 
@@ -240,4 +241,91 @@ def action_status(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         services.action_set_status(actor=request.user, action=action, status=form.cleaned_data["status"])
         messages.success(request, f"Action marked {action.get_status_display().lower()}.")
-    return redirect(request.POST.get("next") or f"/panel/meetings/{action.meeting_id}/")
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = f"/panel/meetings/{action.meeting_id}/"
+    return redirect(next_url)
+
+
+# --- Change Board votes ----------------------------------------------------------------------------------
+
+
+def vote_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    from .voting import SEC_OBJECTIVES, current_rule
+
+    vote_round = get_object_or_404(VoteRound.objects.select_related("modification", "committee", "meeting"), pk=pk)
+    user = request.user
+    can_manage = can_manage_panel(user)
+    membership = services.voting_membership(user, vote_round.committee) if user.is_authenticated else None
+    votes = list(vote_round.votes.select_related("seat", "membership__user").order_by("seat__order"))
+    my_vote = next((v for v in votes if membership and v.seat_id == membership.seat_id), None)
+    closed = vote_round.status == VoteRound.Status.CLOSED
+    _, _, rule_text = current_rule()
+    return render(
+        request,
+        "panel/vote_detail.html",
+        {
+            "vote_round": vote_round,
+            "membership": membership,
+            "my_vote": my_vote,
+            "closed": closed,
+            # Until it closes, choices are secret: SECAS sees who has voted, voters see their own vote.
+            "votes": votes if closed else [],
+            "voted_seats": [v.seat.label for v in votes] if can_manage and not closed else [],
+            "seats": list(vote_round.committee.seats.filter(voting=True)) if can_manage else [],
+            "can_manage": can_manage,
+            "objectives": SEC_OBJECTIVES,
+            "rule_text": rule_text,
+            "tally": sorted(vote_round.tally.items()) if closed else [],
+        },
+    )
+
+
+@login_required
+@require_POST
+def vote_open(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    _staff_only(request)
+    meeting = selectors.meeting_get(pk=pk)
+    item = get_object_or_404(meeting.items.select_related("modification"), pk=item_pk, modification__isnull=False)
+    try:
+        vote_round = services.vote_round_open(actor=request.user, modification=item.modification, meeting=meeting)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(f"/panel/meetings/{meeting.pk}/#item-{item.pk}")
+    messages.success(request, f"The vote on {item.modification.reference} is open.")
+    return redirect("panel:vote-detail", pk=vote_round.pk)
+
+
+@login_required
+@require_POST
+def vote_cast(request: HttpRequest, pk: int) -> HttpResponse:
+    vote_round = get_object_or_404(VoteRound, pk=pk)
+    try:
+        services.vote_cast(
+            actor=request.user,
+            vote_round=vote_round,
+            choice=request.POST.get("choice", ""),
+            rationale=request.POST.get("rationale", ""),
+            objectives=request.POST.getlist("objectives"),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Your vote is recorded. You can change it until the vote closes.")
+    return redirect("panel:vote-detail", pk=vote_round.pk)
+
+
+@login_required
+@require_POST
+def vote_close(request: HttpRequest, pk: int) -> HttpResponse:
+    _staff_only(request)
+    vote_round = get_object_or_404(VoteRound, pk=pk)
+    try:
+        vote_round = services.vote_round_close(actor=request.user, vote_round=vote_round)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Vote closed: {vote_round.get_outcome_display()}.")
+    return redirect("panel:vote-detail", pk=vote_round.pk)

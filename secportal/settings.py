@@ -226,6 +226,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 # The beat schedule is static and lives here (django-celery-beat does not support Django 6.1).
 CELERY_BEAT_SCHEDULE = {
     "deliver-due-outbox-messages": {"task": "secportal.tasks.outbox_deliver_due", "schedule": 60.0},
+    "publish-due-news-posts": {"task": "news.tasks.news_publish_due", "schedule": 60.0},
 }
 # How many outbox messages one delivery run sends, and how many times a message the SMTP server
 # refuses for good (bad address) is tried before it is marked failed; outages are retried for ever.
@@ -277,6 +278,8 @@ SECPORTAL_MRC_DAYS = env.int("SECPORTAL_MRC_DAYS", default=15)
 SECPORTAL_APPEAL_WINDOW_DAYS = env.int("SECPORTAL_APPEAL_WINDOW_DAYS", default=15)
 # Paper day: meeting papers are due this many Working Days before the meeting.
 SECPORTAL_PAPER_DAY_DAYS = env.int("SECPORTAL_PAPER_DAY_DAYS", default=5)
+# How Change Board votes are counted: a function taking [(constituency, choice)] (see panel/voting.py).
+SECPORTAL_VOTE_RULE = env.str("SECPORTAL_VOTE_RULE", default="panel.voting.majority_in_each_constituency")
 # A committee member's term, in months, when none is given.
 SECPORTAL_TERM_MONTHS = env.int("SECPORTAL_TERM_MONTHS", default=24)
 # How long an invitation to join a Party stays open.

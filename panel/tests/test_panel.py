@@ -45,6 +45,10 @@ def board():
     return committee
 
 
+def held(committee, days_ago: int = 2) -> Meeting:
+    return make_meeting(committee, starts=timezone.now() - datetime.timedelta(days=days_ago))
+
+
 def make_meeting(committee, *, starts=None, **fields) -> Meeting:
     starts = starts or timezone.now() + datetime.timedelta(days=14)
     return Meeting.objects.create(
@@ -113,7 +117,7 @@ def test_alternates_stand_in_for_a_member_and_end_with_them(staff, board):
     alternate = services.membership_add(
         actor=staff, committee=board, user=make_user(), role=Membership.Role.ALTERNATE, alternate_for=member
     )
-    assert alternate.seat == member.seat and not alternate.votes and member.votes
+    assert alternate.seat == member.seat and not alternate.has_vote and member.has_vote
     with pytest.raises(ApplicationError, match="not for another alternate"):
         services.membership_add(
             actor=staff, committee=board, user=make_user(), role=Membership.Role.ALTERNATE, alternate_for=alternate
@@ -257,7 +261,7 @@ def test_a_revision_keeps_the_earlier_version_and_says_what_changed(staff, board
 
 def test_a_change_board_decision_moves_a_path_3_modification(staff, board):
     mp = make_modification(stage=Stage.CHANGE_BOARD, path=Path.PATH_3, route=Route.REFINEMENT)
-    item = AgendaItem.objects.create(meeting=make_meeting(board), title="Vote", modification=mp, decision_needed=True)
+    item = AgendaItem.objects.create(meeting=held(board), title="Vote", modification=mp, decision_needed=True)
     services.item_record_outcome(
         actor=staff, item=item, decision="approve", reasons="Better facilitates Objective (a)."
     )
@@ -268,31 +272,49 @@ def test_a_change_board_decision_moves_a_path_3_modification(staff, board):
 
 def test_a_recommendation_goes_to_ofgem_and_other_decisions_reach_the_timeline(staff, board):
     mp = make_modification(stage=Stage.CHANGE_BOARD, path=Path.PATH_2, route=Route.REFINEMENT)
-    item = AgendaItem.objects.create(meeting=make_meeting(board), title="Vote", modification=mp, decision_needed=True)
+    item = AgendaItem.objects.create(meeting=held(board), title="Vote", modification=mp, decision_needed=True)
     services.item_record_outcome(actor=staff, item=item, decision="reject", reasons="Costs outweigh benefits.")
     mp.refresh_from_db()
     assert mp.stage == Stage.WITH_AUTHORITY
     panel = Committee.objects.create(name="SEC Panel", slug="sec-panel", kind=Committee.Kind.PANEL, purpose="x")
     other = make_modification(stage=Stage.REFINEMENT)
-    item = AgendaItem.objects.create(meeting=make_meeting(panel), title="Progress", modification=other)
+    item = AgendaItem.objects.create(meeting=held(panel), title="Progress", modification=other)
     services.item_record_outcome(actor=staff, item=item, decision="note", reasons="Timetable extended by a month.")
     other.refresh_from_db()
     assert other.stage == Stage.REFINEMENT
     assert "Timetable extended by a month." in other.events.get().summary
+    with pytest.raises(ApplicationError, match="already recorded"):
+        services.item_record_outcome(actor=staff, item=item, decision="note", reasons="Again")
+    fresh = AgendaItem.objects.create(meeting=held(panel), title="Other", modification=other)
     with pytest.raises(ApplicationError, match="reasons"):
-        services.item_record_outcome(actor=staff, item=item, decision="note", reasons=" ")
+        services.item_record_outcome(actor=staff, item=fresh, decision="note", reasons=" ")
+
+
+def test_outcomes_wait_for_the_meeting_and_the_right_stage(staff, board):
+    mp = make_modification(stage=Stage.CHANGE_BOARD)
+    future = AgendaItem.objects.create(meeting=make_meeting(board), title="Vote", modification=mp)
+    with pytest.raises(ApplicationError, match="once the meeting has taken place"):
+        services.item_record_outcome(actor=staff, item=future, decision="approve", reasons="Early")
+    at_mrc = AgendaItem.objects.create(
+        meeting=held(board), title="Vote", modification=make_modification(stage=Stage.MRC)
+    )
+    with pytest.raises(ApplicationError, match="not with the Change Board"):
+        services.item_record_outcome(actor=staff, item=at_mrc, decision="approve", reasons="Too soon")
 
 
 # --- Minutes -------------------------------------------------------------------------------------------------------
 
 
 def test_approved_minutes_are_locked_and_corrected_by_a_new_record(staff, board):
-    past = make_meeting(board, starts=timezone.now() - datetime.timedelta(days=30))
-    later = make_meeting(board)
+    past = make_meeting(board, starts=timezone.now() - datetime.timedelta(days=60))
+    later = held(board, days_ago=30)
+    upcoming = make_meeting(board)
     minutes = services.minutes_save_draft(actor=staff, meeting=past, text="Draft")
     services.minutes_save_draft(actor=staff, meeting=past, text="Draft, edited")
     with pytest.raises(ApplicationError, match="later meeting"):
         services.minutes_approve(actor=staff, minutes=minutes, at_meeting=past)
+    with pytest.raises(ApplicationError, match="has taken place"):
+        services.minutes_approve(actor=staff, minutes=minutes, at_meeting=upcoming)
     services.minutes_approve(actor=staff, minutes=minutes, at_meeting=later)
     with pytest.raises(ApplicationError, match="locked"):
         services.minutes_save_draft(actor=staff, meeting=past, text="Rewritten history")
@@ -363,3 +385,66 @@ def test_party_page_lists_its_people_on_committees(client, staff, board):
     )
     content = client.get(reverse("parties:party-detail", args=[party.slug])).content.decode()
     assert "Gareth Owen" in content and "Change Board" in content
+
+
+def test_observers_and_alternates_of_former_members_do_not_get_amber(staff, board):
+    from panel.selectors import committee_slugs_for
+
+    observer, member_user, alternate_user = make_user(), make_user(), make_user()
+    services.membership_add(actor=staff, committee=board, user=observer, role=Membership.Role.OBSERVER)
+    member = services.membership_add(
+        actor=staff, committee=board, user=member_user, role=Membership.Role.MEMBER, seat=board.seats.get()
+    )
+    services.membership_add(
+        actor=staff, committee=board, user=alternate_user, role=Membership.Role.ALTERNATE, alternate_for=member
+    )
+    assert committee_slugs_for(observer) == set()
+    assert committee_slugs_for(alternate_user) == {"change-board"}
+    services.membership_end(actor=staff, membership=member)
+    assert committee_slugs_for(alternate_user) == set()
+    with pytest.raises(ApplicationError, match="not a current member"):
+        services.membership_add(
+            actor=staff, committee=board, user=make_user(), role=Membership.Role.ALTERNATE, alternate_for=member
+        )
+
+
+def test_a_seat_has_one_member(staff, board):
+    seat = board.seats.get()
+    services.membership_add(actor=staff, committee=board, user=make_user(), role=Membership.Role.MEMBER, seat=seat)
+    with pytest.raises(ApplicationError, match="already filled"):
+        services.membership_add(actor=staff, committee=board, user=make_user(), role=Membership.Role.MEMBER, seat=seat)
+    with pytest.raises(ApplicationError, match="too far in the future"):
+        services.membership_add(
+            actor=staff,
+            committee=board,
+            user=make_user(),
+            role=Membership.Role.OBSERVER,
+            starts_on=datetime.date(9999, 6, 1),
+        )
+
+
+def test_draft_minutes_are_for_the_committee_until_approved(client, staff, board):
+    past = held(board, days_ago=40)
+    services.minutes_save_draft(actor=staff, meeting=past, text="Draft words nobody else should read")
+    url = reverse("panel:meeting-detail", args=[past.pk])
+    assert "Draft words" not in client.get(url).content.decode()
+    member = make_user()
+    services.membership_add(actor=staff, committee=board, user=member, role=Membership.Role.MEMBER)
+    client.force_login(member)
+    assert "Draft words" in client.get(url).content.decode()
+
+
+def test_an_owner_marks_an_action_done_but_only_secas_cancels(client, staff, board):
+    owner = make_user()
+    action = services.action_add(
+        actor=staff, meeting=held(board), title="Write it", owner=owner, due_on=datetime.date(2026, 12, 20)
+    )
+    with pytest.raises(ApplicationError, match="marks it done"):
+        services.action_set_status(actor=owner, action=action, status="cancelled")
+    client.force_login(owner)
+    response = client.post(
+        reverse("panel:action-status", args=[action.pk]), {"status": "done", "next": "https://evil.example/"}
+    )
+    assert response.url == f"/panel/meetings/{action.meeting_id}/"
+    action.refresh_from_db()
+    assert action.status == "done"
