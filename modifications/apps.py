@@ -6,7 +6,14 @@ class ModificationsConfig(AppConfig):
     verbose_name = "Modifications"
 
     def ready(self) -> None:
-        from secportal.registry import Section, dashboard_sections, demo_seeders, home_sections, party_sections
+        from secportal.registry import (
+            Section,
+            bench_seeders,
+            dashboard_sections,
+            demo_seeders,
+            home_sections,
+            party_sections,
+        )
 
         from . import demo, sections
 
@@ -35,4 +42,7 @@ class ModificationsConfig(AppConfig):
                     template="modifications/_party_modifications.html", build=sections.party_modifications, order=10)
         )  # fmt: skip
         demo_seeders.register("modifications", demo.seed, order=20)
+        from . import bench
+
+        bench_seeders.register("modifications", bench.seed, order=20)
         demo_seeders.register("consultations", demo.seed_consultations, order=21)

@@ -4,8 +4,10 @@ import csv
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -25,11 +27,23 @@ def _changes(post) -> dict:
         if not key.startswith("q") or "_" not in key or key.startswith("orig_"):
             continue
         question_id, field = key[1:].split("_", 1)
-        if field not in ("position", "text") or not question_id.isdigit():
+        if field not in ("position", "text") or not (question_id.isascii() and question_id.isdigit()):
             continue
-        if value != post.get(f"orig_q{question_id}_{field}", None):
-            changes.setdefault(question_id, {})[field] = value
+        started_from = post.get(f"orig_q{question_id}_{field}", None)
+        if value != started_from:
+            change = changes.setdefault(question_id, {})
+            change[field] = value
+            if started_from is not None:
+                change[f"orig_{field}"] = started_from  # lets the service spot a colleague's newer answer
     return changes
+
+
+def _confidential(post) -> bool | None:
+    """The confidential box only when the person changed it (None: leave it as it is)."""
+    if "orig_confidential" not in post:
+        return None
+    now = post.get("confidential") == "on"
+    return now if now != (post["orig_confidential"] == "on") else None
 
 
 def consultation_list(request: HttpRequest) -> HttpResponse:
@@ -96,12 +110,15 @@ def consultation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, selectors.consultation_get(pk=pk))
 
 
-@login_required
 @require_POST
 def consultation_respond(request: HttpRequest, pk: int) -> HttpResponse:
     consultation = selectors.consultation_get(pk=pk)
+    if not request.user.is_authenticated:
+        # Signed out meanwhile: back to the consultation after signing in (the browser kept the text).
+        messages.info(request, "Your session had ended. Sign in again: what you typed is kept in this browser.")
+        return redirect_to_login(reverse("modifications:consultation-detail", args=[pk]))
     changes = _changes(request.POST)
-    confidential = request.POST.get("confidential") == "on"
+    confidential = _confidential(request.POST)
     try:
         if request.POST.get("action") == "submit":
             services.response_submit(
@@ -132,12 +149,22 @@ def consultation_autosave(request: HttpRequest, pk: int) -> JsonResponse:
             actor=request.user,
             consultation=consultation,
             changes=_changes(request.POST),
-            # The script sends the box only when it changed; absent means "leave as it is".
-            confidential=request.POST["confidential"] == "on" if "confidential" in request.POST else None,
+            confidential=_confidential(request.POST),
         )
     except ApplicationError as exc:
         return JsonResponse({"saved": False, "error": exc.message}, status=400)
     saved = timezone.localtime(response.updated_at)
+    if response.conflicts:
+        listed = ", ".join(str(n) for n in response.conflicts)
+        return JsonResponse(
+            {
+                "saved": True,
+                "at": f"{saved:%H:%M:%S %Z}",
+                "conflict": (
+                    f"A colleague changed question {listed} meanwhile; their answer is kept. Reload the page to see it."
+                ),
+            }
+        )
     return JsonResponse({"saved": True, "at": f"{saved:%H:%M:%S %Z}"})
 
 
@@ -195,7 +222,7 @@ def consultation_csv(request: HttpRequest, pk: int) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="consultation-{consultation.pk}-responses.csv"'
     writer = csv.writer(response)
     questions = list(consultation.questions.all())
-    header = ["Party", "Category", "Version"]
+    header = ["Party", "Category", "Version", "Confidential"]
     for q in questions:
         header += (
             [f"Q{q.order} position", f"Q{q.order} answer"]
@@ -204,7 +231,12 @@ def consultation_csv(request: HttpRequest, pk: int) -> HttpResponse:
         )
     writer.writerow(header)
     for row in rows:
-        line = [row["party"].name, row["party"].get_category_display(), row["version"]]
+        line = [
+            row["party"].name,
+            row["party"].get_category_display(),
+            row["version"],
+            "confidential" if row["confidential"] else "",
+        ]
         for a in row["answers"]:
             line += [a["position"], a["text"]] if a["question"].kind == Question.Kind.POSITION else [a["text"]]
         writer.writerow([_csv_safe(str(v)) for v in line])

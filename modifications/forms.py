@@ -5,6 +5,7 @@ from django import forms
 from parties import roles
 from parties.models import Party, User
 from secportal.classification import Classification
+from secportal.forms import bootstrap_fields
 
 from .models import Impact, ModificationDocument, Path, Release, Route, Stage
 from .selectors import SORTS, ModificationFilters
@@ -44,6 +45,7 @@ class ModificationFilterForm(forms.Form):
 
     def __init__(self, *args, releases=(), **kwargs):
         super().__init__(*args, **kwargs)
+        bootstrap_fields(self)
         self.fields["release"].choices = [("", "Any release"), *((r.slug, r.name) for r in releases)]
 
     def filters(self) -> ModificationFilters:

@@ -397,7 +397,11 @@ class Consultation(models.Model):
         return (now or timezone.now()) > self.closes_at
 
     def party_may_respond(self, party) -> bool:
-        return party is not None and party.category not in self.excluded_categories
+        return (
+            party is not None
+            and party.status == Party.Status.ACCEDED
+            and party.category not in self.excluded_categories
+        )
 
 
 class Question(models.Model):

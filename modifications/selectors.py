@@ -5,9 +5,9 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from urllib.parse import urlencode
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 
 from parties.models import Party
@@ -76,17 +76,21 @@ class ModificationFilters:
 
 def _search(queryset: QuerySet, q: str) -> QuerySet:
     if connection.vendor == "postgresql":
-        vector = (
-            SearchVector("reference", weight="A", config="english")
-            + SearchVector("title", weight="A", config="english")
-            + SearchVector("issue", weight="B", config="english")
-            + SearchVector("solution", weight="B", config="english")
+        # The stored, indexed document (migration 0004): matches come from the GIN index, and the
+        # rank reads the stored vector instead of parsing every row's text on every request.
+        # The SQL is constant; the search text is always a parameter.
+        matches = RawSQL(
+            "SELECT id FROM modifications_modificationproposal "
+            "WHERE search_document @@ websearch_to_tsquery('english', %s)",
+            [q],
         )
-        query = SearchQuery(q, search_type="websearch", config="english")
+        old = ModificationReference.objects.filter(reference__icontains=q).values("modification_id")
+        rank = RawSQL(
+            "ts_rank(modifications_modificationproposal.search_document, websearch_to_tsquery('english', %s))", [q]
+        )
         return (
-            queryset.annotate(search=vector, rank=SearchRank(vector, query))
-            .filter(Q(search=query) | Q(reference__icontains=q) | Q(old_references__reference__icontains=q))
-            .distinct()
+            queryset.filter(Q(pk__in=matches) | Q(reference__icontains=q) | Q(pk__in=old))
+            .annotate(rank=rank)
             .order_by("-rank", "-number")
         )
     # SQLite (the demo): simple matching.
@@ -274,7 +278,11 @@ def can_see_confidential(user) -> bool:
 def consultation_list():
     return Consultation.objects.select_related("modification").annotate(
         question_count=Count("questions", distinct=True),
-        response_count=Count("responses", filter=Q(responses__status=Response.Status.SUBMITTED), distinct=True),
+        response_count=Count(
+            "responses",
+            filter=Q(responses__status=Response.Status.SUBMITTED, responses__confidential=False),
+            distinct=True,
+        ),
     )
 
 
@@ -291,7 +299,7 @@ def party_response(*, consultation: Consultation, party) -> Response | None:
     return (
         Response.objects.filter(consultation=consultation, party=party)
         .select_related("submitted_by", "updated_by")
-        .prefetch_related("answers")
+        .prefetch_related(Prefetch("answers", queryset=Answer.objects.select_related("updated_by")))
         .first()
     )
 
@@ -303,8 +311,6 @@ def published_responses(*, user, consultation: Consultation) -> list[dict]:
     responses = Response.objects.filter(consultation=consultation, status=Response.Status.SUBMITTED).select_related(
         "party"
     )
-    if not can_see_confidential(user):
-        responses = responses.filter(confidential=False)
     latest = {}
     for version in ResponseVersion.objects.filter(response__in=responses).order_by("response_id", "version"):
         latest[version.response_id] = version
@@ -312,8 +318,8 @@ def published_responses(*, user, consultation: Consultation) -> list[dict]:
     rows = []
     for response in sorted(responses, key=lambda r: r.party.name):
         version = latest.get(response.pk)
-        if version is None:
-            continue
+        if version is None or (version.confidential and not can_see_confidential(user)):
+            continue  # confidential as sent: a later change to the draft does not publish it
         rows.append({
             "party": response.party,
             "confidential": version.confidential,

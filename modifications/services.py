@@ -761,6 +761,8 @@ def _check_may_respond(actor: User, consultation: Consultation, now) -> Party:
     party = getattr(actor, "party", None)
     if not (actor and actor.is_authenticated and actor.is_active) or party is None:
         raise ApplicationError("Responses are made for a Party: sign in with your Party account.")
+    if party.status != Party.Status.ACCEDED:
+        raise ApplicationError(f"{party.name} has not acceded to the SEC (or has withdrawn), so it cannot respond.")
     if not consultation.party_may_respond(party):
         raise ApplicationError(
             f"{party.get_category_display()} Parties are not consulted on this; it is open to other Parties."
@@ -785,27 +787,43 @@ def _locked_response(consultation: Consultation, party: Party, actor: User) -> R
     return Response.objects.select_for_update().get(consultation=consultation, party=party)
 
 
-def _apply_changes(response: Response, changes: dict, actor: User, now) -> int:
-    """Save only the answers that changed, so colleagues editing different questions lose nothing."""
+MAX_ANSWER = 20000
+
+
+def _apply_changes(response: Response, changes: dict, actor: User, now) -> list[int]:
+    """Save only the answers that changed. A change made from a value a colleague has since replaced
+    is not applied (their answer is kept) and the question's number is returned as a conflict."""
     questions = {q.pk: q for q in response.consultation.questions.all()}
     existing = {a.question_id: a for a in response.answers.all()}
-    count = 0
+    conflicts = []
     for question_id, values in changes.items():
-        question = questions.get(int(question_id))
+        question = (
+            questions.get(int(question_id)) if str(question_id).isascii() and str(question_id).isdigit() else None
+        )
         if question is None:
             continue
         answer = existing.get(question.pk) or Answer(response=response, question=question)
-        if "position" in values and question.kind == Question.Kind.POSITION:
-            position = values["position"] or ""
-            if position and position not in Answer.Position.values:
+        changed = False
+        for field in ("position", "text"):
+            if field not in values or (field == "position" and question.kind != Question.Kind.POSITION):
+                continue
+            value = (values[field] or "").replace("\x00", "")
+            if field == "position" and value and value not in Answer.Position.values:
                 raise ApplicationError("Choose yes, no or neutral.")
-            answer.position = position
-        if "text" in values:
-            answer.text = (values["text"] or "")[:20000]
-        answer.updated_at, answer.updated_by = now, actor
-        answer.save()
-        count += 1
-    return count
+            if len(value) > MAX_ANSWER:
+                raise ApplicationError(
+                    f"An answer can be at most {MAX_ANSWER:,} characters; question {question.order} is longer."
+                )
+            started_from = values.get(f"orig_{field}")
+            if started_from is not None and started_from != getattr(answer, field) and value != getattr(answer, field):
+                conflicts.append(question.order)
+                continue
+            setattr(answer, field, value)
+            changed = True
+        if changed:
+            answer.updated_at, answer.updated_by = now, actor
+            answer.save()
+    return sorted(set(conflicts))
 
 
 @transaction.atomic
@@ -816,9 +834,10 @@ def response_save_draft(
     now = now or timezone.now()
     party = _check_may_respond(actor, consultation, now)
     response = _locked_response(consultation, party, actor)
-    _apply_changes(response, changes, actor, now)
+    response.conflicts = _apply_changes(response, changes, actor, now)
     fields = ["updated_at", "updated_by"]
     if confidential is not None:
+        # The draft's choice; what is published follows the choice made when a version was sent.
         response.confidential = confidential
         fields.append("confidential")
     response.updated_at, response.updated_by = now, actor
@@ -838,7 +857,14 @@ def response_submit(
     """Send the Party's response (again, to revise it): every question answered, before the close.
     What was typed is saved first, in its own transaction, so a refused submission loses nothing."""
     now = now or timezone.now()
-    response_save_draft(actor=actor, consultation=consultation, changes=changes, confidential=confidential, now=now)
+    draft = response_save_draft(
+        actor=actor, consultation=consultation, changes=changes, confidential=confidential, now=now
+    )
+    if draft.conflicts:
+        listed = ", ".join(str(n) for n in draft.conflicts)
+        raise ApplicationError(
+            f"A colleague changed question {listed} while you were editing. Their answer is kept: check it, then send."
+        )
     return _submit(actor=actor, consultation=consultation, now=now)
 
 
@@ -879,7 +905,7 @@ def consultation_publish(*, actor: User, consultation: Consultation, now=None) -
     consultation.published_at = now
     consultation.save(update_fields=["published_at"])
     if consultation.modification_id:
-        count = consultation.responses.filter(status=Response.Status.SUBMITTED).count()
+        count = consultation.responses.filter(status=Response.Status.SUBMITTED, confidential=False).count()
         ModificationEvent.objects.create(
             modification_id=consultation.modification_id,
             kind=ModificationEvent.Kind.UPDATE,

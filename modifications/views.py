@@ -1,11 +1,15 @@
 import csv
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.syndication.views import Feed
+from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.db.models import Count, Max
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -33,7 +37,7 @@ from .forms import (
     TargetReleaseForm,
     UpdateForm,
 )
-from .models import OPEN_STAGES, WITHDRAWABLE, ModificationDocument, Release, Stage
+from .models import OPEN_STAGES, WITHDRAWABLE, ModificationDocument, ModificationProposal, Release, Stage
 from .permissions import (
     can_follow,
     can_move_modification,
@@ -54,7 +58,32 @@ def _filters(request: HttpRequest) -> tuple[ModificationFilterForm, selectors.Mo
 # --- The register ------------------------------------------------------------------------------------
 
 
+REGISTER_CACHE_SECONDS = 60
+
+
+def _register_cache_key(request: HttpRequest) -> str | None:
+    """Anonymous visitors share one rendering of each view of the register. The key holds the
+    register's version (latest update and count, one cheap query), so a change shows at once;
+    other changes shown on it (a Party renamed) show within REGISTER_CACHE_SECONDS."""
+    if request.user.is_authenticated or len(messages.get_messages(request)):
+        return None
+    version = ModificationProposal.objects.aggregate(latest=Max("updated_at"), count=Count("id"))
+    notice = settings.SECPORTAL_COOKIE_NOTICE_COOKIE in request.COOKIES
+    raw = f"{version['latest']}|{version['count']}|{notice}|{request.get_full_path()}"
+    return "register-page:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
 def modification_list(request: HttpRequest) -> HttpResponse:
+    key = _register_cache_key(request)
+    if key and (html := cache.get(key)) is not None:
+        return HttpResponse(html)
+    response = _modification_list(request)
+    if key and response.status_code == 200:
+        cache.set(key, response.content, REGISTER_CACHE_SECONDS)
+    return response
+
+
+def _modification_list(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
     modifications = selectors.modification_list(filters=filters)
     page = Paginator(modifications, PER_PAGE).get_page(request.GET.get("page"))

@@ -6,7 +6,7 @@ class NewsConfig(AppConfig):
     verbose_name = "News and events"
 
     def ready(self) -> None:
-        from secportal.registry import Section, dashboard_sections, demo_seeders, home_sections
+        from secportal.registry import Section, bench_seeders, dashboard_sections, demo_seeders, home_sections
 
         from . import demo, sections
 
@@ -23,3 +23,6 @@ class NewsConfig(AppConfig):
                     build=sections.my_events, order=30)
         )  # fmt: skip
         demo_seeders.register("news", demo.seed, order=40)
+        from . import bench
+
+        bench_seeders.register("news", bench.seed, order=40)

@@ -55,9 +55,9 @@ def event_uid(event: Event) -> str:
     return f"event-{event.uid}@{UID_DOMAIN}"
 
 
-def _description(event: Event) -> str:
+def _description(event: Event, *, online_link: bool) -> str:
     lines = [event.summary]
-    if event.online_link:
+    if event.online_link and online_link:
         lines.append(f"Join online: {event.online_link}")
     if event.venue:
         lines.append(f"Venue: {event.venue}")
@@ -73,8 +73,9 @@ def _description(event: Event) -> str:
     return "\n".join(lines)
 
 
-def event_component(event: Event, *, summary_suffix: str = "") -> icalendar.Event:
-    """One VEVENT for the event (its agenda items prefetched, to keep the query count fixed)."""
+def event_component(event: Event, *, summary_suffix: str = "", online_link: bool = True) -> icalendar.Event:
+    """One VEVENT for the event (its agenda items prefetched, to keep the query count fixed). The join
+    link is for confirmed registrants: public calendar files leave it out (online_link=False)."""
     component = icalendar.Event()
     component.add("uid", event_uid(event))
     component.add("dtstamp", timezone.now().astimezone(datetime.UTC))
@@ -83,11 +84,11 @@ def event_component(event: Event, *, summary_suffix: str = "") -> icalendar.Even
     component.add("last-modified", event.updated_at.astimezone(datetime.UTC))
     component.add("sequence", event.sequence)
     component.add("summary", f"{event.title}{summary_suffix}")
-    component.add("description", _description(event))
+    component.add("description", _description(event, online_link=online_link))
     component.add("url", absolute_url(reverse("news:event-detail", args=[event.slug])))
-    component.add("location", event.venue or event.online_link)
+    component.add("location", event.venue or ("Online" if event.online_link else ""))
     component.add("categories", [event.get_kind_display()])
-    if event.online_link:
+    if event.online_link and online_link:
         # RFC 7986; clients that ignore it still find the link in LOCATION and DESCRIPTION.
         component.add("conference", event.online_link, parameters={"VALUE": "URI", "FEATURE": "VIDEO"})
     component.add("status", "CANCELLED" if event.is_cancelled else "CONFIRMED")

@@ -184,9 +184,15 @@ class EventForm(forms.Form):
     ends_at = _datetime_field("Ends")
     online_link = forms.URLField(required=False, label="Online link", help_text="Teams, Zoom or webinar address.")
     venue = forms.CharField(required=False, max_length=300, help_text="Address, if people meet in person.")
-    capacity = forms.IntegerField(required=False, min_value=1, help_text="Places in all. Empty: no limit.")
+    capacity = forms.IntegerField(
+        required=False, min_value=1, max_value=100000, help_text="Places in all. Empty: no limit."
+    )
     places_per_party = forms.IntegerField(
-        required=False, min_value=1, label="Places per Party", help_text="For example 2. Empty: no limit."
+        required=False,
+        min_value=1,
+        max_value=1000,
+        label="Places per Party",
+        help_text="For example 2. Empty: no limit.",
     )
     registration_opens_at = _datetime_field("Registration opens", required=False, help_text="UK time. Empty: open now.")
     registration_closes_at = _datetime_field(
@@ -270,8 +276,8 @@ class SeriesForm(forms.Form):
     duration_minutes = forms.IntegerField(min_value=5, max_value=600, initial=60, label="Length in minutes")
     online_link = forms.URLField(required=False, label="Online link")
     venue = forms.CharField(required=False, max_length=300)
-    capacity = forms.IntegerField(required=False, min_value=1, help_text="Empty: no limit.")
-    places_per_party = forms.IntegerField(required=False, min_value=1, label="Places per Party")
+    capacity = forms.IntegerField(required=False, min_value=1, max_value=100000, help_text="Empty: no limit.")
+    places_per_party = forms.IntegerField(required=False, min_value=1, max_value=1000, label="Places per Party")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -30,7 +30,8 @@ def render_first_page(data: bytes) -> bytes:
             width, height = page.get_size()
             if not (0 < width <= MAX_PAGE_POINTS and 0 < height <= MAX_PAGE_POINTS):
                 raise UploadRejected("The first page of this PDF has an impossible size.")
-            bitmap = page.render(scale=THUMBNAIL_WIDTH / width)
+            # Bounded both ways, so a freakishly tall or wide page cannot exhaust memory.
+            bitmap = page.render(scale=min(THUMBNAIL_WIDTH / width, THUMBNAIL_WIDTH * 1.5 / height))
             image = bitmap.to_pil()
             out = io.BytesIO()
             image.convert("RGB").save(out, format="PNG", optimize=True)

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -330,7 +331,8 @@ class PostFeed(Feed):
         return post.title
 
     def item_description(self, post) -> str:
-        return post.summary
+        # Atom carries the summary as HTML: a person's text is escaped, never markup.
+        return escape(post.summary)
 
     def item_extra_kwargs(self, post) -> dict:
         return {"content_html": str(render_markdown(post.body))}
@@ -390,6 +392,7 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
         registration.event = event
     party_id = getattr(user, "party_id", None) if user.is_authenticated else None
     now = timezone.now()
+    slide_packs = selectors.event_slide_packs(user=user, event=event)
     return render(
         request,
         "news/event_detail.html",
@@ -403,7 +406,9 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "can_register": can_register(user),
             "party_places_taken": selectors.party_places_taken(event=event, party_id=party_id),
             "form": RegistrationForm(),
-            "slide_packs": selectors.event_slide_packs(user=user, event=event),
+            "slide_packs": slide_packs,
+            # The recording goes with the slides: shown when a slide pack is visible, or when there is none.
+            "show_recording": bool(event.recording_url) and (bool(slide_packs) or not event.slide_packs.exists()),
             "can_manage": can_manage_events(user),
         },
     )
@@ -597,13 +602,13 @@ def _ics(content: bytes, filename: str, *, private: bool = False) -> HttpRespons
 @require_GET
 def event_ics(request: HttpRequest, slug: str) -> HttpResponse:
     event = selectors.event_get(slug=slug)
-    content = calendar.build_calendar(name=event.title, components=[calendar.event_component(event)])
+    content = calendar.build_calendar(name=event.title, components=[calendar.event_component(event, online_link=False)])
     return _ics(content, f"{event.slug}.ics")
 
 
 @require_GET
 def calendar_ics(request: HttpRequest) -> HttpResponse:
-    components = [calendar.event_component(e) for e in selectors.calendar_events()]
+    components = [calendar.event_component(e, online_link=False) for e in selectors.calendar_events()]
     content = calendar.build_calendar(
         name="SEC Portal events", components=components,
         description="Spotlight on the SEC, the Modifications Questions Hour and other SECAS events.",
@@ -655,7 +660,9 @@ def private_calendar(request: HttpRequest, token: str) -> HttpResponse:
     components = []
     for registration in selectors.user_calendar_registrations(user=user):
         suffix = " (waitlist)" if registration.status == Registration.Status.WAITLISTED else ""
-        component = calendar.event_component(registration.event, summary_suffix=suffix)
+        component = calendar.event_component(
+            registration.event, summary_suffix=suffix, online_link=registration.status == "confirmed"
+        )
         if suffix and not registration.event.is_cancelled:
             component["status"] = "TENTATIVE"
         components.append(component)

@@ -7,7 +7,7 @@ class PanelConfig(AppConfig):
 
     def ready(self) -> None:
         from secportal.classification import register_committee_lookup
-        from secportal.registry import Section, dashboard_sections, demo_seeders, party_sections
+        from secportal.registry import Section, bench_seeders, dashboard_sections, demo_seeders, party_sections
 
         from . import demo, sections, selectors
 
@@ -32,3 +32,6 @@ class PanelConfig(AppConfig):
             )
         )
         demo_seeders.register("panel", demo.seed, order=30)
+        from . import bench
+
+        bench_seeders.register("panel", bench.seed, order=30)

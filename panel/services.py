@@ -4,7 +4,7 @@ import datetime
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from modifications import services as modification_services
@@ -212,6 +212,11 @@ def item_record_outcome(*, actor: User, item: AgendaItem, decision: str, reasons
     committee = item.meeting.committee
     if item.outcome:
         raise ApplicationError("An outcome is already recorded for this item; record a correction in the minutes.")
+    if (
+        item.modification_id
+        and VoteRound.objects.filter(modification_id=item.modification_id, status=VoteRound.Status.OPEN).exists()
+    ):
+        raise ApplicationError("A Change Board vote on this modification is open: its close records the outcome.")
     if not item.meeting.is_past:
         raise ApplicationError("Outcomes are recorded once the meeting has taken place.")
     if (
@@ -349,23 +354,37 @@ def vote_round_open(*, actor: User, modification, meeting: Meeting | None = None
         raise ApplicationError("There is no Change Board to vote.")
     if VoteRound.objects.filter(modification=modification, status=VoteRound.Status.OPEN).exists():
         raise ApplicationError(f"A vote on {modification.reference} is already open.")
-    return VoteRound.objects.create(modification=modification, committee=committee, meeting=meeting, opened_by=actor)
+    try:
+        with transaction.atomic():
+            return VoteRound.objects.create(
+                modification=modification, committee=committee, meeting=meeting, opened_by=actor
+            )
+    except IntegrityError:
+        raise ApplicationError(f"A vote on {modification.reference} was opened a moment ago.") from None
 
 
 @transaction.atomic
 def vote_cast(*, actor: User, vote_round: VoteRound, choice: str, rationale: str, objectives=()) -> Vote:
     """Record (or change, while the vote is open) the vote of the actor's seat."""
-    vote_round = VoteRound.objects.select_for_update().get(pk=vote_round.pk)
+    vote_round = VoteRound.objects.select_for_update().select_related("modification").get(pk=vote_round.pk)
     if vote_round.status != VoteRound.Status.OPEN:
         raise ApplicationError("This vote has closed.")
+    if vote_round.modification.stage != Stage.CHANGE_BOARD:
+        raise ApplicationError(f"{vote_round.modification.reference} is no longer with the Change Board.")
     membership = voting_membership(actor, vote_round.committee)
     if membership is None:
         raise ApplicationError("Only voting members of the Change Board (or their alternates) can vote.")
     if choice not in Vote.Choice.values:
         raise ApplicationError("Choose approve, reject or abstain.")
-    rationale = rationale.strip()
+    rationale = rationale.replace("\x00", "").strip()
     if not rationale:
         raise ApplicationError("Give your rationale against the SEC Objectives.")
+    if len(rationale) > 10000:
+        raise ApplicationError("A rationale can be at most 10,000 characters.")
+    from .voting import SEC_OBJECTIVES
+
+    known = {key for key, _ in SEC_OBJECTIVES}
+    objectives = [o for o in objectives if o in known]
     existing = Vote.objects.filter(round=vote_round, seat=membership.seat).select_related("membership__user").first()
     if existing is not None and existing.membership_id != membership.pk:
         raise ApplicationError(
@@ -388,6 +407,12 @@ def vote_round_close(*, actor: User, vote_round: VoteRound) -> VoteRound:
     if vote_round.status != VoteRound.Status.OPEN:
         raise ApplicationError("This vote has already closed.")
     path, rule, _ = current_rule()
+    if vote_round.modification.stage != Stage.CHANGE_BOARD:
+        # Withdrawn (or moved) meanwhile: the round closes without deciding anything.
+        vote_round.status, vote_round.closed_at, vote_round.closed_by = VoteRound.Status.CLOSED, timezone.now(), actor
+        vote_round.outcome, vote_round.rule = VoteRound.Outcome.NO_VOTES, path
+        vote_round.save(update_fields=["status", "closed_at", "closed_by", "outcome", "rule"])
+        return vote_round
     votes = [(v.seat.constituency, v.choice) for v in vote_round.votes.select_related("seat")]
     outcome, tally = rule(votes)
     vote_round.status, vote_round.closed_at, vote_round.closed_by = VoteRound.Status.CLOSED, timezone.now(), actor

@@ -18,7 +18,7 @@ from .forms import (
     OutcomeForm,
     PaperForm,
 )
-from .models import Action, Membership, Minutes, VoteRound
+from .models import Action, Constituency, Membership, Minutes, VoteRound
 from .permissions import can_manage_panel, can_update_action
 
 
@@ -278,7 +278,7 @@ def vote_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_manage": can_manage,
             "objectives": SEC_OBJECTIVES,
             "rule_text": rule_text,
-            "tally": sorted(vote_round.tally.items()) if closed else [],
+            "tally": [(Constituency(c).label, t) for c, t in sorted(vote_round.tally.items())] if closed else [],
         },
     )
 

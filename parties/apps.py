@@ -7,12 +7,15 @@ class PartiesConfig(AppConfig):
     verbose_name = "Parties and people"
 
     def ready(self) -> None:
-        from secportal.registry import Section, dashboard_sections, demo_seeders
+        from secportal.registry import Section, bench_seeders, dashboard_sections, demo_seeders
 
         from . import dashboard, demo, signals
 
         signals.connect()
         demo_seeders.register("parties", demo.seed, order=10)
+        from . import bench
+
+        bench_seeders.register("parties", bench.seed, order=10)
         # After every app's migrate, so staff receive the permissions of every app.
         post_migrate.connect(signals.on_post_migrate, dispatch_uid="parties.roles_sync")
         dashboard_sections.register(

@@ -4,6 +4,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 
+from secportal.forms import bootstrap_fields
+
 from .models import Party
 from .selectors import PARTY_SORTS, PartyFilters, party_choices_for_account_request
 
@@ -98,6 +100,10 @@ class PartyFilterForm(forms.Form):
             ("acceded", "Acceded (oldest first)"),
         ],
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        bootstrap_fields(self)
 
     def filters(self) -> PartyFilters:
         self.is_valid()  # an invalid field is dropped; the valid ones still apply

@@ -94,3 +94,10 @@ class DemoSeederRegistry:
 
 
 demo_seeders = DemoSeederRegistry()
+
+
+class BenchSeederRegistry(DemoSeederRegistry):
+    """Each app registers a function that tops its rows up to the benchmark's sizes (seed_bench)."""
+
+
+bench_seeders = BenchSeederRegistry()

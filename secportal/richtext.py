@@ -22,8 +22,11 @@ URL_SCHEMES = {"http", "https", "mailto"}
 IMAGE_PREFIX = "/news/images/"
 
 
+_IMAGE_PATH = re.compile(r"^/news/images/[0-9a-f-]{36}\.(png|jpg|jpeg)$")
+
+
 def _image_filter(element: str, attribute: str, value: str) -> str | None:
-    if element == "img" and attribute == "src" and not (value.startswith(IMAGE_PREFIX) and ".." not in value):
+    if element == "img" and attribute == "src" and not _IMAGE_PATH.match(value):
         return None
     return value
 

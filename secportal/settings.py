@@ -240,8 +240,10 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # REMOTE_ADDR). Rate limits per client address depend on it being right.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not (DEBUG or TESTING))
-SESSION_COOKIE_SECURE = not (DEBUG or TESTING)
-CSRF_COOKIE_SECURE = not (DEBUG or TESTING)
+# HTTPS-only cookies (only the benchmark, on plain loopback HTTP, turns this off).
+SECURE_COOKIES = env.bool("SECURE_COOKIES", default=not (DEBUG or TESTING))
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
@@ -280,6 +282,8 @@ SECPORTAL_APPEAL_WINDOW_DAYS = env.int("SECPORTAL_APPEAL_WINDOW_DAYS", default=1
 SECPORTAL_PAPER_DAY_DAYS = env.int("SECPORTAL_PAPER_DAY_DAYS", default=5)
 # How Change Board votes are counted: a function taking [(constituency, choice)] (see panel/voting.py).
 SECPORTAL_VOTE_RULE = env.str("SECPORTAL_VOTE_RULE", default="panel.voting.majority_in_each_constituency")
+# The benchmark's floor page (/bench/floor/): only `make bench` turns it on.
+SECPORTAL_BENCH_FLOOR = env.bool("SECPORTAL_BENCH_FLOOR", default=False)
 # A committee member's term, in months, when none is given.
 SECPORTAL_TERM_MONTHS = env.int("SECPORTAL_TERM_MONTHS", default=24)
 # How long an invitation to join a Party stays open.

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("bench/floor/", views.bench_floor, name="bench-floor"),
     path("cookies/", views.cookies, name="cookies"),
     path("cookies/dismiss/", views.cookies_dismiss, name="cookies-dismiss"),
     # Public sign-up is off: people ask for an account for their Party instead.

@@ -298,3 +298,65 @@ def test_staff_open_a_consultation_from_the_form(client, staff):
     assert [q.kind for q in consultation.questions.all()] == ["position", "text"]
     client.force_login(make_user())
     assert client.get(reverse("modifications:consultation-create")).status_code == 404
+
+
+def test_a_response_sent_as_confidential_stays_so_whatever_the_draft_says_later(client, staff, mrc):
+    party = make_party(name="Secret Energy", status=Party.Status.ACCEDED)
+    alice, bob = make_user(party=party), make_user(party=party)
+    services.response_submit(
+        actor=alice, consultation=mrc, changes=answers(mrc, text="Commercially sensitive"), confidential=True
+    )
+    # Bob's page was loaded before the box was ticked; he saves the draft with it unticked.
+    client.force_login(bob)
+    q1, _ = mrc.questions.order_by("order")
+    client.post(
+        reverse("modifications:consultation-respond", args=[mrc.pk]),
+        {
+            "action": "save",
+            "orig_confidential": "",
+            f"q{q1.pk}_text": "Commercially sensitive",
+            f"orig_q{q1.pk}_text": "Commercially sensitive",
+        },
+    )
+    assert Response.objects.get().confidential is True  # an unchanged box changes nothing
+    services.response_save_draft(actor=bob, consultation=mrc, changes={}, confidential=False)
+    Consultation.objects.filter(pk=mrc.pk).update(closes_at=timezone.now() - datetime.timedelta(minutes=1))
+    services.consultation_publish(actor=staff, consultation=Consultation.objects.get(pk=mrc.pk))
+    client.logout()
+    page = client.get(reverse("modifications:consultation-detail", args=[mrc.pk])).content.decode()
+    assert "Commercially sensitive" not in page  # published as it was sent: confidential
+    csv_text = client.get(reverse("modifications:consultation-csv", args=[mrc.pk])).content.decode()
+    assert "Commercially sensitive" not in csv_text
+
+
+def test_a_colleagues_newer_answer_is_not_overwritten(mrc):
+    party = make_party(status=Party.Status.ACCEDED)
+    alice, bob = make_user(party=party), make_user(party=party)
+    q1, _ = mrc.questions.order_by("order")
+    services.response_save_draft(actor=alice, consultation=mrc, changes={str(q1.pk): {"text": "Alice's answer"}})
+    # Bob started from the empty answer and saves his own, unaware of Alice's.
+    draft = services.response_save_draft(
+        actor=bob, consultation=mrc, changes={str(q1.pk): {"text": "Bob's answer", "orig_text": ""}}
+    )
+    assert draft.conflicts == [1]
+    assert Answer.objects.get(question=q1).text == "Alice's answer"
+    with pytest.raises(ApplicationError, match="A colleague changed question 1"):
+        services.response_submit(actor=bob, consultation=mrc, changes={str(q1.pk): {"text": "Bob's", "orig_text": ""}})
+
+
+@pytest.mark.parametrize("status", [Party.Status.WITHDRAWN, Party.Status.APPLIED])
+def test_only_acceded_parties_respond(mrc, status):
+    user = make_user(party=make_party(status=status))
+    with pytest.raises(ApplicationError, match="acceded"):
+        services.response_save_draft(actor=user, consultation=mrc, changes=answers(mrc))
+
+
+def test_odd_input_is_refused_cleanly(client, mrc):
+    user = make_user(party=make_party(status=Party.Status.ACCEDED))
+    client.force_login(user)
+    q1, _ = mrc.questions.order_by("order")
+    url = reverse("modifications:consultation-autosave", args=[mrc.pk])
+    assert client.post(url, {"q²_text": "x", f"q{q1.pk}_text": "a\x00b"}).status_code == 200
+    assert Answer.objects.get(question=q1).text == "ab"
+    response = client.post(url, {f"q{q1.pk}_text": "x" * 20001, f"orig_q{q1.pk}_text": "ab"})
+    assert response.status_code == 400 and "at most" in response.json()["error"]

@@ -204,3 +204,22 @@ def test_anonymous_visitors_cannot_follow_or_raise(client, register):
     response = client.post(reverse("modifications:modification-follow", args=["MP301"]), {"follow": "1"})
     assert response.status_code == 302 and not Follow.objects.exists()
     assert client.get(reverse("modifications:modification-raise")).status_code == 302
+
+
+def test_anonymous_register_pages_are_cached_and_a_change_shows_at_once(
+    client, register, django_assert_max_num_queries
+):
+    staff = make_user(role_names={roles.SECAS_STAFF})
+    url = reverse("modifications:modification-list")
+    first = client.get(url).content
+    with django_assert_max_num_queries(2):  # the version check (and the session), not the page's queries
+        assert client.get(url).content == first
+    services.modification_post_update(actor=staff, modification=register["c"], text="Now with a new update")
+    modification = register["c"]
+    modification.title = "Renamed in the register"
+    modification.save(update_fields=["title"])
+    services.modification_post_update(actor=staff, modification=modification, text="Bumps the version")
+    assert b"Renamed in the register" in client.get(url).content
+    # Signed-in people always get a fresh page (it has their own links and messages).
+    client.force_login(make_user())
+    assert b"Renamed in the register" in client.get(url).content

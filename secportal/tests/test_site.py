@@ -257,6 +257,6 @@ def test_an_expired_form_gets_a_clear_page(db):
     from django.test import Client
 
     client = Client(enforce_csrf_checks=True)
-    response = client.post(reverse("cookies-dismiss"), {"next": "/"})
+    response = client.post(reverse("account-request"), {"full_name": "Rosa"})
     assert response.status_code == 403
     assert b"This form has expired" in response.content

@@ -1,5 +1,7 @@
 // Saves a consultation draft as the person types, and keeps a copy in this browser so that nothing
 // is lost if the connection drops or the session expires. Works without it: the form posts as usual.
+// Only the fields this person changed are sent, each with the value they started from, so the
+// server can keep a colleague's newer answer instead of overwriting it.
 (function () {
   "use strict";
   var form = document.querySelector("form[data-autosave-url]");
@@ -8,75 +10,109 @@
   var key = form.getAttribute("data-storage-key");
   var status = document.getElementById("response-state");
   var timer = null;
-  var dirty = {};
-
-  function fields() { return form.querySelectorAll("textarea[name^='q'], input[type=radio][name^='q'], input[name=confidential]"); }
-
-  function snapshot() {
-    var data = {};
-    fields().forEach(function (el) {
-      if (el.type === "radio") { if (el.checked) { data[el.name] = el.value; } }
-      else if (el.type === "checkbox") { data[el.name] = el.checked ? "on" : ""; }
-      else { data[el.name] = el.value; }
-    });
-    return data;
-  }
+  var saving = false;
+  var dirty = {};  // field name -> the value it had when this person started changing it
 
   function say(text) { if (status) { status.textContent = text; } }
 
-  // Restore what this browser kept but the server never received.
+  function valueOf(name) {
+    var els = form.querySelectorAll("[name='" + name + "']");
+    var value = "";
+    els.forEach(function (el) {
+      if (el.type === "radio") { if (el.checked) { value = el.value; } }
+      else if (el.type === "checkbox") { value = el.checked ? "on" : ""; }
+      else { value = el.value; }
+    });
+    return value;
+  }
+
+  function setValue(name, value) {
+    form.querySelectorAll("[name='" + name + "']").forEach(function (el) {
+      if (el.type === "radio") { el.checked = el.value === value; }
+      else if (el.type === "checkbox") { el.checked = value === "on"; }
+      else { el.value = value; }
+    });
+  }
+
+  function original(name) {
+    var orig = form.querySelector("[name='orig_" + name + "']");
+    return orig ? orig.value : "";
+  }
+
+  function keep() {
+    var copy = {};
+    Object.keys(dirty).forEach(function (name) { copy[name] = { value: valueOf(name), from: dirty[name] }; });
+    try {
+      if (Object.keys(copy).length) { window.localStorage.setItem(key, JSON.stringify(copy)); }
+      else { window.localStorage.removeItem(key); }
+    } catch (e) { /* storage unavailable: the server copy is still there */ }
+  }
+
+  // Restore what this browser kept but the server never confirmed, where it differs from the page.
   try {
     var kept = JSON.parse(window.localStorage.getItem(key) || "null");
-    if (kept && kept.values) {
-      Object.keys(kept.values).forEach(function (name) {
-        var value = kept.values[name];
-        form.querySelectorAll("[name='" + name + "']").forEach(function (el) {
-          if (el.type === "radio") { el.checked = el.value === value; }
-          else if (el.type === "checkbox") { el.checked = value === "on"; }
-          else { el.value = value; }
-        });
-        dirty[name] = true;
+    if (kept) {
+      var restored = 0;
+      Object.keys(kept).forEach(function (name) {
+        if (kept[name] && kept[name].value !== valueOf(name)) {
+          setValue(name, kept[name].value);
+          dirty[name] = kept[name].from;
+          restored += 1;
+        }
       });
-      say("Restored what you typed earlier in this browser; it is being saved now.");
-      schedule();
+      if (restored) { say("Restored what you typed earlier in this browser; saving it now."); schedule(); }
+      else { window.localStorage.removeItem(key); }
     }
-  } catch (e) { /* storage unavailable: the server copy is still there */ }
+  } catch (e) { /* ignore a damaged copy */ }
 
   function save() {
-    var values = snapshot();
+    if (saving) { schedule(); return; }
+    var names = Object.keys(dirty);
+    if (!names.length) { return; }
+    var sent = {};
     var body = new FormData();
     body.append("csrfmiddlewaretoken", form.querySelector("[name=csrfmiddlewaretoken]").value);
-    Object.keys(dirty).forEach(function (name) {
-      var orig = form.querySelector("[name='orig_" + name + "']");
-      if (orig) { body.append("orig_" + name, orig.value); }
-      body.append(name, values[name] || "");
+    names.forEach(function (name) {
+      sent[name] = valueOf(name);
+      body.append(name, sent[name]);
+      body.append("orig_" + name, dirty[name]);
     });
+    saving = true;
     fetch(url, { method: "POST", body: body, credentials: "same-origin", redirect: "error" })
       .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, json: j }; }); })
       .then(function (res) {
         if (res.ok && res.json.saved) {
-          // What was saved becomes the new starting point for the next change.
-          Object.keys(dirty).forEach(function (name) {
+          names.forEach(function (name) {
             var orig = form.querySelector("[name='orig_" + name + "']");
-            if (orig) { orig.value = values[name] || ""; }
+            if (orig) { orig.value = sent[name]; }
+            // Typed again while saving: still unsaved, now starting from what was just saved.
+            if (valueOf(name) === sent[name]) { delete dirty[name]; } else { dirty[name] = sent[name]; }
           });
-          dirty = {};
-          window.localStorage.removeItem(key);
-          say("Draft saved at " + res.json.at + ".");
+          keep();
+          say(res.json.conflict || ("Draft saved at " + res.json.at + "."));
         } else {
           say((res.json && res.json.error) || "Not saved. Your text is kept in this browser.");
         }
       })
-      .catch(function () { say("Not saved: you may be offline or signed out. Your text is kept in this browser; sign in again and come back to this page."); });
+      .catch(function () { say("Not saved: you may be offline or signed out. Your text is kept in this browser; sign in again and come back to this page."); })
+      .then(function () { saving = false; });
   }
 
   function schedule() {
-    try { window.localStorage.setItem(key, JSON.stringify({ values: snapshot() })); } catch (e) { /* ignore */ }
+    keep();
     if (timer) { window.clearTimeout(timer); }
     timer = window.setTimeout(save, 1500);
   }
 
-  form.addEventListener("input", function (event) { if (event.target.name) { dirty[event.target.name] = true; schedule(); } });
-  form.addEventListener("change", function (event) { if (event.target.name) { dirty[event.target.name] = true; schedule(); } });
-  form.addEventListener("submit", function () { if (timer) { window.clearTimeout(timer); } window.localStorage.removeItem(key); });
+  function changed(event) {
+    var name = event.target.name;
+    if (!name || name.indexOf("orig_") === 0 || name === "csrfmiddlewaretoken") { return; }
+    if (!(name in dirty)) { dirty[name] = original(name); }
+    schedule();
+  }
+
+  form.addEventListener("input", changed);
+  form.addEventListener("change", changed);
+  // The copy stays until the server confirms: after sending, the page that comes back clears it.
+  form.addEventListener("submit", function () { if (timer) { window.clearTimeout(timer); } });
 }());
