@@ -158,10 +158,11 @@ def modification_get(*, reference: str) -> tuple[ModificationProposal, bool]:
     queryset = ModificationProposal.objects.select_related(
         "proposer", "proposer_party", "lead_analyst", "target_release", "alternative_of"
     )
-    found = queryset.filter(reference__iexact=reference).first()
+    reference = reference.upper()  # references are upper case: an exact match uses the unique index
+    found = queryset.filter(reference=reference).first()
     if found is not None:
         return found, False
-    old = ModificationReference.objects.filter(reference__iexact=reference).first()
+    old = ModificationReference.objects.filter(reference=reference).first()
     if old is None:
         raise Http404("No modification has this reference.")
     return queryset.get(pk=old.modification_id), True

@@ -1,12 +1,12 @@
 """Writes of the shared layer: the notification outbox."""
 
 import smtplib
+import time
 import uuid
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import IntegrityError, models, transaction
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
@@ -96,10 +96,12 @@ def outbox_enqueue_rendered(
             message.save()
     except IntegrityError:
         return None
-    from .tasks import outbox_deliver
+    from .tasks import outbox_deliver_due
 
-    # robust: a broker that is down must not undo or fail the change; beat picks the row up.
-    transaction.on_commit(partial(outbox_deliver.delay, message.pk), robust=True)
+    # A delivery run after commit sends this message and whatever else is due, over one SMTP
+    # connection per batch (a thousand messages in one change become a few runs, not a thousand
+    # connections). robust: a broker that is down must not undo or fail the change; beat sends it.
+    transaction.on_commit(outbox_deliver_due.delay, robust=True)
     return message
 
 
@@ -121,7 +123,7 @@ def _is_permanent(exc: Exception) -> bool:
 ERASED_BODY = "(Erased after sending: this email carried a personal link.)"
 
 
-def outbox_deliver(*, message_id: int) -> OutboxMessage | None:
+def outbox_deliver(*, message_id: int, connection=None) -> OutboxMessage | None:
     """Send one due message, at most once: the row is locked while it is sent and marked sent
     in the same transaction, so a second worker skips it. Returns None when there was nothing
     to send (already sent, not yet due, or being sent by another worker)."""
@@ -140,7 +142,10 @@ def outbox_deliver(*, message_id: int) -> OutboxMessage | None:
             email.attach_alternative(message.body_html, "text/html")
         message.attempts += 1
         try:
-            email.send()
+            if connection is not None:
+                connection.send_messages([email])
+            else:
+                email.send()
         except Exception as exc:  # noqa: BLE001 (any transport error is recorded and retried)
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             if _is_permanent(exc) and message.attempts >= settings.SECPORTAL_OUTBOX_MAX_ATTEMPTS:
@@ -167,13 +172,33 @@ def outbox_requeue(*, message_ids: list[int]) -> int:
     )
 
 
-def outbox_deliver_due(*, limit: int | None = None) -> int:
-    """Send what is due, oldest first; returns how many were sent."""
+def outbox_deliver_due(*, limit: int | None = None, seconds: float = 50.0) -> int:
+    """Send what is due, oldest first, batch after batch (each over one SMTP connection) until
+    nothing is due or `seconds` have passed; returns how many were sent. Rows are locked one by one
+    with SKIP LOCKED, so runs in several workers (or two beats) share the work and never send a
+    message twice."""
     limit = limit or settings.SECPORTAL_OUTBOX_BATCH_SIZE
-    ids = list(OutboxMessage.objects.due().order_by("due_at", "id").values_list("pk", flat=True)[:limit])
+    deadline = time.monotonic() + seconds
     sent = 0
-    for message_id in ids:
-        message = outbox_deliver(message_id=message_id)
-        if message is not None and message.status == OutboxMessage.Status.SENT:
-            sent += 1
+    while time.monotonic() < deadline:
+        ids = list(OutboxMessage.objects.due().order_by("due_at", "id").values_list("pk", flat=True)[:limit])
+        if not ids:
+            break
+        connection = mailers["default"]
+        try:
+            connection.open()
+        except Exception:  # noqa: BLE001 (the server is down: each message records the error and backs off)
+            connection = None
+        progressed = False
+        try:
+            for message_id in ids:
+                message = outbox_deliver(message_id=message_id, connection=connection)
+                if message is not None:
+                    progressed = True
+                    sent += message.status == OutboxMessage.Status.SENT
+        finally:
+            if connection is not None:
+                connection.close()
+        if not progressed:
+            break  # another worker holds these rows
     return sent

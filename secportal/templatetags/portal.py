@@ -3,7 +3,7 @@
 from datetime import date, datetime
 
 from django import template
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
 register = template.Library()
 
@@ -15,7 +15,7 @@ def ukdate(value: date | datetime | None) -> str:
         return ""
     if isinstance(value, datetime):
         value = timezone.localtime(value)
-    return dateformat.format(value, "j F Y")
+    return f"{value.day} {value:%B %Y}"  # as dateformat's "j F Y", several times faster on long pages
 
 
 @register.filter
@@ -23,7 +23,8 @@ def ukdatetime(value: datetime | None) -> str:
     """`29 November 2026, 14:05 GMT`: Europe/London time with the zone named."""
     if value is None:
         return ""
-    return dateformat.format(timezone.localtime(value), "j F Y, H:i T")
+    local = timezone.localtime(value)
+    return f"{local.day} {local:%B %Y, %H:%M} {local.tzname()}"
 
 
 @register.filter
