@@ -14,6 +14,13 @@ class CommitteeAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     inlines = [SeatInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        # AMBER papers name their committee by slug: it never changes once set.
+        return ("slug",) if obj is not None else ()
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if obj is not None else self.prepopulated_fields
+
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
@@ -64,6 +71,11 @@ class MinutesAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return (obj is None or obj.status != Minutes.Status.APPROVED) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return (obj is not None and obj.status != Minutes.Status.APPROVED) and super().has_delete_permission(
+            request, obj
+        )
 
 
 @admin.register(Action)

@@ -31,8 +31,13 @@ def _image_filter(element: str, attribute: str, value: str) -> str | None:
     return value
 
 
+_TOP_HEADING = re.compile(r"^#(?=\s)", re.MULTILINE)
+
+
 def render_markdown(text: str) -> SafeString:
-    html = markdown.markdown(text or "", extensions=["tables", "sane_lists"], output_format="html")
+    # The page has its own h1: a "# Heading" in someone's text becomes an h2, not plain text.
+    text = _TOP_HEADING.sub("##", text or "")
+    html = markdown.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -54,3 +54,8 @@ def test_our_own_images_links_tables_and_headings_stay():
 
 def test_every_kept_image_has_alt_text():
     assert 'alt=""' in render_markdown('<img src="/news/images/0b6e6900-1111-4222-8333-0b2545abcdef.png">')
+
+
+def test_headings_start_below_the_pages_own_h1():
+    html = render_markdown("# Background\n\n### Detail\n\nText")
+    assert "<h2>Background</h2>" in html and "<h3>Detail</h3>" in html and "<h1>" not in html
