@@ -3,7 +3,7 @@ from django.db import models
 from django.utils import timezone
 
 from parties.models import Party
-from secportal.classification import Classified, ClassifiedQuerySet
+from secportal.classification import Classified
 
 
 class Release(models.Model):
@@ -268,10 +268,6 @@ class ModificationEvent(models.Model):
         return f"{self.modification.reference}: {self.summary}"
 
 
-class ModificationDocumentQuerySet(ClassifiedQuerySet):
-    pass
-
-
 class ModificationDocument(Classified):
     """A document of a modification, in versions; downloads go through a checked view."""
 
@@ -298,8 +294,6 @@ class ModificationDocument(Classified):
     sha256 = models.CharField(max_length=64)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     published_at = models.DateTimeField(default=timezone.now)
-
-    objects = ModificationDocumentQuerySet.as_manager()
 
     class Meta:
         ordering = ["kind", "title", "-version"]

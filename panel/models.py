@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from modifications.models import ModificationProposal
 from parties.models import Party
-from secportal.classification import Classified, ClassifiedQuerySet
+from secportal.classification import Classified
 from secportal.workingdays import add_working_days
 
 
@@ -162,10 +162,6 @@ class AgendaItem(models.Model):
         return f"{self.order}. {self.title}"
 
 
-class PaperQuerySet(ClassifiedQuerySet):
-    pass
-
-
 class Paper(Classified):
     """A meeting paper. A revision is a new Paper that supersedes the earlier version."""
 
@@ -183,8 +179,6 @@ class Paper(Classified):
     sha256 = models.CharField(max_length=64)
     published_at = models.DateTimeField(default=timezone.now)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-
-    objects = PaperQuerySet.as_manager()
 
     class Meta:
         ordering = ["item__order", "title", "-version"]

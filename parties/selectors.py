@@ -165,7 +165,3 @@ def party_change_pending_count() -> int:
 def staff_recipients() -> QuerySet[User]:
     """Active SECAS staff, who are told of new requests to decide."""
     return User.objects.filter(is_active=True, groups__name=roles.SECAS_STAFF).distinct()
-
-
-def party_admin_recipients(*, party: Party) -> QuerySet[User]:
-    return party.users.filter(is_active=True, groups__name=roles.PARTY_ADMINISTRATOR).distinct()

@@ -19,7 +19,6 @@ ALLOWED_ATTRIBUTES = {
 }
 # Images only from our own published images; links only to the web and email.
 URL_SCHEMES = {"http", "https", "mailto"}
-IMAGE_PREFIX = "/news/images/"
 
 
 _IMAGE_PATH = re.compile(r"^/news/images/[0-9a-f-]{36}\.(png|jpg|jpeg)$")
