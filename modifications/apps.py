@@ -15,7 +15,9 @@ class ModificationsConfig(AppConfig):
             party_sections,
         )
 
-        from . import demo, sections
+        from . import demo, notifications, sections
+
+        notifications.register()
 
         dashboard_sections.register(
             Section(key="followed_modifications", title="Modifications you follow",
@@ -46,3 +48,4 @@ class ModificationsConfig(AppConfig):
 
         bench_seeders.register("modifications", bench.seed, order=20)
         demo_seeders.register("consultations", demo.seed_consultations, order=21)
+        demo_seeders.register("follows", demo.seed_follows, order=22)

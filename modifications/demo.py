@@ -763,3 +763,26 @@ def seed_consultations(*, stdout=None) -> None:
         if closed:
             consultation.published_at = closes + datetime.timedelta(days=1)
             consultation.save(update_fields=["published_at"])
+
+
+def seed_follows(*, stdout=None) -> None:
+    """The demo Party users follow a few modifications in progress, and have heard of their latest
+    stage change (in the portal, and by email as they prefer). Idempotent."""
+    from . import notifications
+    from .models import Follow, ModificationEvent
+
+    in_progress = list(
+        ModificationProposal.objects.filter(stage__in=[Stage.REFINEMENT, Stage.MRC, Stage.CHANGE_BOARD]).order_by(
+            "-updated_at"
+        )[:4]
+    )
+    for email in ("user@smallsupplier.example", "admin@largesupplier.example"):
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            continue
+        for modification in in_progress:
+            Follow.objects.get_or_create(user=user, modification=modification)
+    for modification in in_progress:
+        latest = modification.events.filter(kind=ModificationEvent.Kind.STAGE).order_by("-pk").first()
+        if latest is not None:
+            notifications.stage_changed(modification=modification, event_id=latest.pk, summary=latest.summary)

@@ -19,6 +19,7 @@ from secportal.services import outbox_enqueue
 from secportal.uploads import UploadRejected, check_upload, stored_name
 from secportal.workingdays import add_working_days, is_working_day, local_today
 
+from . import notifications
 from .models import (
     SELF_GOVERNANCE,
     TRANSITIONS,
@@ -138,7 +139,7 @@ def _move(
             *fields,
         ]
     )
-    ModificationEvent.objects.create(
+    event = ModificationEvent.objects.create(
         modification=modification,
         kind=kind,
         from_stage=old,
@@ -148,6 +149,7 @@ def _move(
         note=note,
         occurred_on=local_today(),
     )
+    notifications.stage_changed(modification=modification, event_id=event.pk, summary=summary, note=note)
     return modification
 
 
@@ -651,6 +653,7 @@ def document_upload(
         document=document,
         occurred_on=local_today(),
     )
+    notifications.document_published(document=document, label=label)
     return document
 
 
@@ -754,6 +757,8 @@ def consultation_create(
                 summary=f"{consultation.get_kind_display()} open until {until:%-d %B %Y, %H:%M %Z}",
                 occurred_on=local_today(),
             )
+        if consultation.opens_at <= timezone.now():
+            notifications.consultation_opened(consultation=consultation)
     return consultation
 
 

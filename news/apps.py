@@ -8,7 +8,9 @@ class NewsConfig(AppConfig):
     def ready(self) -> None:
         from secportal.registry import Section, bench_seeders, dashboard_sections, demo_seeders, home_sections
 
-        from . import demo, sections
+        from . import demo, notifications, sections
+
+        notifications.register()
 
         home_sections.register(
             Section(key="latest_news", title="Latest news", template="news/_home_news.html",

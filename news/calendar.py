@@ -6,45 +6,22 @@ event bumps its SEQUENCE; a cancelled event stays in the calendar with STATUS:CA
 subscribed calendars remove it.
 
 Other apps add entries to a person's private calendar (the panel app: the meetings they attend)
-by registering a provider in their `AppConfig.ready()`:
-
-    from news.calendar import register_user_calendar_entries
-    register_user_calendar_entries("panel.meetings", meetings_for_calendar)
-
-A provider is `provider(user) -> iterable of icalendar.Event`; it applies its own visibility
-rules (classification) and gives its entries UIDs of its own.
+through `secportal.ics.register_user_calendar_entries`; building a calendar file is shared there.
 """
 
 import datetime
-from collections.abc import Callable, Iterable
 
 import icalendar
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from secportal.ics import PRODID, build_calendar, register_user_calendar_entries, user_calendar_entries
 from secportal.workingdays import LONDON
 
 from .models import Event
 
-PRODID = "-//SECAS//SEC Portal//EN"
 UID_DOMAIN = "secportal"
-
-UserEntryProvider = Callable[[object], Iterable[icalendar.Event]]
-_user_entry_providers: dict[str, UserEntryProvider] = {}
-
-
-def register_user_calendar_entries(key: str, provider: UserEntryProvider) -> None:
-    """Add (or replace, on a second `ready()`) a source of entries for people's private calendars."""
-    _user_entry_providers[key] = provider
-
-
-def user_calendar_entries(user) -> list[icalendar.Event]:
-    """The entries every registered provider has for this person, in registration order."""
-    entries: list[icalendar.Event] = []
-    for provider in _user_entry_providers.values():
-        entries.extend(provider(user))
-    return entries
 
 
 def absolute_url(path: str) -> str:
@@ -96,28 +73,11 @@ def event_component(event: Event, *, summary_suffix: str = "", online_link: bool
     return component
 
 
-def build_calendar(*, name: str, components: Iterable[icalendar.Event], description: str = "") -> bytes:
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", name)
-    calendar.add("x-wr-timezone", "Europe/London")
-    calendar.add("refresh-interval", datetime.timedelta(hours=1), parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", "PT1H")
-    if description:
-        calendar.add("x-wr-caldesc", description)
-    first = None
-    for component in components:
-        calendar.add_component(component)
-        start = component.get("dtstart")
-        if start is not None:
-            day = start.dt.date() if isinstance(start.dt, datetime.datetime) else start.dt
-            first = day if first is None else min(first, day)
-    if first is not None:
-        # The VTIMEZONE, from a little before the first entry to well after the last.
-        calendar.add_missing_timezones(first_date=first - datetime.timedelta(days=366))
-    else:
-        calendar.add_component(icalendar.Timezone.from_tzid("Europe/London", first_date=timezone.localdate()))
-    return calendar.to_ical()
+__all__ = [
+    "PRODID",
+    "build_calendar",
+    "event_component",
+    "event_uid",
+    "register_user_calendar_entries",
+    "user_calendar_entries",
+]

@@ -27,7 +27,7 @@ from secportal.exceptions import ApplicationError
 from secportal.services import outbox_enqueue
 from secportal.uploads import UploadRejected, check_upload, stored_name
 
-from . import recurrence
+from . import notifications, recurrence
 from .models import (
     POST_TRANSITIONS,
     RESERVED_SLUGS,
@@ -397,6 +397,7 @@ def event_update(*, actor: User, event: Event, details: EventDetails, now: datet
     _require_event_manager(actor)
     _check_event(details)
     event = Event.objects.select_for_update().get(pk=event.pk)
+    old_starts_at = event.starts_at
     if details.capacity is not None and details.capacity < event.confirmed_count:
         raise ApplicationError(
             f"{event.confirmed_count} people already hold places; the capacity cannot go below that. "
@@ -410,6 +411,8 @@ def event_update(*, actor: User, event: Event, details: EventDetails, now: datet
     event.save()
     _set_agenda(event, details.agenda)
     _fill_from_waitlist(event, now=now or timezone.now())
+    if event.starts_at != old_starts_at:
+        notifications.event_moved(event=event, old_starts_at=old_starts_at)
     return event
 
 
@@ -429,9 +432,7 @@ def event_cancel(*, actor: User, event: Event, reason: str) -> Event:
     event.updated_at = timezone.now()
     event.detached = event.series_id is not None
     event.save(update_fields=["status", "cancellation_reason", "sequence", "updated_at", "detached"])
-    active = event.registrations.filter(status__in=[Registration.Status.CONFIRMED, Registration.Status.WAITLISTED])
-    for registration in active.select_related("user"):
-        _email(registration, "event_cancelled", subject_obj=event)
+    notifications.event_cancelled(event=event)
     return event
 
 

@@ -1,6 +1,20 @@
+from django import forms
 from django.contrib import admin
 
 from .models import Action, AgendaItem, Attendance, Committee, Meeting, Membership, Minutes, Paper, Seat
+from .services import meeting_save
+
+
+class MeetingAdminForm(forms.ModelForm):
+    class Meta:
+        model = Meeting
+        fields = ["committee", "title", "starts_at", "ends_at", "venue", "online_link", "status", "headlines"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
+            self.add_error("ends_at", "The meeting must end after it starts.")
+        return data
 
 
 class SeatInline(admin.TabularInline):
@@ -51,6 +65,12 @@ class MeetingAdmin(admin.ModelAdmin):
     list_filter = ("committee", "status")
     date_hierarchy = "starts_at"
     inlines = [AgendaItemInline, AttendanceInline]
+
+    form = MeetingAdminForm
+
+    def save_model(self, request, obj, form, change) -> None:
+        # Through the service: a moved or cancelled meeting tells its members.
+        meeting_save(actor=request.user, meeting=obj)
 
 
 @admin.register(Paper)

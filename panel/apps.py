@@ -9,7 +9,9 @@ class PanelConfig(AppConfig):
         from secportal.classification import register_committee_lookup
         from secportal.registry import Section, bench_seeders, dashboard_sections, demo_seeders, party_sections
 
-        from . import demo, sections, selectors
+        from . import demo, notifications, sections, selectors
+
+        notifications.register()
 
         # AMBER papers and documents: members of the owning committee may open them.
         register_committee_lookup(selectors.committee_slugs_for)

@@ -126,6 +126,7 @@ class Meeting(models.Model):
     online_link = models.URLField(blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLANNED)
     headlines = models.TextField(blank=True, help_text="Markdown: what was decided, in brief.")
+    sequence = models.PositiveIntegerField(default=0, editable=False, help_text="iCalendar SEQUENCE: bumped on moves.")
 
     class Meta:
         ordering = ["-starts_at"]

@@ -15,6 +15,7 @@ from parties.services import user_set_roles
 from secportal.exceptions import ApplicationError
 from secportal.uploads import UploadRejected, check_upload, stored_name
 
+from . import notifications
 from .models import (
     Action,
     AgendaItem,
@@ -34,6 +35,22 @@ from .permissions import can_manage_panel, can_update_action
 def _require_staff(actor: User, what: str) -> None:
     if not can_manage_panel(actor):
         raise ApplicationError(f"Only SECAS staff can {what}.")
+
+
+@transaction.atomic
+def meeting_save(*, actor: User, meeting: Meeting) -> Meeting:
+    """Create or edit a meeting (the admin's form saves through here). A meeting that moves or is
+    cancelled withholds its stale reminders and tells the committee's members."""
+    _require_staff(actor, "arrange meetings")
+    if meeting.ends_at <= meeting.starts_at:
+        raise ApplicationError("The meeting must end after it starts.")
+    old = Meeting.objects.select_for_update().filter(pk=meeting.pk).first() if meeting.pk else None
+    if old is not None and (old.starts_at != meeting.starts_at or old.status != meeting.status):
+        meeting.sequence = old.sequence + 1
+    meeting.save()
+    if old is not None:
+        notifications.meeting_changed(meeting=meeting, old_starts_at=old.starts_at, old_status=old.status)
+    return meeting
 
 
 def _add_months(day: datetime.date, months: int) -> datetime.date:

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from secportal import ratelimit
 from secportal.exceptions import ApplicationError
-from secportal.registry import notification_kinds, party_sections
+from secportal.registry import party_sections
 
 from . import selectors, services
 from .forms import (
@@ -344,7 +344,6 @@ def profile(request: HttpRequest) -> HttpResponse:
             "form": form,
             "has_totp": Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists(),
             "roles": sorted(user.role_names),
-            "notification_kinds": notification_kinds.kinds(),
         },
     )
 

@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class SecPortalConfig(AppConfig):
     name = "secportal"
     verbose_name = "SEC Portal"
+
+    def ready(self) -> None:
+        from .registry import Section, dashboard_sections
+        from .sections import notifications_section
+
+        dashboard_sections.register(
+            Section(key="notifications", title="Notifications", template="notifications/_dashboard.html",
+                    build=notifications_section, order=0)
+        )  # fmt: skip

@@ -6,3 +6,42 @@ def bootstrap_fields(form: forms.Form) -> None:
     for field in form.fields.values():
         css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
         field.widget.attrs.setdefault("class", css)
+
+
+class NotificationSettingsForm(forms.Form):
+    """How a person hears about each kind of notification, their digest day and Working Days rule."""
+
+    working_days_only = forms.BooleanField(
+        required=False,
+        label="Only email me on Working Days",
+        help_text="Emails that are not urgent wait for the next Working Day. "
+        "Reminders and cancellations still come at once.",
+    )
+    weekly_day = forms.TypedChoiceField(
+        label="Day of your weekly digest",
+        coerce=int,
+        choices=[(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"), (4, "Friday")],
+    )
+
+    def __init__(self, *args, kinds, current: dict[str, str], general, **kwargs) -> None:
+        from .models import Frequency
+
+        super().__init__(*args, **kwargs)
+        self.kinds = kinds
+        self.initial.update({"working_days_only": general.working_days_only, "weekly_day": general.weekly_day})
+        self.fields["weekly_day"].widget.attrs["class"] = "form-select"
+        self.fields["working_days_only"].widget.attrs["class"] = "form-check-input"
+        for kind in kinds:
+            choices = Frequency.choices if kind.digestible else [
+                (Frequency.IMMEDIATE, Frequency.IMMEDIATE.label), (Frequency.NONE, Frequency.NONE.label)
+            ]  # fmt: skip
+            self.fields[f"kind_{kind.key}"] = forms.ChoiceField(
+                label=kind.label,
+                help_text=kind.description,
+                choices=choices,
+                initial=current.get(kind.key, kind.default),
+                widget=forms.RadioSelect,
+            )
+
+    def choices(self) -> dict[str, str]:
+        return {kind.key: self.cleaned_data[f"kind_{kind.key}"] for kind in self.kinds}

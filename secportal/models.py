@@ -19,6 +19,8 @@ class OutboxMessage(models.Model):
         QUEUED = "queued", "Queued"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        # Not sent: the recipient may no longer see what it is about, or it went stale (a moved event).
+        WITHHELD = "withheld", "Withheld"
 
     recipient = models.EmailField()
     user = models.ForeignKey(
@@ -37,6 +39,9 @@ class OutboxMessage(models.Model):
     body_html = models.TextField(blank=True)
     # Carries a sign-in, set-password or invitation link: the bodies are erased once sent.
     sensitive = models.BooleanField(default=False)
+    # Extra headers (List-Unsubscribe) and small text attachments ([{"name", "type", "content"}]: an .ics).
+    headers = models.JSONField(default=dict, blank=True)
+    attachments = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
@@ -58,3 +63,123 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.recipient} ({self.status})"
+
+
+class Frequency(models.TextChoices):
+    IMMEDIATE = "immediate", "Straight away"
+    DAILY = "daily", "In a daily digest"
+    WEEKLY = "weekly", "In a weekly digest"
+    NONE = "none", "Not by email"
+
+
+class NotificationSettings(models.Model):
+    """One person's general email settings (per-kind choices are NotificationPreference rows)."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_settings"
+    )
+    # No non-urgent email on a day that is not a Working Day: it waits for the next one.
+    working_days_only = models.BooleanField(default=True)
+    weekly_day = models.PositiveSmallIntegerField(choices=Weekday.choices, default=Weekday.MONDAY)
+
+    def __str__(self) -> str:
+        return f"Email settings of {self.user}"
+
+
+class NotificationPreference(models.Model):
+    """How one person hears about one kind of notification (no row: the kind's default)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=100)
+    frequency = models.CharField(max_length=10, choices=Frequency.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.kind} {self.frequency}"
+
+
+class Notification(models.Model):
+    """Something one person is told about, in the portal and (as they prefer) by email.
+
+    Written in the same transaction as its cause; the unique key means a person is told about
+    one thing (kind, subject, occurrence) once, however often the cause is retried.
+    """
+
+    class Delivery(models.TextChoices):
+        EMAILED = "emailed", "Emailed"
+        DIGEST = "digest", "Waiting for a digest"
+        DIGESTED = "digested", "Sent in a digest"
+        PORTAL_ONLY = "portal", "In the portal only"
+        WITHHELD = "withheld", "Withheld (no longer allowed to see it)"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=100)
+    subject_type = models.CharField(max_length=100)
+    subject_id = models.CharField(max_length=64)
+    occurrence = models.CharField(max_length=100, blank=True)
+    title = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=500, help_text="The subject's page (a path on the portal).")
+    # Digests group items under this heading: the modification's reference and title, say.
+    group = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    delivery = models.CharField(max_length=10, choices=Delivery.choices)
+    # For delivery DIGEST: which digest ("daily" or "weekly") it waits for.
+    digest = models.CharField(max_length=10, blank=True)
+    email = models.ForeignKey(OutboxMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "subject_type", "subject_id", "occurrence"], name="notification_once"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="notification_user_recent"),
+            models.Index(
+                fields=["digest", "user"], name="notification_digest_pending", condition=models.Q(delivery="digest")
+            ),
+            models.Index(fields=["user"], name="notification_unread", condition=models.Q(read_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} (to {self.user})"
+
+
+class ReminderSchedule(models.Model):
+    """When reminders go out before one kind of event or meeting (set by SECAS in the admin).
+
+    Without a row, the defaults apply: SECPORTAL_REMINDER_OFFSETS, plus
+    SECPORTAL_ONLINE_REMINDER_OFFSETS for events with an online link."""
+
+    event_kind = models.CharField(
+        max_length=40,
+        unique=True,
+        help_text="The kind of event (for example questions_hour, spotlight, webinar), "
+        "or 'meeting' for committee meetings.",
+    )
+    offsets = models.CharField(
+        max_length=100, help_text="Before every event of this kind, e.g. '7d, 1d' (d: days, h: hours, m: minutes)."
+    )
+    online_offsets = models.CharField(
+        max_length=100, blank=True, help_text="Added for events with an online link, e.g. '1h'."
+    )
+
+    class Meta:
+        ordering = ["event_kind"]
+
+    def __str__(self) -> str:
+        return f"Reminders for {self.event_kind}: {self.offsets} {self.online_offsets}".strip()

@@ -59,9 +59,19 @@ party_sections = SectionRegistry("party")
 
 @dataclass(frozen=True)
 class NotificationKind:
+    """A kind of notification a person may choose how to hear about.
+
+    urgent: sent at once even on a day that is not a Working Day (reminders, cancellations).
+    digestible: may wait for a daily or weekly digest (a reminder may not: it would come too late).
+    """
+
     key: str
     label: str
     description: str
+    topic: str = "General"
+    urgent: bool = False
+    digestible: bool = True
+    default: str = "immediate"
 
 
 class NotificationKindRegistry:
@@ -73,11 +83,62 @@ class NotificationKindRegistry:
     def register(self, kind: NotificationKind) -> None:
         self._kinds[kind.key] = kind
 
+    def get(self, key: str) -> NotificationKind:
+        try:
+            return self._kinds[key]
+        except KeyError:
+            raise LookupError(f"No notification kind {key!r} is registered.") from None
+
     def kinds(self) -> list[NotificationKind]:
-        return sorted(self._kinds.values(), key=lambda k: k.label)
+        return sorted(self._kinds.values(), key=lambda k: (k.topic, k.label))
 
 
 notification_kinds = NotificationKindRegistry()
+
+# visible(user, ids) -> the subset of ids (strings) of one model the user may still be told about.
+AccessCheck = Callable[[Any, list[str]], set[str]]
+
+
+class NotificationAccessRegistry:
+    """Who may still hear about an object, checked when a notification is written, when its email
+    is sent and when the portal lists it. Each app registers a check per model (label_lower)."""
+
+    def __init__(self) -> None:
+        self._checks: dict[str, AccessCheck] = {}
+
+    def register(self, model_label: str, check: AccessCheck) -> None:
+        self._checks[model_label] = check
+
+    def visible(self, user, model_label: str, ids: list[str]) -> set[str]:
+        """The ids the user may hear about; a model without a check is visible to active users."""
+        if user is None or not user.is_active:
+            return set()
+        check = self._checks.get(model_label)
+        return set(ids) if check is None else {str(i) for i in check(user, list(ids))}
+
+    def has_check(self, model_label: str) -> bool:
+        return model_label in self._checks
+
+
+notification_access = NotificationAccessRegistry()
+
+
+class NotificationSourceRegistry:
+    """Notifications caused by time rather than by a change (reminders before an event, a
+    consultation closing soon): beat runs every source each minute with the current time. A
+    source must be idempotent (the notification's unique key makes it so)."""
+
+    def __init__(self) -> None:
+        self._sources: dict[str, Callable[..., int]] = {}
+
+    def register(self, key: str, source: Callable[..., int]) -> None:
+        self._sources[key] = source
+
+    def sources(self) -> list[tuple[str, Callable[..., int]]]:
+        return sorted(self._sources.items())
+
+
+notification_sources = NotificationSourceRegistry()
 
 
 class DemoSeederRegistry:

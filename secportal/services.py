@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from .models import OutboxMessage
+from .registry import notification_access
 
 
 def _render(template_prefix: str, context: dict) -> tuple[str, str, str]:
@@ -37,8 +38,11 @@ def outbox_enqueue(
     user=None,
     unique: bool = True,
     sensitive: bool = False,
+    due_at=None,
+    headers: dict | None = None,
+    attachments: list[dict] | None = None,
 ) -> OutboxMessage | None:
-    """Queue one email in the caller's transaction; Celery delivers it after commit.
+    """Queue one email in the caller's transaction; Celery delivers it after commit (or at `due_at`).
 
     Returns None when the same (recipient, kind, subject, occurrence) is already queued or
     sent: a retried cause never sends twice. `unique=False` gives the message an occurrence of
@@ -57,6 +61,9 @@ def outbox_enqueue(
         user=user,
         unique=unique,
         sensitive=sensitive,
+        due_at=due_at,
+        headers=headers,
+        attachments=attachments,
     )
 
 
@@ -72,6 +79,9 @@ def outbox_enqueue_rendered(
     user=None,
     unique: bool = True,
     sensitive: bool = False,
+    due_at=None,
+    headers: dict | None = None,
+    attachments: list[dict] | None = None,
 ) -> OutboxMessage | None:
     """Queue an email whose subject and bodies are already written (see `outbox_enqueue`)."""
     if not unique:
@@ -90,6 +100,9 @@ def outbox_enqueue_rendered(
         body_text=body_text,
         body_html=body_html,
         sensitive=sensitive,
+        due_at=due_at or timezone.now(),
+        headers=headers or {},
+        attachments=attachments or [],
     )
     try:
         with transaction.atomic():
@@ -120,6 +133,17 @@ def _is_permanent(exc: Exception) -> bool:
     return isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600
 
 
+def _withheld_reason(message: OutboxMessage) -> str:
+    """Access is checked again when sending: a person who can no longer see what a message is
+    about (a paper, a committee's meeting, a cancelled registration) does not get it."""
+    if message.user_id is None or not notification_access.has_check(message.subject_type):
+        return ""
+    user = message.user
+    if notification_access.visible(user, message.subject_type, [message.subject_id]):
+        return ""
+    return "Withheld: the recipient may no longer see what this message is about."
+
+
 ERASED_BODY = "(Erased after sending: this email carried a personal link.)"
 
 
@@ -131,15 +155,23 @@ def outbox_deliver(*, message_id: int, connection=None) -> OutboxMessage | None:
         message = OutboxMessage.objects.select_for_update(skip_locked=True).due().filter(pk=message_id).first()
         if message is None:
             return None
+        reason = _withheld_reason(message)
+        if reason:
+            message.status = OutboxMessage.Status.WITHHELD
+            message.last_error = reason
+            message.save(update_fields=["status", "last_error"])
+            return message
         email = EmailMultiAlternatives(
             subject=message.subject,
             body=message.body_text,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[message.recipient],
-            headers={"Message-ID": f"<outbox-{message.pk}@secportal>"},
+            headers={**message.headers, "Message-ID": f"<outbox-{message.pk}@secportal>"},
         )
         if message.body_html:
             email.attach_alternative(message.body_html, "text/html")
+        for attachment in message.attachments:
+            email.attach(attachment["name"], attachment["content"], attachment["type"])
         message.attempts += 1
         try:
             if connection is not None:
@@ -167,9 +199,14 @@ def outbox_deliver(*, message_id: int, connection=None) -> OutboxMessage | None:
 @transaction.atomic
 def outbox_requeue(*, message_ids: list[int]) -> int:
     """Send failed messages again (SECAS, after fixing the cause); returns how many."""
-    return OutboxMessage.objects.filter(pk__in=message_ids, status=OutboxMessage.Status.FAILED).update(
+    count = OutboxMessage.objects.filter(pk__in=message_ids, status=OutboxMessage.Status.FAILED).update(
         status=OutboxMessage.Status.QUEUED, due_at=timezone.now(), last_error=""
     )
+    if count:
+        from .tasks import outbox_deliver_due
+
+        transaction.on_commit(outbox_deliver_due.delay, robust=True)
+    return count
 
 
 def outbox_deliver_due(*, limit: int | None = None, seconds: float = 50.0) -> int:

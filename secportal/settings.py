@@ -230,11 +230,20 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "deliver-due-outbox-messages": {"task": "secportal.tasks.outbox_deliver_due", "schedule": 60.0},
     "publish-due-news-posts": {"task": "news.tasks.news_publish_due", "schedule": 60.0},
+    "send-due-reminders-and-digests": {"task": "secportal.tasks.notifications_run_due", "schedule": 60.0},
 }
 # How many outbox messages one delivery run sends, and how many times a message the SMTP server
 # refuses for good (bad address) is tried before it is marked failed; outages are retried for ever.
 SECPORTAL_OUTBOX_BATCH_SIZE = env.int("SECPORTAL_OUTBOX_BATCH_SIZE", default=100)
 SECPORTAL_OUTBOX_MAX_ATTEMPTS = env.int("SECPORTAL_OUTBOX_MAX_ATTEMPTS", default=8)
+
+# Notifications: reminders before events and meetings (per kind of event, SECAS may set others in
+# the admin); the hour (UK time) daily and weekly digests go out; and the hour a non-urgent email
+# written on a day that is not a Working Day goes out on the next one.
+SECPORTAL_REMINDER_OFFSETS = env.str("SECPORTAL_REMINDER_OFFSETS", default="7d,1d")
+SECPORTAL_ONLINE_REMINDER_OFFSETS = env.str("SECPORTAL_ONLINE_REMINDER_OFFSETS", default="1h")
+SECPORTAL_DIGEST_HOUR = env.int("SECPORTAL_DIGEST_HOUR", default=7)
+SECPORTAL_WORKDAY_START_HOUR = env.int("SECPORTAL_WORKDAY_START_HOUR", default=8)
 
 # Security: HTTPS-only cookies and HSTS outside DEBUG; SECURE_SSL_REDIRECT may be switched off
 # behind a proxy that already redirects (and by the test server).

@@ -19,3 +19,13 @@ def outbox_deliver_due() -> int:
 def ping(value: str) -> str:
     """Wiring check: a worker answers through the broker and the result backend."""
     return f"pong:{value}"
+
+
+@shared_task(name="secportal.tasks.notifications_run_due", ignore_result=True)
+def notifications_run_due() -> int:
+    """Every minute from beat: reminders and other time-driven notifications, then due digests.
+    Safe to run twice at once (two beats): every write is keyed once in the database."""
+    from . import notifications
+
+    written = notifications.run_sources()
+    return written + notifications.digests_send_due()

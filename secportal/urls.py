@@ -14,6 +14,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("notifications/", include("secportal.notification_urls")),
     path("healthz", views.healthz, name="healthz"),
     path("bench/floor/", views.bench_floor, name="bench-floor"),
     path("cookies/", views.cookies, name="cookies"),

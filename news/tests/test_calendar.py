@@ -12,6 +12,7 @@ from django.urls import reverse
 from news import calendar, services
 from news.models import CalendarToken
 from news.tests.factories import make_event, make_party_user, make_staff
+from secportal import ics
 from secportal.workingdays import LONDON
 
 pytestmark = pytest.mark.django_db
@@ -150,7 +151,7 @@ def test_other_apps_add_entries_to_the_private_calendar(client, event):
     try:
         cal = parse(client.get(reverse("news:private-calendar", args=[token.token])))
     finally:
-        calendar._user_entry_providers.pop("test.meetings")
+        ics._user_entry_providers.pop("test.meetings")
     assert [str(v["SUMMARY"]) for v in vevents(cal)] == ["SEC Panel meeting"]
     assert cal.walk("VTIMEZONE")[0]["TZID"] == "Europe/London"
 

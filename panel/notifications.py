@@ -1,0 +1,209 @@
+"""Reminders before committee meetings, "papers published" on paper day, notices when a meeting
+moves or is cancelled, and the meetings in members' private calendars. Registered with secportal
+in PanelConfig.ready()."""
+
+import datetime
+
+import icalendar
+from django.conf import settings
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
+from django.utils import timezone
+
+from secportal.ics import build_calendar, ics_attachment, register_user_calendar_entries
+from secportal.notifications import (
+    notify,
+    reminder_due,
+    reminder_horizon,
+    reminder_occurrence,
+    reminder_offsets,
+    time_until,
+    withdraw,
+)
+from secportal.registry import NotificationKind, notification_access, notification_kinds, notification_sources
+from secportal.workingdays import LONDON
+
+from .models import Meeting, Membership, Paper
+
+MEETING_REMINDER = "panel.meeting_reminder"
+MEETING_CHANGED = "panel.meeting_changed"
+MEETING_CANCELLED = "panel.meeting_cancelled"
+PAPERS_PUBLISHED = "panel.papers_published"
+REMINDER_KIND = "meeting"  # the ReminderSchedule kind SECAS sets for committee meetings
+
+KINDS = (
+    NotificationKind(MEETING_REMINDER, "Reminders before meetings",
+                     "Before a meeting of a committee you sit on (by default 7 days and 1 day before, and 1 hour "
+                     "before online meetings), with a calendar file.", topic="Committees", urgent=True,
+                     digestible=False),
+    NotificationKind(PAPERS_PUBLISHED, "Meeting papers are published",
+                     "On paper day, when the papers for a meeting of your committee are ready to read.",
+                     topic="Committees"),
+    NotificationKind(MEETING_CHANGED, "A meeting moves", "A meeting of your committee has a new date or time.",
+                     topic="Committees", urgent=True, digestible=False),
+    NotificationKind(MEETING_CANCELLED, "A meeting is cancelled", "A meeting of your committee will not take place.",
+                     topic="Committees", urgent=True, digestible=False),
+)  # fmt: skip
+
+
+def _path(meeting: Meeting) -> str:
+    return reverse("panel:meeting-detail", args=[meeting.pk])
+
+
+def _when(meeting: Meeting) -> str:
+    start, end = timezone.localtime(meeting.starts_at, LONDON), timezone.localtime(meeting.ends_at, LONDON)
+    return f"{start:%A %-d %B %Y, %H:%M} to {end:%H:%M %Z}"
+
+
+def meeting_component(meeting: Meeting) -> icalendar.Event:
+    component = icalendar.Event()
+    component.add("uid", f"meeting-{meeting.pk}@secportal")
+    component.add("dtstamp", timezone.now().astimezone(datetime.UTC))
+    component.add("dtstart", meeting.starts_at.astimezone(LONDON))
+    component.add("dtend", meeting.ends_at.astimezone(LONDON))
+    component.add("summary", str(meeting))
+    url = f"{settings.SITE_URL}{_path(meeting)}"
+    lines = [f"Agenda and papers: {url}"]
+    if meeting.online_link:
+        lines.insert(0, f"Join online: {meeting.online_link}")
+    component.add("description", "\n".join(lines))
+    component.add("url", url)
+    component.add("location", meeting.venue or ("Online" if meeting.online_link else ""))
+    cancelled = meeting.status == Meeting.Status.CANCELLED
+    component.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    component.add("sequence", meeting.sequence)  # bumped when it moves or is cancelled
+    return component
+
+
+def _calendar(meeting: Meeting) -> list[dict]:
+    content = build_calendar(name=str(meeting), components=[meeting_component(meeting)])
+    return [ics_attachment(name=f"meeting-{meeting.pk}.ics", calendar=content)]
+
+
+def _members(meeting: Meeting) -> list:
+    on = timezone.localtime(meeting.starts_at, LONDON).date()
+    rows = Membership.objects.current(on=on).filter(committee_id=meeting.committee_id).select_related("user")
+    return list({m.user_id: m.user for m in rows}.values())
+
+
+def meeting_reminders(*, now: datetime.datetime) -> int:
+    """Source: the reminder due now for each coming meeting, to its committee's members and alternates."""
+    meetings = (
+        Meeting.objects.filter(starts_at__gt=now, starts_at__lte=now + reminder_horizon())
+        .exclude(status=Meeting.Status.CANCELLED)
+        .select_related("committee")
+    )
+    written = 0
+    for meeting in meetings:
+        offset = reminder_due(meeting.starts_at, reminder_offsets(REMINDER_KIND, online=bool(meeting.online_link)), now)
+        if offset is None:
+            continue
+        written += len(
+            notify(
+                users=_members(meeting),
+                kind=MEETING_REMINDER,
+                subject_obj=meeting,
+                occurrence=reminder_occurrence(offset, meeting.starts_at),
+                title=f"Reminder: {meeting}, {time_until(meeting.starts_at, now)}",
+                body=f"{_when(meeting)}."
+                + (f" Venue: {meeting.venue}." if meeting.venue else "")
+                + (f" Online: {meeting.online_link}" if meeting.online_link else ""),
+                url=_path(meeting),
+                group=str(meeting.committee),
+                attachments=_calendar(meeting),
+                now=now,
+            )
+        )
+    return written
+
+
+def papers_published(*, now: datetime.datetime) -> int:
+    """Source: from paper day (9:00 UK time) until the meeting, members of a committee whose meeting
+    has papers are told once that they are ready."""
+    local = timezone.localtime(now, LONDON)
+    if local.hour < 9:
+        return 0
+    has_papers = Exists(Paper.objects.filter(meeting=OuterRef("pk"), published_at__lte=now))
+    meetings = (
+        Meeting.objects.filter(starts_at__gt=now, starts_at__lte=now + datetime.timedelta(days=31))
+        .exclude(status=Meeting.Status.CANCELLED)
+        .filter(has_papers)
+        .select_related("committee")
+    )
+    written = 0
+    for meeting in meetings:
+        if local.date() < meeting.paper_day:
+            continue
+        count = meeting.papers.filter(published_at__lte=now, superseded_by__isnull=True).count()
+        written += len(
+            notify(
+                users=_members(meeting),
+                kind=PAPERS_PUBLISHED,
+                subject_obj=meeting,
+                occurrence="papers",
+                title=f"Papers published for {meeting}",
+                body=f"{count} paper{'s' if count != 1 else ''} to read before the meeting on {_when(meeting)}.",
+                url=_path(meeting) + "#papers",
+                group=str(meeting.committee),
+                now=now,
+            )
+        )
+    return written
+
+
+def meeting_changed(*, meeting: Meeting, old_starts_at: datetime.datetime, old_status: str) -> None:
+    """In the transaction of the edit: a cancelled or moved meeting withholds the stale reminders
+    and sends a notice instead."""
+    if meeting.status == Meeting.Status.CANCELLED and old_status != Meeting.Status.CANCELLED:
+        withdraw(subject_obj=meeting, kinds=[MEETING_REMINDER, MEETING_CHANGED], reason="the meeting is cancelled")
+        notify(
+            users=_members(meeting),
+            kind=MEETING_CANCELLED,
+            subject_obj=meeting,
+            title=f"Cancelled: {meeting}, {timezone.localtime(meeting.starts_at, LONDON):%-d %B %Y}",
+            url=_path(meeting),
+            group=str(meeting.committee),
+            attachments=_calendar(meeting),
+        )
+    elif meeting.starts_at != old_starts_at and meeting.status != Meeting.Status.CANCELLED:
+        withdraw(subject_obj=meeting, kinds=[MEETING_REMINDER], reason="the meeting moved to a new time")
+        new = timezone.localtime(meeting.starts_at, LONDON)
+        notify(
+            users=_members(meeting),
+            kind=MEETING_CHANGED,
+            subject_obj=meeting,
+            occurrence=f"moved-{meeting.starts_at.astimezone(datetime.UTC):%Y%m%dT%H%MZ}",
+            title=f"Moved: {meeting} is now on {new:%A %-d %B, %H:%M %Z}",
+            body=f"It was on {timezone.localtime(old_starts_at, LONDON):%A %-d %B, %H:%M %Z}. "
+            f"New time: {_when(meeting)}.",
+            url=_path(meeting),
+            group=str(meeting.committee),
+            attachments=_calendar(meeting),
+        )
+
+
+def _members_of(user, ids: list[str]) -> set[str]:
+    """People hear about a meeting while they sit on its committee (or are SECAS staff)."""
+    meetings = Meeting.objects.filter(pk__in=ids)
+    if not (getattr(user, "is_secas_staff", False) or user.is_superuser):
+        committees = Membership.objects.current().filter(user=user).values("committee_id")
+        meetings = meetings.filter(committee_id__in=committees)
+    return {str(pk) for pk in meetings.values_list("pk", flat=True)}
+
+
+def meetings_for_calendar(user) -> list[icalendar.Event]:
+    """The private calendar: meetings of the person's committees, from a month ago onwards."""
+    committees = Membership.objects.current().filter(user=user).values("committee_id")
+    meetings = Meeting.objects.filter(
+        committee_id__in=committees, starts_at__gte=timezone.now() - datetime.timedelta(days=31)
+    ).select_related("committee")
+    return [meeting_component(m) for m in meetings]
+
+
+def register() -> None:
+    for kind in KINDS:
+        notification_kinds.register(kind)
+    notification_access.register("panel.meeting", _members_of)
+    notification_sources.register("panel.meeting_reminders", meeting_reminders)
+    notification_sources.register("panel.papers_published", papers_published)
+    register_user_calendar_entries("panel.meetings", meetings_for_calendar)

@@ -1,0 +1,464 @@
+"""Notifications: who is told what, when, and how (in the portal, by email now, or in a digest).
+
+Apps call `notify()` in the transaction of the change that causes it (a stage change, a document
+published) or from a time-driven source that beat runs every minute (a reminder before an event).
+`notify()` writes one Notification per person (unique per person, kind, subject and occurrence)
+and, as each person prefers, an outbox email now or an entry that waits for their digest.
+Access is checked when the notification is written, when its email is sent, when a digest is
+built and when the portal lists it: a person who can no longer see the subject hears nothing.
+"""
+
+import datetime
+import re
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, models, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from .models import (
+    Frequency,
+    Notification,
+    NotificationPreference,
+    NotificationSettings,
+    OutboxMessage,
+    ReminderSchedule,
+)
+from .registry import notification_access, notification_kinds, notification_sources
+from .services import outbox_enqueue
+from .workingdays import LONDON, is_working_day, next_working_day
+
+UNSUBSCRIBE_SALT = "secportal.notifications.unsubscribe"
+DIGEST_KINDS = {"digest.daily": Frequency.DAILY, "digest.weekly": Frequency.WEEKLY}
+
+
+# --- Unsubscribe links ----------------------------------------------------------------------------------
+
+
+def unsubscribe_token(user, kind: str) -> str:
+    """A signed token for one person and one kind of notification (or one digest): it works without
+    signing in, and only ever turns that one kind off."""
+    return signing.dumps({"u": user.pk, "k": kind}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def read_unsubscribe_token(token: str) -> tuple[int, str] | None:
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int) or not isinstance(data.get("k"), str):
+        return None
+    return data["u"], data["k"]
+
+
+def unsubscribe_url(user, kind: str) -> str:
+    return settings.SITE_URL + reverse("notifications:unsubscribe", args=[unsubscribe_token(user, kind)])
+
+
+def _unsubscribe_headers(url: str) -> dict:
+    # RFC 8058: mail clients may offer "Unsubscribe" and POST to the link without a visit.
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+# --- Preferences ----------------------------------------------------------------------------------------
+
+
+def settings_for(user) -> NotificationSettings:
+    found = NotificationSettings.objects.filter(user=user).first()
+    return found or NotificationSettings(user=user)
+
+
+def _allowed(kind_key: str, frequency: str) -> str:
+    kind = notification_kinds.get(kind_key)
+    if not kind.digestible and frequency in (Frequency.DAILY, Frequency.WEEKLY):
+        return Frequency.IMMEDIATE
+    return frequency
+
+
+def preferences_for(user) -> dict[str, str]:
+    """Every registered kind with this person's choice (or the kind's default)."""
+    chosen = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "frequency"))
+    return {k.key: _allowed(k.key, chosen.get(k.key, k.default)) for k in notification_kinds.kinds()}
+
+
+@transaction.atomic
+def preferences_save(*, user, choices: dict[str, str], working_days_only: bool, weekly_day: int) -> None:
+    """Save a person's choices. Items already waiting for a digest follow the new choice: to the
+    other digest, into an email now, or (for 'not by email') kept in the portal only."""
+    valid = set(Frequency.values)
+    if not set(choices.values()) <= valid:
+        raise ValueError(f"Unknown frequency in {choices!r}")
+    choices = {kind_key: _allowed(kind_key, frequency) for kind_key, frequency in choices.items()}
+    for kind_key, frequency in choices.items():
+        NotificationPreference.objects.update_or_create(user=user, kind=kind_key, defaults={"frequency": frequency})
+    NotificationSettings.objects.update_or_create(
+        user=user, defaults={"working_days_only": working_days_only, "weekly_day": weekly_day}
+    )
+    waiting = Notification.objects.select_for_update().filter(user=user, delivery=Notification.Delivery.DIGEST)
+    for kind_key, frequency in choices.items():
+        pending = waiting.filter(kind=kind_key)
+        if frequency in (Frequency.DAILY, Frequency.WEEKLY):
+            pending.update(digest=frequency)
+        elif frequency == Frequency.NONE:
+            pending.update(delivery=Notification.Delivery.PORTAL_ONLY, digest="")
+        else:
+            # Straight away: what was waiting goes out in the next daily digest rather than one by one.
+            pending.update(digest=Frequency.DAILY)
+
+
+@transaction.atomic
+def unsubscribe(*, user_id: int, kind: str) -> str | None:
+    """Turn one kind of email off (or one digest: every kind that went into it). Returns a
+    description of what was turned off, or None when the link names nothing we know."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return None
+    if kind in DIGEST_KINDS:
+        current = preferences_for(user)
+        kinds = [k for k, f in current.items() if f == DIGEST_KINDS[kind]]
+        label = f"the {DIGEST_KINDS[kind].label.removeprefix('In a ')}"
+    else:
+        try:
+            kinds, label = [kind], notification_kinds.get(kind).label
+        except LookupError:
+            return None
+    for kind_key in kinds:
+        NotificationPreference.objects.update_or_create(
+            user=user, kind=kind_key, defaults={"frequency": Frequency.NONE}
+        )
+    Notification.objects.filter(user=user, kind__in=kinds, delivery=Notification.Delivery.DIGEST).update(
+        delivery=Notification.Delivery.PORTAL_ONLY, digest=""
+    )
+    return label
+
+
+# --- Writing notifications ------------------------------------------------------------------------------
+
+
+def email_due_at(*, urgent: bool, working_days_only: bool, now: datetime.datetime) -> datetime.datetime:
+    """Now, or (non-urgent, for a person who wants email on Working Days only, on a day that is not
+    one) the start of the next Working Day, UK time."""
+    local = timezone.localtime(now, LONDON)
+    if urgent or not working_days_only or is_working_day(local.date()):
+        return now
+    day = next_working_day(local.date())
+    start = datetime.time(settings.SECPORTAL_WORKDAY_START_HOUR)
+    return datetime.datetime.combine(day, start, tzinfo=LONDON)
+
+
+def notify(
+    *,
+    users: Iterable,
+    kind: str,
+    subject_obj: models.Model,
+    title: str,
+    url: str,
+    occurrence: str = "",
+    body: str = "",
+    group: str = "",
+    template_prefix: str = "emails/notifications/notification",
+    context: dict | None = None,
+    attachments: list[dict] | None = None,
+    now: datetime.datetime | None = None,
+) -> list[Notification]:
+    """Tell each person (who may see the subject) about it once: in the portal, and by email as
+    they prefer. Call it inside the transaction of the change. Returns the notifications written
+    (none for people already told about this occurrence)."""
+    definition = notification_kinds.get(kind)
+    now = now or timezone.now()
+    subject_type, subject_id = subject_obj._meta.label_lower, str(subject_obj.pk)
+    people = {u.pk: u for u in users if u is not None and u.is_active and u.email}
+    if not people:
+        return []
+    already = set(
+        Notification.objects.filter(
+            user_id__in=people, kind=kind, subject_type=subject_type, subject_id=subject_id, occurrence=occurrence
+        ).values_list("user_id", flat=True)
+    )
+    people = {pk: u for pk, u in people.items() if pk not in already}
+    people = {pk: u for pk, u in people.items() if notification_access.visible(u, subject_type, [subject_id])}
+    if not people:
+        return []
+    chosen = dict(
+        NotificationPreference.objects.filter(user_id__in=people, kind=kind).values_list("user_id", "frequency")
+    )
+    general = {s.user_id: s for s in NotificationSettings.objects.filter(user_id__in=people)}
+    written = []
+    for pk, user in people.items():
+        frequency = _allowed(kind, chosen.get(pk, definition.default))
+        notification = Notification(
+            user=user, kind=kind, subject_type=subject_type, subject_id=subject_id, occurrence=occurrence,
+            title=title[:300], body=body, url=url, group=group[:300], created_at=now,
+        )  # fmt: skip
+        if frequency in (Frequency.DAILY, Frequency.WEEKLY):
+            notification.delivery, notification.digest = Notification.Delivery.DIGEST, frequency
+        elif frequency == Frequency.NONE:
+            notification.delivery = Notification.Delivery.PORTAL_ONLY
+        else:
+            notification.delivery = Notification.Delivery.EMAILED
+        try:
+            with transaction.atomic():
+                notification.save()
+        except IntegrityError:
+            continue  # told a moment ago by a concurrent run
+        if notification.delivery == Notification.Delivery.EMAILED:
+            person = general.get(pk) or NotificationSettings(user=user)
+            link = unsubscribe_url(user, kind)
+            notification.email = outbox_enqueue(
+                recipient=user.email,
+                kind=kind,
+                template_prefix=template_prefix,
+                context={
+                    **(context or {}),
+                    "notification": notification,
+                    "kind": definition,
+                    "recipient": user,
+                    "unsubscribe_url": link,
+                },
+                subject_obj=subject_obj,
+                occurrence=occurrence,
+                user=user,
+                due_at=email_due_at(urgent=definition.urgent, working_days_only=person.working_days_only, now=now),
+                headers=_unsubscribe_headers(link),
+                attachments=attachments or [],
+            )
+            if notification.email is not None:
+                notification.save(update_fields=["email"])
+        written.append(notification)
+    return written
+
+
+@transaction.atomic
+def withdraw(*, subject_obj: models.Model, kinds: Iterable[str], reason: str) -> int:
+    """Stop what has not gone out yet about an object (reminders of a moved or cancelled event):
+    queued emails are withheld with the reason; items waiting for a digest stay in the portal only."""
+    kinds = list(kinds)
+    subject_type, subject_id = subject_obj._meta.label_lower, str(subject_obj.pk)
+    withheld = OutboxMessage.objects.filter(
+        kind__in=kinds, subject_type=subject_type, subject_id=subject_id, status=OutboxMessage.Status.QUEUED
+    ).update(status=OutboxMessage.Status.WITHHELD, last_error=f"Withheld: {reason}")
+    Notification.objects.filter(
+        kind__in=kinds, subject_type=subject_type, subject_id=subject_id, delivery=Notification.Delivery.DIGEST
+    ).update(delivery=Notification.Delivery.WITHHELD, digest="")
+    return withheld
+
+
+# --- Reading notifications ------------------------------------------------------------------------------
+
+
+def visible_notifications(*, user, notifications: list[Notification]) -> list[Notification]:
+    """The notifications whose subjects the person may still see (one check per kind of subject)."""
+    ids_by_type: dict[str, list[str]] = defaultdict(list)
+    for n in notifications:
+        ids_by_type[n.subject_type].append(n.subject_id)
+    visible = {(t, i) for t, ids in ids_by_type.items() for i in notification_access.visible(user, t, ids)}
+    return [n for n in notifications if (n.subject_type, n.subject_id) in visible]
+
+
+def unread_count(*, user) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+@transaction.atomic
+def mark_read(*, user, ids: list[int] | None = None, now: datetime.datetime | None = None) -> int:
+    """Mark some (or, with ids None, all) of a person's notifications as read."""
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    return unread.update(read_at=now or timezone.now())
+
+
+# --- Digests --------------------------------------------------------------------------------------------
+
+
+def weekly_key(today: datetime.date, *, weekly_day: int, working_days_only: bool) -> str | None:
+    """The weekly digest due on `today`, if any: the chosen day of this week (moved to the next
+    Working Day for people who want email on Working Days only), or last week's when that move
+    carried it into this week."""
+
+    def due(day: datetime.date) -> datetime.date:
+        return next_working_day(day) if working_days_only and not is_working_day(day) else day
+
+    monday = today - datetime.timedelta(days=today.weekday())
+    chosen = monday + datetime.timedelta(days=weekly_day)
+    if today >= due(chosen):
+        return f"weekly:{chosen.isoformat()}"
+    previous = chosen - datetime.timedelta(days=7)
+    if due(previous) >= monday:
+        return f"weekly:{previous.isoformat()}"
+    return None
+
+
+def digests_send_due(*, now: datetime.datetime | None = None) -> int:
+    """Build the digests due now (daily ones from SECPORTAL_DIGEST_HOUR, UK time; weekly ones on each
+    person's day). Each digest takes every item waiting for it, once: the items are locked, put in
+    one outbox message keyed by its day and marked as sent in one transaction, so two beats never
+    build it twice and no item appears in two digests. Returns how many digests were queued."""
+    now = now or timezone.now()
+    local = timezone.localtime(now, LONDON)
+    if local.hour < settings.SECPORTAL_DIGEST_HOUR:
+        return 0
+    today = local.date()
+    waiting = (
+        Notification.objects.filter(delivery=Notification.Delivery.DIGEST)
+        .values_list("user_id", "digest")
+        .distinct()
+        .order_by()
+    )
+    pairs = list(waiting)
+    general = {s.user_id: s for s in NotificationSettings.objects.filter(user_id__in={u for u, _ in pairs})}
+    queued = 0
+    for user_id, digest in pairs:
+        person = general.get(user_id) or NotificationSettings()
+        if person.working_days_only and not is_working_day(today):
+            continue
+        if digest == Frequency.DAILY:
+            key = f"daily:{today.isoformat()}"
+        else:
+            key = weekly_key(today, weekly_day=person.weekly_day, working_days_only=person.working_days_only)
+            if key is None:
+                continue
+        queued += _send_digest(user_id=user_id, digest=digest, key=key, now=now)
+    return queued
+
+
+@dataclass
+class DigestGroup:
+    heading: str
+    items: list[Notification]
+
+
+@transaction.atomic
+def _send_digest(*, user_id: int, digest: str, key: str, now: datetime.datetime) -> int:
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(pk=user_id).first()
+    kind = f"digest.{digest}"
+    items = list(
+        Notification.objects.select_for_update(skip_locked=True)
+        .filter(user_id=user_id, delivery=Notification.Delivery.DIGEST, digest=digest, created_at__lte=now)
+        .order_by("group", "created_at", "pk")
+    )
+    if not items or user is None:
+        return 0
+    if OutboxMessage.objects.filter(recipient=user.email.lower(), kind=kind, subject_type="", occurrence=key).exists():
+        return 0  # today's (this week's) digest has gone: these wait for the next one
+    shown = visible_notifications(user=user, notifications=items)
+    hidden = [n.pk for n in items if n not in shown]
+    if hidden:
+        Notification.objects.filter(pk__in=hidden).update(delivery=Notification.Delivery.WITHHELD, digest="")
+    if not shown:
+        return 0
+    groups: OrderedDict[str, DigestGroup] = OrderedDict()
+    for n in shown:
+        heading = n.group or "Other news"
+        groups.setdefault(heading, DigestGroup(heading=heading, items=[])).items.append(n)
+    link = unsubscribe_url(user, kind)
+    message = outbox_enqueue(
+        recipient=user.email,
+        kind=kind,
+        template_prefix="emails/notifications/digest",
+        context={
+            "recipient": user,
+            "digest": digest,
+            "groups": list(groups.values()),
+            "count": len(shown),
+            "unsubscribe_url": link,
+            "settings_path": reverse("notifications:settings"),
+        },
+        occurrence=key,
+        user=user,
+        headers=_unsubscribe_headers(link),
+    )
+    if message is None:
+        return 0
+    Notification.objects.filter(pk__in=[n.pk for n in shown]).update(
+        delivery=Notification.Delivery.DIGESTED, digest="", email=message
+    )
+    return 1
+
+
+# --- Reminders ------------------------------------------------------------------------------------------
+
+_OFFSET = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+
+def parse_offsets(text: str) -> list[datetime.timedelta]:
+    """'7d, 1d, 1h' -> timedeltas; raises ValueError on anything else."""
+    offsets = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        match = _OFFSET.match(part)
+        if not match or int(match.group(1)) == 0:
+            raise ValueError(f"“{part}” is not a reminder time: write a number and d, h or m, such as 7d or 1h.")
+        offsets.append(datetime.timedelta(**{_UNITS[match.group(2)]: int(match.group(1))}))
+    return sorted(set(offsets), reverse=True)
+
+
+def reminder_offsets(event_kind: str, *, online: bool) -> list[datetime.timedelta]:
+    schedule = ReminderSchedule.objects.filter(event_kind=event_kind).first()
+    offsets = schedule.offsets if schedule else settings.SECPORTAL_REMINDER_OFFSETS
+    extra = schedule.online_offsets if schedule else settings.SECPORTAL_ONLINE_REMINDER_OFFSETS
+    return parse_offsets(f"{offsets},{extra}" if online and extra else offsets)
+
+
+def reminder_due(
+    starts_at: datetime.datetime, offsets: list[datetime.timedelta], now: datetime.datetime
+) -> datetime.timedelta | None:
+    """The reminder to send now: the latest one whose time has come, while the event is still ahead.
+    (A reminder missed while beat was down is sent late rather than never, but never after a later
+    one: the 1-day reminder replaces an unsent 7-day one.)"""
+    if now >= starts_at:
+        return None
+    passed = [o for o in offsets if starts_at - o <= now]
+    return min(passed) if passed else None
+
+
+def offset_code(offset: datetime.timedelta) -> str:
+    minutes = int(offset.total_seconds() // 60)
+    if minutes % (24 * 60) == 0:
+        return f"{minutes // (24 * 60)}d"
+    if minutes % 60 == 0:
+        return f"{minutes // 60}h"
+    return f"{minutes}m"
+
+
+def reminder_occurrence(offset: datetime.timedelta, starts_at: datetime.datetime) -> str:
+    """Unique per reminder and per start time: an event moved to a new time gets new reminders."""
+    return f"reminder-{offset_code(offset)}@{starts_at.astimezone(datetime.UTC):%Y%m%dT%H%MZ}"
+
+
+def time_until(starts_at: datetime.datetime, now: datetime.datetime) -> str:
+    """'in 7 days', 'tomorrow', 'in 1 hour', for a reminder's text."""
+    seconds = (starts_at - now).total_seconds()
+    if seconds >= 36 * 3600:
+        days = round(seconds / 86400)
+        return f"in {days} days"
+    if seconds >= 20 * 3600:
+        return "tomorrow"
+    hours = round(seconds / 3600)
+    if hours >= 2:
+        return f"in {hours} hours"
+    minutes = max(1, round(seconds / 60))
+    return "in 1 hour" if minutes >= 50 else f"in {minutes} minutes"
+
+
+def run_sources(*, now: datetime.datetime | None = None) -> int:
+    """Run every time-driven source (reminders, closing consultations); returns notifications written."""
+    now = now or timezone.now()
+    return sum(source(now=now) for _, source in notification_sources.sources())
+
+
+def reminder_horizon() -> datetime.timedelta:
+    """The longest reminder time of any kind: sources look this far ahead."""
+    texts = [settings.SECPORTAL_REMINDER_OFFSETS, settings.SECPORTAL_ONLINE_REMINDER_OFFSETS]
+    for offsets, online in ReminderSchedule.objects.values_list("offsets", "online_offsets"):
+        texts.extend([offsets, online])
+    longest = [max(parse_offsets(t), default=datetime.timedelta()) for t in texts]
+    return max(longest, default=datetime.timedelta(days=7))

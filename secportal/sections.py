@@ -1,0 +1,13 @@
+"""The shared layer's own section of the dashboard: a person's latest notifications."""
+
+from .models import Notification
+from .notifications import unread_count, visible_notifications
+
+
+def notifications_section(request, **objects) -> dict | None:
+    user = request.user
+    latest = list(Notification.objects.filter(user=user).order_by("-created_at", "-id")[:5])
+    return {
+        "items": visible_notifications(user=user, notifications=latest),
+        "unread": unread_count(user=user),
+    }
