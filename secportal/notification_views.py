@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -138,7 +139,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
     order = ("-sent_at", "-id") if status == OutboxMessage.Status.SENT else ("-created_at", "-id")
     page = Paginator(rows.order_by(*order), 50).get_page(request.GET.get("page"))
     counts = dict(OutboxMessage.objects.values_list("status").annotate(n=Count("pk")).order_by())
-    querystring = "&".join(p for p in (f"status={status}" if status else "", f"q={q}" if q else "") if p)
+    querystring = urlencode({k: v for k, v in (("status", status), ("q", q)) if v})
     return render(
         request,
         "notifications/outbox.html",

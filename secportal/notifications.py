@@ -9,6 +9,7 @@ built and when the portal lists it: a person who can no longer see the subject h
 """
 
 import datetime
+import logging
 import re
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
@@ -32,6 +33,7 @@ from .registry import notification_access, notification_kinds, notification_sour
 from .services import outbox_enqueue
 from .workingdays import LONDON, is_working_day, next_working_day
 
+logger = logging.getLogger(__name__)
 UNSUBSCRIBE_SALT = "secportal.notifications.unsubscribe"
 DIGEST_KINDS = {"digest.daily": Frequency.DAILY, "digest.weekly": Frequency.WEEKLY}
 
@@ -450,9 +452,18 @@ def time_until(starts_at: datetime.datetime, now: datetime.datetime) -> str:
 
 
 def run_sources(*, now: datetime.datetime | None = None) -> int:
-    """Run every time-driven source (reminders, closing consultations); returns notifications written."""
+    """Run every time-driven source (reminders, closing consultations); returns notifications written.
+    Each source runs in its own transaction: one that fails is logged and retried next minute,
+    and does not hold the others back."""
     now = now or timezone.now()
-    return sum(source(now=now) for _, source in notification_sources.sources())
+    written = 0
+    for key, source in notification_sources.sources():
+        try:
+            with transaction.atomic():
+                written += source(now=now)
+        except Exception:
+            logger.exception("Notification source %s failed; it runs again in a minute.", key)
+    return written
 
 
 def reminder_horizon() -> datetime.timedelta:

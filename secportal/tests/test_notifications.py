@@ -623,3 +623,19 @@ def test_concurrent_notify_calls_tell_each_person_once(transactional_db):
         t.join()
     assert errors == []
     assert Notification.objects.count() == 1 and OutboxMessage.objects.count() == 1
+
+
+def test_a_failing_source_does_not_hold_the_others_back(webinar):
+    from secportal.registry import notification_sources
+
+    register(webinar, make_party_user(), MONDAY)
+
+    def broken(*, now):
+        raise RuntimeError("a bug in one source")
+
+    notification_sources.register("aaa.broken", broken)
+    try:
+        written = notifications.run_sources(now=webinar.starts_at - datetime.timedelta(days=7))
+    finally:
+        notification_sources._sources.pop("aaa.broken")
+    assert written == 1 and Notification.objects.filter(kind="news.event_reminder").count() == 1
