@@ -80,7 +80,7 @@ def document_published(*, document: ModificationDocument, label: str) -> None:
         kind=DOCUMENT_PUBLISHED,
         subject_obj=document,
         title=f"{modification.reference}: {label} published",
-        url=_path(modification) + "#documents",
+        url=_path(modification) + "#documents-title",
         group=_group(modification),
     )
 

@@ -89,6 +89,15 @@ class EventAdmin(admin.ModelAdmin):
                        "detached", "sequence")  # fmt: skip
     inlines = [AgendaInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Times and places are changed on the portal (event_update), which tells the people
+        # registered, withholds stale reminders and moves the waitlist on.
+        moved_on_the_portal = ("starts_at", "ends_at", "capacity", "places_per_party")
+        return (*self.readonly_fields, *moved_on_the_portal) if obj is not None else self.readonly_fields
+
+    def has_add_permission(self, request) -> bool:
+        return False  # created on the portal, through the same checks
+
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # cancel it on the portal: its page and calendar entry say so
 

@@ -3,6 +3,7 @@ secportal in NewsConfig.ready(); beat runs `event_reminders` every minute."""
 
 import datetime
 
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -51,8 +52,9 @@ def _where(event: Event) -> str:
     return " and ".join(parts)
 
 
-def _calendar(event: Event) -> list[dict]:
-    content = build_calendar(name=event.title, components=[event_component(event)], method="PUBLISH")
+def _calendar(event: Event, *, online_link: bool = True) -> list[dict]:
+    """The event's .ics; the join link only for people who hold a place (not the waitlist)."""
+    content = build_calendar(name=event.title, components=[event_component(event, online_link=online_link)])
     return [ics_attachment(name=f"{event.slug}.ics", calendar=content)]
 
 
@@ -60,71 +62,92 @@ def _path(event: Event) -> str:
     return reverse("news:event-detail", args=[event.slug])
 
 
-def _people(event: Event, statuses=ACTIVE) -> list:
-    return [r.user for r in event.registrations.filter(status__in=statuses).select_related("user")]
+def _people(event: Event) -> tuple[list, list]:
+    """(people holding a place, people on the waitlist)."""
+    rows = event.registrations.filter(status__in=ACTIVE).select_related("user")
+    confirmed = [r.user for r in rows if r.status == Registration.Status.CONFIRMED]
+    waiting = [r.user for r in rows if r.status == Registration.Status.WAITLISTED]
+    return confirmed, waiting
 
 
 def event_reminders(*, now: datetime.datetime) -> int:
     """Source: the reminder due now for each upcoming event, to its confirmed registrants (not to
-    those who registered after that reminder's time: they have just had their confirmation)."""
-    events = Event.objects.filter(
+    those who registered after that reminder's time: they have just had their confirmation).
+    Each event is locked while its reminders are written, so an edit or a cancellation in
+    progress is waited for, and a cancelled event gets no reminder."""
+    upcoming = Event.objects.filter(
         status=Event.Status.SCHEDULED, starts_at__gt=now, starts_at__lte=now + reminder_horizon()
-    ).prefetch_related("agenda_items")
+    ).values_list("pk", flat=True)
     written = 0
-    for event in events:
-        offset = reminder_due(event.starts_at, reminder_offsets(event.kind, online=bool(event.online_link)), now)
-        if offset is None:
-            continue
-        registrations = event.registrations.filter(
-            status=Registration.Status.CONFIRMED, confirmed_at__lte=event.starts_at - offset
-        ).select_related("user")
-        users = [r.user for r in registrations]
-        if not users:
-            continue
-        written += len(
-            notify(
-                users=users,
-                kind=EVENT_REMINDER,
-                subject_obj=event,
-                occurrence=reminder_occurrence(offset, event.starts_at),
-                title=f"Reminder: {event.title}, {time_until(event.starts_at, now)}",
-                body=f"{_when(event)}. {_where(event).capitalize()}.",
-                url=_path(event),
-                group=event.title,
-                attachments=_calendar(event),
-                now=now,
+    for event_id in list(upcoming):
+        with transaction.atomic():
+            event = (
+                Event.objects.select_for_update()
+                .filter(pk=event_id, status=Event.Status.SCHEDULED, starts_at__gt=now)
+                .prefetch_related("agenda_items")
+                .first()
             )
-        )
+            if event is None:
+                continue
+            written += _remind(event, now)
     return written
+
+
+def _remind(event: Event, now: datetime.datetime) -> int:
+    offset = reminder_due(event.starts_at, reminder_offsets(event.kind, online=bool(event.online_link)), now)
+    if offset is None:
+        return 0
+    registrations = event.registrations.filter(
+        status=Registration.Status.CONFIRMED, confirmed_at__lte=event.starts_at - offset
+    ).select_related("user")
+    users = [r.user for r in registrations]
+    if not users:
+        return 0
+    return len(
+        notify(
+            users=users,
+            kind=EVENT_REMINDER,
+            subject_obj=event,
+            occurrence=reminder_occurrence(offset, event.starts_at),
+            title=f"Reminder: {event.title}, {time_until(event.starts_at, now)}",
+            body=f"{_when(event)}. {_where(event).capitalize()}.",
+            url=_path(event),
+            group=event.title,
+            attachments=_calendar(event),
+            now=now,
+        )
+    )
+
+
+def _tell(event: Event, *, kind: str, occurrence: str, title: str, body: str) -> None:
+    confirmed, waiting = _people(event)
+    for users, online_link in ((confirmed, True), (waiting, False)):
+        notify(
+            users=users, kind=kind, subject_obj=event, occurrence=occurrence, title=title, body=body,
+            url=_path(event), group=event.title, attachments=_calendar(event, online_link=online_link),
+        )  # fmt: skip
 
 
 def event_moved(*, event: Event, old_starts_at: datetime.datetime) -> None:
     """In the transaction of the edit: reminders for the old time are withheld; people are told."""
     withdraw(subject_obj=event, kinds=[EVENT_REMINDER], reason="the event moved to a new time")
-    notify(
-        users=_people(event),
+    _tell(
+        event,
         kind=EVENT_CHANGED,
-        subject_obj=event,
         occurrence=f"moved-{event.sequence}",
         title=f"Moved: {event.title} is now on {timezone.localtime(event.starts_at, LONDON):%A %-d %B, %H:%M %Z}",
         body=f"It was on {timezone.localtime(old_starts_at, LONDON):%A %-d %B, %H:%M %Z}. New time: {_when(event)}.",
-        url=_path(event),
-        group=event.title,
-        attachments=_calendar(event),
     )
 
 
 def event_cancelled(*, event: Event) -> None:
     withdraw(subject_obj=event, kinds=[EVENT_REMINDER, EVENT_CHANGED], reason="the event is cancelled")
-    notify(
-        users=_people(event),
+    _tell(
+        event,
         kind=EVENT_CANCELLED,
-        subject_obj=event,
+        occurrence=f"cancelled-{event.sequence}",
         title=f"Cancelled: {event.title}, {timezone.localtime(event.starts_at, LONDON):%-d %B %Y}",
         body=event.cancellation_reason,
-        url=_path(event),
-        group=event.title,
-        attachments=_calendar(event),
     )
 
 

@@ -6,6 +6,7 @@ import datetime
 
 import icalendar
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
@@ -86,15 +87,34 @@ def _members(meeting: Meeting) -> list:
     return list({m.user_id: m.user for m in rows}.values())
 
 
+def _locked_meetings(ids, now: datetime.datetime):
+    """Each coming meeting in turn, locked while its notifications are written (an edit or a
+    cancellation in progress is waited for; a cancelled meeting is skipped)."""
+    for meeting_id in list(ids):
+        with transaction.atomic():
+            meeting = (
+                Meeting.objects.select_for_update(of=("self",))
+                .filter(pk=meeting_id, starts_at__gt=now)
+                .exclude(status=Meeting.Status.CANCELLED)
+                .select_related("committee")
+                .first()
+            )
+            if meeting is not None:
+                yield meeting
+
+
+def _coming(now: datetime.datetime, until: datetime.datetime):
+    return (
+        Meeting.objects.filter(starts_at__gt=now, starts_at__lte=until)
+        .exclude(status=Meeting.Status.CANCELLED)
+        .values_list("pk", flat=True)
+    )
+
+
 def meeting_reminders(*, now: datetime.datetime) -> int:
     """Source: the reminder due now for each coming meeting, to its committee's members and alternates."""
-    meetings = (
-        Meeting.objects.filter(starts_at__gt=now, starts_at__lte=now + reminder_horizon())
-        .exclude(status=Meeting.Status.CANCELLED)
-        .select_related("committee")
-    )
     written = 0
-    for meeting in meetings:
+    for meeting in _locked_meetings(_coming(now, now + reminder_horizon()), now):
         offset = reminder_due(meeting.starts_at, reminder_offsets(REMINDER_KIND, online=bool(meeting.online_link)), now)
         if offset is None:
             continue
@@ -124,17 +144,11 @@ def papers_published(*, now: datetime.datetime) -> int:
     if local.hour < 9:
         return 0
     has_papers = Exists(Paper.objects.filter(meeting=OuterRef("pk"), published_at__lte=now))
-    meetings = (
-        Meeting.objects.filter(starts_at__gt=now, starts_at__lte=now + datetime.timedelta(days=31))
-        .exclude(status=Meeting.Status.CANCELLED)
-        .filter(has_papers)
-        .select_related("committee")
-    )
+    ids = _coming(now, now + datetime.timedelta(days=31)).filter(has_papers)
     written = 0
-    for meeting in meetings:
+    for meeting in _locked_meetings(ids, now):
         if local.date() < meeting.paper_day:
             continue
-        count = meeting.papers.filter(published_at__lte=now, superseded_by__isnull=True).count()
         written += len(
             notify(
                 users=_members(meeting),
@@ -142,8 +156,8 @@ def papers_published(*, now: datetime.datetime) -> int:
                 subject_obj=meeting,
                 occurrence="papers",
                 title=f"Papers published for {meeting}",
-                body=f"{count} paper{'s' if count != 1 else ''} to read before the meeting on {_when(meeting)}.",
-                url=_path(meeting) + "#papers",
+                body=f"The papers are ready to read before the meeting on {_when(meeting)}.",
+                url=_path(meeting) + "#agenda-title",
                 group=str(meeting.committee),
                 now=now,
             )
@@ -160,6 +174,7 @@ def meeting_changed(*, meeting: Meeting, old_starts_at: datetime.datetime, old_s
             users=_members(meeting),
             kind=MEETING_CANCELLED,
             subject_obj=meeting,
+            occurrence=f"cancelled-{meeting.sequence}",
             title=f"Cancelled: {meeting}, {timezone.localtime(meeting.starts_at, LONDON):%-d %B %Y}",
             url=_path(meeting),
             group=str(meeting.committee),

@@ -29,8 +29,10 @@ class NotificationSettingsForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.kinds = kinds
         self.initial.update({"working_days_only": general.working_days_only, "weekly_day": general.weekly_day})
-        self.fields["weekly_day"].widget.attrs["class"] = "form-select"
-        self.fields["working_days_only"].widget.attrs["class"] = "form-check-input"
+        self.fields["weekly_day"].widget.attrs.update({"class": "form-select", "aria-describedby": "weekly-day-help"})
+        self.fields["working_days_only"].widget.attrs.update(
+            {"class": "form-check-input", "aria-describedby": "wdo-help"}
+        )
         for kind in kinds:
             choices = Frequency.choices if kind.digestible else [
                 (Frequency.IMMEDIATE, Frequency.IMMEDIATE.label), (Frequency.NONE, Frequency.NONE.label)

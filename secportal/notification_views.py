@@ -1,6 +1,7 @@
 """Pages of notifications: a person's list and email choices, one-click unsubscribe, and for
 SECAS the outbox (what was sent to whom and when, what waits, what failed and why)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -23,6 +24,10 @@ from .services import outbox_requeue
 PAGE_SIZE = 25
 
 
+def _ids(request: HttpRequest) -> list[int]:
+    return [int(i) for i in request.POST.getlist("id")[:500] if i.isascii() and i.isdigit() and len(i) < 12]
+
+
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
     show = request.GET.get("show", "all")
@@ -30,14 +35,16 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     if show == "unread":
         rows = rows.filter(read_at__isnull=True)
     page = Paginator(rows.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
-    # Some may be about things the person can no longer see: they are left out, not shown as titles.
-    items = notifications.visible_notifications(user=request.user, notifications=list(page.object_list))
+    # Some may be about things the person can no longer see: they are left out (not even their
+    # titles show) and count as read from now on.
+    items = notifications.visible_only(user=request.user, notifications=list(page.object_list))
     return render(
         request,
         "notifications/list.html",
         {
             "page": page,
             "items": items,
+            "hidden": len(page.object_list) - len(items),
             "show": show,
             "unread": notifications.unread_count(user=request.user),
             "querystring": f"show={show}" if show != "all" else "",
@@ -52,7 +59,7 @@ def notification_mark_read(request: HttpRequest) -> HttpResponse:
         count = notifications.mark_read(user=request.user)
         messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
     else:
-        ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()]
+        ids = _ids(request)
         notifications.mark_read(user=request.user, ids=ids)
         messages.success(request, "Marked as read.")
     return redirect(request.POST.get("next") if request.POST.get("next") == "dashboard" else "notifications:list")
@@ -90,7 +97,13 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
     topics: dict[str, list] = {}
     for kind in kinds:
         topics.setdefault(kind.topic, []).append((kind, form[f"kind_{kind.key}"]))
-    return render(request, "notifications/settings.html", {"form": form, "topics": topics})
+    if form.is_bound and form["weekly_day"].errors:
+        form.fields["weekly_day"].widget.attrs["aria-describedby"] = "weekly-day-help weekly-day-error"
+    return render(
+        request,
+        "notifications/settings.html",
+        {"form": form, "topics": topics, "digest_hour": f"{settings.SECPORTAL_DIGEST_HOUR:02d}"},
+    )
 
 
 @never_cache
@@ -159,7 +172,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
 @require_POST
 def outbox_retry(request: HttpRequest) -> HttpResponse:
     _require_staff(request)
-    ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()]
+    ids = _ids(request)
     count = outbox_requeue(message_ids=ids)
     if count:
         messages.success(request, f"{count} failed message{'s' if count != 1 else ''} queued to be sent again.")

@@ -30,7 +30,7 @@ from .models import (
     ReminderSchedule,
 )
 from .registry import notification_access, notification_kinds, notification_sources
-from .services import outbox_enqueue
+from .services import outbox_enqueue, prefixed, render_email
 from .workingdays import LONDON, is_working_day, next_working_day
 
 logger = logging.getLogger(__name__)
@@ -263,6 +263,19 @@ def visible_notifications(*, user, notifications: list[Notification]) -> list[No
     return [n for n in notifications if (n.subject_type, n.subject_id) in visible]
 
 
+def visible_only(*, user, notifications: list[Notification]) -> list[Notification]:
+    """The visible ones; those the person may no longer see are marked read and withheld, so that
+    they no longer count as unread anywhere."""
+    shown = visible_notifications(user=user, notifications=notifications)
+    hidden = [n.pk for n in notifications if n not in shown]
+    if hidden:
+        Notification.objects.filter(pk__in=hidden, read_at__isnull=True).update(read_at=timezone.now())
+        Notification.objects.filter(pk__in=hidden, delivery=Notification.Delivery.DIGEST).update(
+            delivery=Notification.Delivery.WITHHELD, digest=""
+        )
+    return shown
+
+
 def unread_count(*, user) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
 
@@ -279,10 +292,10 @@ def mark_read(*, user, ids: list[int] | None = None, now: datetime.datetime | No
 # --- Digests --------------------------------------------------------------------------------------------
 
 
-def weekly_key(today: datetime.date, *, weekly_day: int, working_days_only: bool) -> str | None:
-    """The weekly digest due on `today`, if any: the chosen day of this week (moved to the next
-    Working Day for people who want email on Working Days only), or last week's when that move
-    carried it into this week."""
+def weekly_due(today: datetime.date, *, weekly_day: int, working_days_only: bool) -> tuple[str, datetime.date] | None:
+    """The weekly digest due on or before `today` in this week, if any, as (key, due day): the
+    chosen day of this week (moved to the next Working Day for people who want email on Working
+    Days only), or last week's when that move carried it into this week."""
 
     def due(day: datetime.date) -> datetime.date:
         return next_working_day(day) if working_days_only and not is_working_day(day) else day
@@ -290,43 +303,53 @@ def weekly_key(today: datetime.date, *, weekly_day: int, working_days_only: bool
     monday = today - datetime.timedelta(days=today.weekday())
     chosen = monday + datetime.timedelta(days=weekly_day)
     if today >= due(chosen):
-        return f"weekly:{chosen.isoformat()}"
+        return f"weekly:{chosen.isoformat()}", due(chosen)
     previous = chosen - datetime.timedelta(days=7)
     if due(previous) >= monday:
-        return f"weekly:{previous.isoformat()}"
+        return f"weekly:{previous.isoformat()}", due(previous)
     return None
 
 
+def weekly_key(today: datetime.date, *, weekly_day: int, working_days_only: bool) -> str | None:
+    found = weekly_due(today, weekly_day=weekly_day, working_days_only=working_days_only)
+    return found[0] if found else None
+
+
+def _digest_time(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(settings.SECPORTAL_DIGEST_HOUR), tzinfo=LONDON)
+
+
 def digests_send_due(*, now: datetime.datetime | None = None) -> int:
-    """Build the digests due now (daily ones from SECPORTAL_DIGEST_HOUR, UK time; weekly ones on each
-    person's day). Each digest takes every item waiting for it, once: the items are locked, put in
-    one outbox message keyed by its day and marked as sent in one transaction, so two beats never
-    build it twice and no item appears in two digests. Returns how many digests were queued."""
+    """Build the digests due now: a daily one each morning at SECPORTAL_DIGEST_HOUR (UK time), a
+    weekly one at that hour on each person's day. A digest holds what was waiting at its hour;
+    anything later waits for the next one (a digest never goes out in the afternoon because
+    something arrived then). The items are locked, put in one outbox message keyed by its day and
+    marked as sent in one transaction, so two beats never build it twice and no item appears in
+    two digests. Returns how many digests were queued."""
     now = now or timezone.now()
-    local = timezone.localtime(now, LONDON)
-    if local.hour < settings.SECPORTAL_DIGEST_HOUR:
-        return 0
-    today = local.date()
-    waiting = (
+    today = timezone.localtime(now, LONDON).date()
+    pairs = list(
         Notification.objects.filter(delivery=Notification.Delivery.DIGEST)
         .values_list("user_id", "digest")
         .distinct()
         .order_by()
     )
-    pairs = list(waiting)
     general = {s.user_id: s for s in NotificationSettings.objects.filter(user_id__in={u for u, _ in pairs})}
     queued = 0
     for user_id, digest in pairs:
         person = general.get(user_id) or NotificationSettings()
-        if person.working_days_only and not is_working_day(today):
-            continue
         if digest == Frequency.DAILY:
-            key = f"daily:{today.isoformat()}"
-        else:
-            key = weekly_key(today, weekly_day=person.weekly_day, working_days_only=person.working_days_only)
-            if key is None:
+            if person.working_days_only and not is_working_day(today):
                 continue
-        queued += _send_digest(user_id=user_id, digest=digest, key=key, now=now)
+            key, cutoff = f"daily:{today.isoformat()}", _digest_time(today)
+        else:
+            found = weekly_due(today, weekly_day=person.weekly_day, working_days_only=person.working_days_only)
+            if found is None:
+                continue
+            key, cutoff = found[0], _digest_time(found[1])
+        if now < cutoff:
+            continue
+        queued += _send_digest(user_id=user_id, digest=digest, key=key, cutoff=cutoff)
     return queued
 
 
@@ -336,15 +359,55 @@ class DigestGroup:
     items: list[Notification]
 
 
+DIGEST_TEMPLATE = "emails/notifications/digest"
+
+
+def _digest_context(user, digest: str, shown: list[Notification]) -> dict:
+    groups: OrderedDict[str, DigestGroup] = OrderedDict()
+    for n in shown:
+        heading = n.group or "Other news"
+        groups.setdefault(heading, DigestGroup(heading=heading, items=[])).items.append(n)
+    return {
+        "recipient": user,
+        "digest": digest,
+        "groups": list(groups.values()),
+        "count": len(shown),
+        "unsubscribe_url": unsubscribe_url(user, f"digest.{digest}"),
+        "settings_path": reverse("notifications:settings"),
+    }
+
+
+def digest_recheck(message: OutboxMessage) -> str:
+    """When a digest is sent (perhaps a day late, after an SMTP outage): items the person may no
+    longer see are taken out and the digest is written again without them. Returns a reason to
+    withhold it when nothing is left, else ""."""
+    items = list(Notification.objects.filter(email=message).order_by("group", "created_at", "pk"))
+    if not items or message.user is None:
+        return ""
+    shown = visible_notifications(user=message.user, notifications=items)
+    if len(shown) == len(items):
+        return ""
+    Notification.objects.filter(pk__in=[n.pk for n in items if n not in shown]).update(
+        delivery=Notification.Delivery.WITHHELD, email=None
+    )
+    if not shown:
+        return "Withheld: the recipient may no longer see anything this digest was about."
+    digest = DIGEST_KINDS[message.kind].value
+    subject, body_text, body_html = render_email(DIGEST_TEMPLATE, _digest_context(message.user, digest, shown))
+    message.subject, message.body_text, message.body_html = prefixed(subject), body_text, body_html
+    message.save(update_fields=["subject", "body_text", "body_html"])
+    return ""
+
+
 @transaction.atomic
-def _send_digest(*, user_id: int, digest: str, key: str, now: datetime.datetime) -> int:
+def _send_digest(*, user_id: int, digest: str, key: str, cutoff: datetime.datetime) -> int:
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.filter(pk=user_id).first()
     kind = f"digest.{digest}"
     items = list(
         Notification.objects.select_for_update(skip_locked=True)
-        .filter(user_id=user_id, delivery=Notification.Delivery.DIGEST, digest=digest, created_at__lte=now)
+        .filter(user_id=user_id, delivery=Notification.Delivery.DIGEST, digest=digest, created_at__lte=cutoff)
         .order_by("group", "created_at", "pk")
     )
     if not items or user is None:
@@ -357,26 +420,14 @@ def _send_digest(*, user_id: int, digest: str, key: str, now: datetime.datetime)
         Notification.objects.filter(pk__in=hidden).update(delivery=Notification.Delivery.WITHHELD, digest="")
     if not shown:
         return 0
-    groups: OrderedDict[str, DigestGroup] = OrderedDict()
-    for n in shown:
-        heading = n.group or "Other news"
-        groups.setdefault(heading, DigestGroup(heading=heading, items=[])).items.append(n)
-    link = unsubscribe_url(user, kind)
     message = outbox_enqueue(
         recipient=user.email,
         kind=kind,
-        template_prefix="emails/notifications/digest",
-        context={
-            "recipient": user,
-            "digest": digest,
-            "groups": list(groups.values()),
-            "count": len(shown),
-            "unsubscribe_url": link,
-            "settings_path": reverse("notifications:settings"),
-        },
+        template_prefix=DIGEST_TEMPLATE,
+        context=_digest_context(user, digest, shown),
         occurrence=key,
         user=user,
-        headers=_unsubscribe_headers(link),
+        headers=_unsubscribe_headers(unsubscribe_url(user, kind)),
     )
     if message is None:
         return 0
@@ -390,6 +441,7 @@ def _send_digest(*, user_id: int, digest: str, key: str, now: datetime.datetime)
 
 _OFFSET = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+MAX_REMINDER = datetime.timedelta(days=90)
 
 
 def parse_offsets(text: str) -> list[datetime.timedelta]:
@@ -397,9 +449,12 @@ def parse_offsets(text: str) -> list[datetime.timedelta]:
     offsets = []
     for part in filter(None, (p.strip() for p in text.split(","))):
         match = _OFFSET.match(part)
-        if not match or int(match.group(1)) == 0:
+        if not match or int(match.group(1)) == 0 or len(match.group(1)) > 6:
             raise ValueError(f"“{part}” is not a reminder time: write a number and d, h or m, such as 7d or 1h.")
-        offsets.append(datetime.timedelta(**{_UNITS[match.group(2)]: int(match.group(1))}))
+        offset = datetime.timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        if offset > MAX_REMINDER:
+            raise ValueError(f"“{part}” is too early: reminders go out at most {MAX_REMINDER.days} days before.")
+        offsets.append(offset)
     return sorted(set(offsets), reverse=True)
 
 
@@ -453,14 +508,13 @@ def time_until(starts_at: datetime.datetime, now: datetime.datetime) -> str:
 
 def run_sources(*, now: datetime.datetime | None = None) -> int:
     """Run every time-driven source (reminders, closing consultations); returns notifications written.
-    Each source runs in its own transaction: one that fails is logged and retried next minute,
-    and does not hold the others back."""
+    A source that fails is logged and runs again next minute (what it wrote stays: sources are
+    idempotent), and does not hold the others back."""
     now = now or timezone.now()
     written = 0
     for key, source in notification_sources.sources():
         try:
-            with transaction.atomic():
-                written += source(now=now)
+            written += source(now=now)
         except Exception:
             logger.exception("Notification source %s failed; it runs again in a minute.", key)
     return written

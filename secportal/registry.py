@@ -83,6 +83,9 @@ class NotificationKindRegistry:
     def register(self, kind: NotificationKind) -> None:
         self._kinds[kind.key] = kind
 
+    def has(self, key: str) -> bool:
+        return key in self._kinds
+
     def get(self, key: str) -> NotificationKind:
         try:
             return self._kinds[key]

@@ -1,13 +1,11 @@
 """The shared layer's own section of the dashboard: a person's latest notifications."""
 
 from .models import Notification
-from .notifications import unread_count, visible_notifications
+from .notifications import unread_count, visible_only
 
 
 def notifications_section(request, **objects) -> dict | None:
     user = request.user
     latest = list(Notification.objects.filter(user=user).order_by("-created_at", "-id")[:5])
-    return {
-        "items": visible_notifications(user=user, notifications=latest),
-        "unread": unread_count(user=user),
-    }
+    items = visible_only(user=user, notifications=latest)  # before counting: hidden ones become read
+    return {"items": items, "unread": unread_count(user=user)}

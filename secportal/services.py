@@ -13,10 +13,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from .models import OutboxMessage
-from .registry import notification_access
+from .registry import notification_access, notification_kinds
 
 
-def _render(template_prefix: str, context: dict) -> tuple[str, str, str]:
+def render_email(template_prefix: str, context: dict) -> tuple[str, str, str]:
+    """Subject, plain text and HTML bodies from `<prefix>_subject.txt`, `_body.txt`, `_body.html`."""
+    context = {"site_url": settings.SITE_URL, **context}
     subject = render_to_string(f"{template_prefix}_subject.txt", context)
     subject = " ".join(subject.split())
     body_text = render_to_string(f"{template_prefix}_body.txt", context)
@@ -48,8 +50,7 @@ def outbox_enqueue(
     sent: a retried cause never sends twice. `unique=False` gives the message an occurrence of
     its own (for emails a person may ask for again, such as a password reset link).
     """
-    context = {"site_url": settings.SITE_URL, **context}
-    subject, body_text, body_html = _render(template_prefix, context)
+    subject, body_text, body_html = render_email(template_prefix, context)
     return outbox_enqueue_rendered(
         recipient=recipient,
         kind=kind,
@@ -65,6 +66,11 @@ def outbox_enqueue(
         headers=headers,
         attachments=attachments,
     )
+
+
+def prefixed(subject: str) -> str:
+    prefix = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
+    return f"{prefix}{subject}" if prefix and not subject.startswith(prefix) else subject
 
 
 def outbox_enqueue_rendered(
@@ -88,7 +94,6 @@ def outbox_enqueue_rendered(
         occurrence = uuid.uuid4().hex
     elif subject_obj is None and not occurrence:
         raise ValueError("A message queued once needs the object it is about or an occurrence (or unique=False).")
-    prefix = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
     message = OutboxMessage(
         recipient=recipient.strip().lower(),
         user=user,
@@ -96,7 +101,7 @@ def outbox_enqueue_rendered(
         subject_type=subject_obj._meta.label_lower if subject_obj is not None else "",
         subject_id=str(subject_obj.pk) if subject_obj is not None else "",
         occurrence=occurrence,
-        subject=f"{prefix}{subject}" if prefix and not subject.startswith(prefix) else subject,
+        subject=prefixed(subject),
         body_text=body_text,
         body_html=body_html,
         sensitive=sensitive,
@@ -135,10 +140,20 @@ def _is_permanent(exc: Exception) -> bool:
 
 def _withheld_reason(message: OutboxMessage) -> str:
     """Access is checked again when sending: a person who can no longer see what a message is
-    about (a paper, a committee's meeting, a cancelled registration) does not get it."""
-    if message.user_id is None or not notification_access.has_check(message.subject_type):
+    about (a paper, a committee's meeting, a cancelled registration), or whose account is closed,
+    does not get it; a digest is written again without what they may no longer see."""
+    if message.user_id is None:
         return ""
+    from .notifications import DIGEST_KINDS, digest_recheck
+
     user = message.user
+    is_notification = message.kind in DIGEST_KINDS or notification_kinds.has(message.kind)
+    if is_notification and not user.is_active:
+        return "Withheld: the recipient's account is closed."
+    if message.kind in DIGEST_KINDS:
+        return digest_recheck(message)
+    if not notification_access.has_check(message.subject_type):
+        return ""
     if notification_access.visible(user, message.subject_type, [message.subject_id]):
         return ""
     return "Withheld: the recipient may no longer see what this message is about."
