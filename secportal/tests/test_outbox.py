@@ -73,6 +73,25 @@ def test_a_message_is_delivered_after_commit_and_only_once(subject, django_captu
     assert len(mail.outbox) == 1
 
 
+def test_a_change_that_queues_many_messages_publishes_one_delivery_run(subject, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        for i in range(3):
+            enqueue(subject, recipient=f"person{i}@example.org")
+    assert len(callbacks) == 1
+    assert len(mail.outbox) == 3
+
+
+def test_the_delivery_run_survives_a_rolled_back_savepoint(subject, django_capture_on_commit_callbacks):
+    """The first message's publish goes with its savepoint; the second message still gets one."""
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            enqueue(subject, recipient="undone@example.org")
+            raise RuntimeError("this part of the change failed")
+        enqueue(subject, recipient="kept@example.org")
+    assert len(callbacks) == 1
+    assert [sent.to for sent in mail.outbox] == [["kept@example.org"]]
+
+
 def test_nothing_is_queued_when_the_change_rolls_back(subject):
     with pytest.raises(RuntimeError), transaction.atomic():
         enqueue(subject)
