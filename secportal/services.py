@@ -1,5 +1,6 @@
 """Writes of the shared layer: the notification outbox."""
 
+import email.policy
 import smtplib
 import time
 import uuid
@@ -172,6 +173,15 @@ def _is_permanent(exc: Exception) -> bool:
     return isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600
 
 
+class OutboxEmail(EmailMultiAlternatives):
+    """An outbox email. Header lines may be as long as RFC 5322 allows (998): the standard 78
+    would turn a long List-Unsubscribe URL, which has nowhere to fold, into encoded words that
+    mail clients do not read as a link."""
+
+    def message(self, *, policy=email.policy.default):
+        return super().message(policy=policy.clone(max_line_length=998))
+
+
 def _withheld_reason(message: OutboxMessage) -> str:
     """Access is checked again when sending: a person who can no longer see what a message is
     about (a paper, a committee's meeting, a cancelled registration), or whose account is closed,
@@ -210,7 +220,7 @@ def outbox_deliver(*, message_id: int, connection=None) -> OutboxMessage | None:
             message.last_error = reason
             message.save(update_fields=["status", "last_error"])
             return message
-        email = EmailMultiAlternatives(
+        email = OutboxEmail(
             subject=message.subject,
             body=message.body_text,
             from_email=settings.DEFAULT_FROM_EMAIL,

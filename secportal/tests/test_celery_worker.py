@@ -17,7 +17,7 @@ def test_a_real_worker_answers_through_redis(worker):
     if "postgresql" not in connection.settings_dict["ENGINE"]:
         pytest.skip("the worker process shares the test database only on PostgreSQL")
     result = ping.apply_async(args=["wiring"], queue=worker)
-    assert result.get(timeout=60) == "pong:wiring"
+    assert result.get(timeout=60, disable_sync_subtasks=False) == "pong:wiring"
 
 
 def test_a_real_worker_delivers_an_outbox_message_to_smtp(worker, smtp_server, party_factory):
@@ -45,5 +45,7 @@ def test_a_real_worker_delivers_an_outbox_message_to_smtp(worker, smtp_server, p
     assert message.status == OutboxMessage.Status.SENT
     # Asked again, the worker sends nothing more.
     outbox_deliver.apply_async(args=[message.pk], queue=worker)
-    ping.apply_async(args=["after"], queue=worker).get(timeout=30)  # the queue is drained in order
+    ping.apply_async(args=["after"], queue=worker).get(
+        timeout=30, disable_sync_subtasks=False
+    )  # the queue is drained in order
     assert len(inbox.messages) == 1

@@ -121,7 +121,7 @@ def test_two_beats_and_a_worker_send_each_message_once(private_broker, smtp_serv
     wait_for(lambda: min(map(runs_sent_by, beats)) >= 2, timeout=20, what="two delivery runs from each beat")
     celery_processes.stop(*beats)
     # The solo worker runs tasks in order: once this answers, every run the beats sent has run.
-    assert ping.apply_async(args=["drained"]).get(timeout=30) == "pong:drained"
+    assert ping.apply_async(args=["drained"]).get(timeout=30, disable_sync_subtasks=False) == "pong:drained"
     assert_delivered_once(smtp_server.inbox, pks)
 
 
