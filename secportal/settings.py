@@ -216,7 +216,15 @@ if CELERY_BROKER_URL == "filesystem://":
     for _sub in ("out", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Socket timeouts: a Redis that accepts connections but hangs must not hold up a change's
+    # publish (or a worker) for ever; beat sends what a failed publish did not.
+    _broker_timeout = env.float("SECPORTAL_BROKER_SOCKET_TIMEOUT", default=5.0)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "socket_timeout": _broker_timeout,
+        "socket_connect_timeout": _broker_timeout,
+        "socket_keepalive": True,
+    }
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL or None) or None
 # Tests run tasks in-process unless a test starts a real worker (see secportal/tests).
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=TESTING)

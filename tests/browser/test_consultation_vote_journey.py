@@ -10,7 +10,8 @@ from panel import services as panel_services
 from panel.models import Committee, Membership, Seat, Vote
 from parties import roles
 from parties.models import Party
-from parties.tests.factories import PASSWORD, make_party, make_user
+from parties.tests.factories import make_party, make_user
+from tests.browser.journey import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -18,14 +19,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def check(page, axe):
     violations = axe(page)
     assert violations == [], f"axe-core found violations on {page.url}: {violations}"
-
-
-def sign_in(page, email):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/dashboard/")
 
 
 def test_colleagues_respond_together_and_a_member_votes(page, axe, settings):

@@ -7,7 +7,8 @@ from modifications.models import Follow, ModificationProposal, Stage
 from modifications.tests.factories import make_modification
 from parties import roles
 from parties.models import Party
-from parties.tests.factories import PASSWORD, make_party, make_user
+from parties.tests.factories import make_party, make_user
+from tests.browser.journey import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -15,14 +16,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def check(page, axe):
     violations = axe(page)
     assert violations == [], f"axe-core found violations on {page.url}: {violations}"
-
-
-def sign_in(page, email):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/dashboard/")
 
 
 def sign_out(page):

@@ -10,24 +10,11 @@ from modifications import services as modification_services
 from modifications.models import Stage
 from modifications.tests.factories import make_modification
 from news.tests.factories import make_party_user, make_staff
-from parties.tests.factories import PASSWORD
 from secportal.models import NotificationSettings
 from secportal.services import outbox_deliver_due
+from tests.browser.journey import assert_accessible, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def assert_accessible(page, axe):
-    violations = axe(page)
-    assert violations == [], f"axe-core found violations on {page.url}: {violations}"
-
-
-def sign_in(page, email):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/dashboard/")
 
 
 def test_a_follower_hears_of_a_change_reads_it_and_chooses_how_to_hear(page, axe, settings):

@@ -8,21 +8,9 @@ from django.core import mail
 from parties import roles
 from parties.models import Party, User
 from parties.tests.factories import PASSWORD, make_party, make_user
+from tests.browser.journey import assert_accessible, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def assert_accessible(page, axe):
-    violations = axe(page)
-    assert violations == [], f"axe-core found violations on {page.url}: {violations}"
-
-
-def sign_in(page, email, password):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/dashboard/")
 
 
 def test_administrator_invites_a_colleague_who_accepts_and_signs_in(page, axe):

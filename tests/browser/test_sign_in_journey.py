@@ -4,13 +4,9 @@ import pytest
 
 from parties import roles
 from parties.tests.factories import PASSWORD
+from tests.browser.journey import assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def assert_accessible(page, axe):
-    violations = axe(page)
-    assert violations == [], f"axe-core found violations on {page.url}: {violations}"
 
 
 def test_party_user_signs_in_and_reaches_the_dashboard(page, axe, user_factory, party_factory):
