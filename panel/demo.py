@@ -1,5 +1,6 @@
 """Demo committees, members, meetings, papers and minutes (DESIGN.md "Demo data")."""
 
+import contextlib
 import datetime
 import hashlib
 from zoneinfo import ZoneInfo
@@ -180,5 +181,32 @@ def seed(*, stdout=None) -> None:
                 Action.objects.get_or_create(meeting=meeting, title="Circulate the revised risk register",
                                              defaults={"owner": owner, "due_on": today + datetime.timedelta(days=14),
                                                        "reference": f"{slug.upper()[:6]}-{when:%y%m}-01"})  # fmt: skip
+    _vote_in_progress(staff)
     if stdout:
         stdout.write(f"  panel: {Committee.objects.count()} committees, {Meeting.objects.count()} meetings")
+
+
+def _vote_in_progress(staff) -> None:
+    """A Change Board vote open on the first modification at the Change Board, with one seat's vote
+    cast (by member@panel.example when that account votes there). Idempotent."""
+    from secportal.exceptions import ApplicationError
+
+    from .models import Vote, VoteRound
+
+    modification = ModificationProposal.objects.filter(stage="change_board").order_by("number").first()
+    if staff is None or modification is None or VoteRound.objects.filter(modification=modification).exists():
+        return
+    meeting = (
+        Meeting.objects.filter(
+            committee__kind=Committee.Kind.CHANGE_BOARD, starts_at__gte=datetime.datetime.now(LONDON)
+        )
+        .order_by("starts_at")
+        .first()
+    )
+    vote_round = services.vote_round_open(actor=staff, modification=modification, meeting=meeting)
+    member = User.objects.filter(email="member@panel.example").first()
+    if member is not None and not Vote.objects.filter(round=vote_round).exists():
+        with contextlib.suppress(ApplicationError):  # unless the demo member holds no voting seat there
+            services.vote_cast(actor=member, vote_round=vote_round, choice="approve",
+                               rationale="Better facilitates SEC Objective (a): it removes a manual workaround.",
+                               objectives=["a"])  # fmt: skip

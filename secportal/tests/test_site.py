@@ -131,6 +131,13 @@ def test_seed_demo_is_idempotent(db):
     categories = set(Party.objects.values_list("category", flat=True))
     assert categories == set(Party.Category.values)
     assert User.objects.get(email="user@dcc.example").party.category == Party.Category.DCC
+    # DESIGN.md's demo data: a vote in progress, and Party users who follow modifications and have
+    # notifications waiting on their dashboard.
+    from panel.models import VoteRound
+    from secportal.models import Notification
+
+    assert VoteRound.objects.filter(status=VoteRound.Status.OPEN).count() == 1
+    assert Notification.objects.filter(user__email="user@smallsupplier.example").exists()
 
 
 @pytest.mark.parametrize(
