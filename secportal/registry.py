@@ -60,19 +60,22 @@ class SectionRegistry:
                 rendered.append(RenderedSection(section=section, context=context))
         return rendered
 
-    def render_cached_for(self, request: HttpRequest, *, timeout: int = 60) -> list[RenderedSection]:
+    def render_cached_for(
+        self, request: HttpRequest, *, also: Callable[[], dict] | None = None, timeout: int = 60
+    ) -> tuple[list[RenderedSection], dict]:
         """As render_for, but the sections that allow it come rendered from the cache, kept for this
         person until any watched app's data or the date changes, and for `timeout` seconds at
-        most (deadlines, meetings and events pass with time)."""
+        most (deadlines, meetings and events pass with time). `also()` (the same rules) is kept
+        with them, and returned beside the sections."""
         sections = self.sections()
 
-        def render_cacheable() -> dict[str, str]:
+        def render_cacheable() -> dict:
             html = {}
             for section in sections:
                 if section.cache_per_user and (context := section.build(request)) is not None:
                     # No request: nothing but `section` can reach the stored HTML.
                     html[section.key] = render_to_string(section.template, {"section": context})
-            return html
+            return {"html": html, "also": also() if also else {}}
 
         stored = cached_value(
             f"sections:{self.name}",
@@ -84,12 +87,12 @@ class SectionRegistry:
         rendered = []
         for section in sections:
             if section.cache_per_user:
-                if section.key in stored:
-                    html = mark_safe(stored[section.key])  # our own templates' output
+                if section.key in stored["html"]:
+                    html = mark_safe(stored["html"][section.key])  # our own templates' output
                     rendered.append(RenderedSection(section=section, context={}, html=html))
             elif (context := section.build(request)) is not None:
                 rendered.append(RenderedSection(section=section, context=context))
-        return rendered
+        return rendered, stored["also"]
 
 
 home_sections = SectionRegistry("home")

@@ -23,7 +23,12 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "secportal/dashboard.html", {"sections": dashboard_sections.render_cached_for(request)})
+    user = request.user
+    # The Party's name is kept with the sections (its lookup is a query of its own).
+    sections, header = dashboard_sections.render_cached_for(
+        request, also=lambda: {"party_name": user.party.name if user.party_id else ""}
+    )
+    return render(request, "secportal/dashboard.html", {"sections": sections, **header})
 
 
 def _check_database() -> str:
