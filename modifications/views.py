@@ -63,7 +63,7 @@ def _filters(request: HttpRequest) -> tuple[ModificationFilterForm, selectors.Mo
 REGISTER_GROUPS = ("modifications", "parties")
 
 
-@cache_anonymous_page(*REGISTER_GROUPS)
+@cache_anonymous_page(*REGISTER_GROUPS, params=["stage", "path", "category", "release", "state", "q", "sort", "page"])
 def modification_list(request: HttpRequest) -> HttpResponse:
     return _modification_list(request)
 

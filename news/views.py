@@ -68,7 +68,7 @@ def _querystring(request: HttpRequest) -> str:
 # --- News ------------------------------------------------------------------------------------------------
 
 
-@cache_anonymous_page("news")
+@cache_anonymous_page("news", params=["kind", "tag", "q", "page"])
 def post_list(request: HttpRequest) -> HttpResponse:
     tags = list(selectors.tags_in_use())
     form = PostFilterForm(request.GET or None, tags=tags)
@@ -360,7 +360,8 @@ class PostFeed(Feed):
 # --- Events ----------------------------------------------------------------------------------------------
 
 
-@cache_anonymous_page("news", timeout=60)  # an event leaves "upcoming" as it ends: within a minute
+# An event leaves "upcoming" as it ends: within a minute.
+@cache_anonymous_page("news", params=["when", "kind", "page"], timeout=60)
 def event_list(request: HttpRequest) -> HttpResponse:
     when = "past" if request.GET.get("when") == "past" else "upcoming"
     kind = request.GET.get("kind", "")

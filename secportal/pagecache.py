@@ -24,6 +24,7 @@ rendered as usual; so they are when SECPORTAL_PAGE_CACHE is off.
 """
 
 import hashlib
+import json
 import uuid
 from collections.abc import Callable, Iterable
 from functools import wraps
@@ -95,13 +96,16 @@ def bump(*groups: str) -> None:
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         return
-    for _sids, callback, _robust in connection.run_on_commit:
-        if isinstance(callback, _BumpOnCommit):
-            callback.groups.update(groups)
-            return
+    # Django replaces the list of commit hooks when a transaction (or savepoint) ends: while it is
+    # the same list, the callback registered on it is still to run.
+    pending = getattr(connection, "_pagecache_pending", None)
+    if pending is not None and pending[1] is connection.run_on_commit:
+        pending[0].groups.update(groups)
+        return
     callback = _BumpOnCommit()
     callback.groups.update(groups)
     transaction.on_commit(callback, robust=True)
+    connection._pagecache_pending = (callback, connection.run_on_commit)
 
 
 def bump_all() -> None:
@@ -156,16 +160,22 @@ def on_post_migrate(**kwargs) -> None:
 
 def digest(values: Iterable) -> str:
     """A short, stable digest of values (the ids of what a viewer may see, say) for a cache key."""
-    return hashlib.sha256(",".join(map(str, values)).encode()).hexdigest()[:24]
+    return hashlib.sha256(json.dumps([str(value) for value in values]).encode()).hexdigest()[:32]
 
 
 # --- Whole pages for anonymous visitors ---------------------------------------------------------------
 
 
-def _page_key(request: HttpRequest) -> str | None:
+def _page_key(request: HttpRequest, params: frozenset[str]) -> str | None:
     """The key of this request's page, or None when the page is not one to share: a signed-in
-    person (their own links and forms), a message waiting to be shown, anything but GET."""
-    if request.method != "GET" or request.user.is_authenticated or len(messages.get_messages(request)):
+    person (their own links and forms), a message waiting to be shown, anything but GET, or a
+    query parameter the page does not read (a cache-buster would otherwise store a copy each)."""
+    if (
+        request.method != "GET"
+        or not params.issuperset(request.GET)
+        or request.user.is_authenticated
+        or len(messages.get_messages(request))
+    ):
         return None
     notice = settings.SECPORTAL_COOKIE_NOTICE_COOKIE in request.COOKIES
     return PAGE_KEY + digest([request.get_host(), notice, request.get_full_path()])
@@ -183,19 +193,22 @@ def _shareable(request: HttpRequest, response: HttpResponse) -> bool:
     )
 
 
-def cache_anonymous_page(*groups: str, timeout: int = 300) -> Callable:
+def cache_anonymous_page(*groups: str, params: Iterable[str] = (), timeout: int = 300) -> Callable:
     """Serve anonymous visitors one shared rendering of the page while `groups` (app labels; none:
-    every watched app) are unchanged.
+    every watched app) are unchanged. `params`: the query parameters the page reads (with any
+    other, it is rendered and not stored).
 
     The stored page carries the versions it was rendered at; reading them and it is one round
     trip. `timeout` only bounds what versions cannot see: the passing of time (an event ending)
     and a version change lost while the cache was down.
     """
 
+    allowed = frozenset(params)
+
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            key = _page_key(request)
+            key = _page_key(request, allowed)
             if key is None:
                 return view(request, *args, **kwargs)
             version, found = versions(*(groups or sorted(_groups)), extra=[key])

@@ -2,7 +2,7 @@
 given from the cache something they may not see."""
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -51,6 +51,19 @@ def test_a_write_changes_the_version_at_once_and_again_after_commit(django_captu
     assert sum(isinstance(c, pagecache._BumpOnCommit) for c in callbacks) == 1  # one per transaction
 
 
+def test_a_write_after_a_rolled_back_savepoint_still_changes_the_version_on_commit(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            make_modification(title="Rolled back")
+            raise RuntimeError
+        make_modification(title="Kept")
+        before_commit, _ = pagecache.versions("modifications")
+    assert sum(isinstance(c, pagecache._BumpOnCommit) for c in callbacks) == 1
+    assert pagecache.versions("modifications")[0] != before_commit
+
+
 def test_writes_to_one_app_leave_the_others_versions_alone():
     news, modifications = pagecache.versions("news")[0], pagecache.versions("modifications")[0]
     make_modification()
@@ -85,6 +98,15 @@ def test_the_register_check_reads_no_row_however_large(client):
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).content == first
     assert len(ctx) == 0
+
+
+def test_a_query_parameter_the_page_does_not_read_is_rendered_and_not_stored(client):
+    make_modification(title="Busted")
+    url = reverse("modifications:modification-list") + "?_=12345"
+    queries(client, url)
+    assert queries(client, url)[0] > 0  # rendered again (its parts may come from the cache, not the page)
+    assert queries(client, reverse("modifications:modification-list") + "?stage=draft")[0] > 0
+    assert queries(client, reverse("modifications:modification-list") + "?stage=draft")[0] == 0
 
 
 def test_a_party_renamed_shows_at_once_on_the_register(client):
