@@ -152,15 +152,6 @@ def meeting_record(*, user, meeting: Meeting) -> dict:
     }
 
 
-def meeting_detail(*, user, meeting: Meeting) -> dict:
-    """Everything on a meeting's page, in a fixed number of queries whatever its size."""
-    papers, documents = meeting_visible(user=user, meeting=meeting)
-    return {
-        **meeting_agenda(meeting=meeting, papers=papers, documents=documents),
-        **meeting_record(user=user, meeting=meeting),
-    }
-
-
 def paper_get(*, user, pk: int) -> Paper:
     """A paper the user may open; anything else is 404, never 403."""
     try:
