@@ -299,7 +299,14 @@ def main() -> None:
     reset_database()
     manage("migrate", "--noinput")
     manage("collectstatic", "--noinput")
-    subprocess.run(["redis-cli", "-n", "14", "flushdb"], capture_output=True)
+    # Empty the benchmark's own Redis databases (broker and cache), whatever numbers they were given.
+    for name in ("REDIS_URL", "CACHE_URL"):
+        url = urllib.parse.urlparse(env()[name])
+        db = url.path.lstrip("/") or "0"
+        subprocess.run(
+            ["redis-cli", "-h", url.hostname or "127.0.0.1", "-p", str(url.port or 6379), "-n", db, "flushdb"],
+            capture_output=True,
+        )
     results = {"connections": CONNECTIONS, "duration": DURATION}
     growth = {}
     main_size = 2000

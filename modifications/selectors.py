@@ -168,15 +168,29 @@ def modification_get(*, reference: str) -> tuple[ModificationProposal, bool]:
     return queryset.get(pk=old.modification_id), True
 
 
-def modification_timeline(*, user, modification: ModificationProposal) -> list[ModificationEvent]:
-    """Every event, except those about documents the viewer may not open."""
-    visible = ModificationDocument.objects.visible_to(user).filter(modification=modification).values("pk")
-    return list(modification.events.filter(Q(document__isnull=True) | Q(document__in=visible)).select_related("actor"))
+def visible_documents(*, user, modification: ModificationProposal) -> list[ModificationDocument]:
+    """The modification's documents the viewer may open, by id: what their view of its page depends on."""
+    return list(ModificationDocument.objects.visible_to(user).filter(modification=modification).order_by("pk"))
 
 
-def modification_documents(*, user, modification: ModificationProposal) -> list[dict]:
+def modification_timeline(
+    *, user, modification: ModificationProposal, documents: list[ModificationDocument] | None = None
+) -> list[ModificationEvent]:
+    """Every event, except those about documents the viewer may not open (`documents`, when the
+    caller already has them from visible_documents)."""
+    if documents is None:
+        visible = ModificationDocument.objects.visible_to(user).filter(modification=modification).values("pk")
+    else:
+        visible = [d.pk for d in documents]
+    return list(modification.events.filter(Q(document__isnull=True) | Q(document__in=visible)))
+
+
+def modification_documents(
+    *, user, modification: ModificationProposal, documents: list[ModificationDocument] | None = None
+) -> list[dict]:
     """Visible documents grouped by kind, each title with its versions, newest first."""
-    documents = ModificationDocument.objects.visible_to(user).filter(modification=modification)
+    if documents is None:
+        documents = visible_documents(user=user, modification=modification)
     groups: OrderedDict[str, dict] = OrderedDict()
     kind_order = {k: i for i, k in enumerate(ModificationDocument.Kind.values)}
     for document in sorted(documents, key=lambda d: (kind_order[d.kind], d.title, -d.version)):

@@ -1,25 +1,24 @@
 import csv
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.syndication.views import Feed
-from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, Max
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from secportal.classification import can_view
 from secportal.exceptions import ApplicationError
+from secportal.pagecache import cache_anonymous_page, cached_fragment, cached_value
 
 from . import selectors, services
 from .forms import (
@@ -37,7 +36,7 @@ from .forms import (
     TargetReleaseForm,
     UpdateForm,
 )
-from .models import OPEN_STAGES, WITHDRAWABLE, ModificationDocument, ModificationProposal, Release, Stage
+from .models import OPEN_STAGES, WITHDRAWABLE, ModificationDocument, Release, Stage
 from .permissions import (
     can_follow,
     can_move_modification,
@@ -58,37 +57,36 @@ def _filters(request: HttpRequest) -> tuple[ModificationFilterForm, selectors.Mo
 # --- The register ------------------------------------------------------------------------------------
 
 
-REGISTER_CACHE_SECONDS = 60
+# Anonymous visitors share one rendering of each view of the register, stored against the
+# versions of what it shows (modifications, releases, Parties): a change shows at once, and checking
+# for one costs the same whatever the size of the register (secportal.pagecache).
+REGISTER_GROUPS = ("modifications", "parties")
 
 
-def _register_cache_key(request: HttpRequest) -> str | None:
-    """Anonymous visitors share one rendering of each view of the register. The key holds the
-    register's version (latest update and count, one cheap query), so a change shows at once;
-    other changes shown on it (a Party renamed) show within REGISTER_CACHE_SECONDS."""
-    if request.user.is_authenticated or len(messages.get_messages(request)):
-        return None
-    version = ModificationProposal.objects.aggregate(latest=Max("updated_at"), count=Count("id"))
-    notice = settings.SECPORTAL_COOKIE_NOTICE_COOKIE in request.COOKIES
-    raw = f"{version['latest']}|{version['count']}|{notice}|{request.get_full_path()}"
-    return "register-page:" + hashlib.sha256(raw.encode()).hexdigest()
-
-
+@cache_anonymous_page(*REGISTER_GROUPS, params=["stage", "path", "category", "release", "state", "q", "sort", "page"])
 def modification_list(request: HttpRequest) -> HttpResponse:
-    key = _register_cache_key(request)
-    if key and (html := cache.get(key)) is not None:
-        return HttpResponse(html)
-    response = _modification_list(request)
-    if key and response.status_code == 200:
-        cache.set(key, response.content, REGISTER_CACHE_SECONDS)
-    return response
+    return _modification_list(request)
+
+
+def _register_rows(filters: selectors.ModificationFilters, page_number: str | None, querystring: str) -> dict:
+    page = Paginator(selectors.modification_list(filters=filters), PER_PAGE).get_page(page_number)
+    rows = render_to_string("modifications/_register_rows.html", {"page": page, "querystring": querystring})
+    return {"count": page.paginator.count, "rows": rows}
 
 
 def _modification_list(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
-    modifications = selectors.modification_list(filters=filters)
-    page = Paginator(modifications, PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
-    query.pop("page", None)
+    page_number = query.pop("page", [None])[-1]
+    querystring = query.urlencode()
+    # The counts and rows are the same for every viewer: kept until the register changes, so
+    # neither the COUNT over the register nor the page's rows are read again meanwhile.
+    listing = cached_value(
+        "register-rows",
+        groups=REGISTER_GROUPS,
+        parts=[querystring, page_number],
+        compute=lambda: _register_rows(filters, page_number, querystring),
+    )
     user = request.user
     following_filter = None
     if user.is_authenticated and filters.query_string():
@@ -99,9 +97,15 @@ def _modification_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "filters": filters,
-            "page": page,
-            "querystring": query.urlencode(),
-            "pipeline": selectors.pipeline(),
+            "count": listing["count"],
+            "rows": mark_safe(listing["rows"]),  # our own template's output (_register_rows)
+            "querystring": querystring,
+            "pipeline": cached_fragment(
+                "register-pipeline",
+                groups=REGISTER_GROUPS,
+                parts=[],
+                render=lambda: render_to_string("modifications/_pipeline.html", {"pipeline": selectors.pipeline()}),
+            ),
             "can_raise": can_raise_draft(user),
             "can_follow": can_follow(user),
             "following_filter": following_filter,
@@ -111,25 +115,45 @@ def _modification_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@cache_anonymous_page(*REGISTER_GROUPS)
 def modification_detail(request: HttpRequest, reference: str) -> HttpResponse:
     modification, moved = selectors.modification_get(reference=reference)
     if moved:
         return redirect("modifications:modification-detail", reference=modification.reference, permanent=True)
     user = request.user
     can_move = can_move_modification(user)
+    can_upload = can_upload_document(user)
+    # The documents and the timeline (the long part) are shared by everyone who may see the same
+    # documents, until the modification or anything on its page changes (secportal.pagecache).
+    documents = selectors.visible_documents(user=user, modification=modification)
+    record = cached_fragment(
+        "modification-record",
+        groups=REGISTER_GROUPS,
+        parts=[modification.pk, can_upload, *(d.pk for d in documents)],
+        render=lambda: render_to_string(
+            "modifications/_modification_record.html",
+            {
+                "modification": modification,
+                "can_upload": can_upload,
+                "documents": selectors.modification_documents(
+                    user=user, modification=modification, documents=documents
+                ),
+                "timeline": selectors.modification_timeline(user=user, modification=modification, documents=documents),
+            },
+        ),
+    )
     return render(
         request,
         "modifications/modification_detail.html",
         {
             "modification": modification,
             "progress": selectors.modification_progress(modification),
-            "timeline": selectors.modification_timeline(user=user, modification=modification),
-            "documents": selectors.modification_documents(user=user, modification=modification),
+            "record": record,
             "related": selectors.related_modifications(modification),
             "following": selectors.is_following(user=user, modification=modification),
             "can_follow": can_follow(user),
             "actions": _available_actions(user, modification) if can_move or user.is_authenticated else [],
-            "can_upload": can_upload_document(user),
+            "can_upload": can_upload,
             "consultations": list(modification.consultations.order_by("-closes_at")),
         },
     )

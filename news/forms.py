@@ -8,6 +8,7 @@ from django import forms
 from modifications.models import ModificationProposal
 from parties.models import Party, User
 from secportal.classification import Classification
+from secportal.forms import bootstrap_fields
 
 from .models import EventKind, NewsPost
 from .selectors import PostFilters
@@ -47,6 +48,7 @@ class PostFilterForm(forms.Form):
 
     def __init__(self, *args, tags=(), **kwargs):
         super().__init__(*args, **kwargs)
+        bootstrap_fields(self)  # rendered without crispy: the news page is a hot page
         self.fields["tag"].choices = [("", "Any tag"), *((t.slug, t.name) for t in tags)]
 
     def filters(self) -> PostFilters:

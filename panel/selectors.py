@@ -86,30 +86,38 @@ def meeting_get(*, pk: int) -> Meeting:
         raise Http404 from None
 
 
-def meeting_detail(*, user, meeting: Meeting) -> dict:
-    """Everything on a meeting's page, in a fixed number of queries whatever its size."""
-    items = list(meeting.items.select_related("modification").order_by("order"))
+def meeting_visible(*, user, meeting: Meeting) -> tuple[list[Paper], list[ModificationDocument]]:
+    """The meeting's papers and the documents of its agenda's modifications that the viewer may
+    open: all that the viewer's view of the agenda depends on (two queries)."""
     papers = list(
         Paper.objects.visible_to(user)
         .filter(meeting=meeting)
         .select_related("superseded_by")
         .order_by("item__order", "title", "-version")
     )
+    agenda_modifications = meeting.items.filter(modification__isnull=False).values("modification_id")
+    documents = list(
+        ModificationDocument.objects.visible_to(user)
+        .filter(modification_id__in=agenda_modifications)
+        .order_by("kind", "title", "-version")
+    )
+    return papers, documents
+
+
+def meeting_agenda(*, meeting: Meeting, papers: list[Paper], documents: list[ModificationDocument]) -> dict:
+    """The agenda items, each with its visible papers, the current version of each visible document
+    of its modification, and the latest vote round on it."""
+    items = list(meeting.items.select_related("modification").order_by("order"))
     by_item = defaultdict(list)
     for paper in papers:
         paper.meeting = meeting  # is_late reads the meeting's paper day: no query per paper
         by_item[paper.item_id].append(paper)
+    current = defaultdict(list)
+    for document in documents:
+        series = current[document.modification_id]
+        if not any(d.kind == document.kind and d.title == document.title for d in series):
+            series.append(document)  # the current version of each document
     modification_ids = [i.modification_id for i in items if i.modification_id]
-    documents = defaultdict(list)
-    if modification_ids:
-        for document in (
-            ModificationDocument.objects.visible_to(user)
-            .filter(modification_id__in=modification_ids)
-            .order_by("kind", "title", "-version")
-        ):
-            series = documents[document.modification_id]
-            if not any(d.kind == document.kind and d.title == document.title for d in series):
-                series.append(document)  # the current version of each document
     rounds = {}
     if modification_ids:
         for vote_round in VoteRound.objects.filter(modification_id__in=modification_ids).order_by("opened_at"):
@@ -117,7 +125,12 @@ def meeting_detail(*, user, meeting: Meeting) -> dict:
     for item in items:
         item.vote_round = rounds.get(item.modification_id)
         item.visible_papers = by_item.get(item.pk, [])
-        item.modification_documents = documents.get(item.modification_id, [])
+        item.modification_documents = current.get(item.modification_id, [])
+    return {"items": items, "unattached_papers": by_item.get(None, [])}
+
+
+def meeting_record(*, user, meeting: Meeting) -> dict:
+    """Attendance, minutes (drafts only for the committee and SECAS), corrections and actions."""
     attendance = list(meeting.attendance.select_related("user").order_by("status", "user__full_name"))
     minutes = Minutes.objects.filter(meeting=meeting).select_related("approved_at", "approved_by").first()
     if minutes is not None and minutes.status != Minutes.Status.APPROVED:
@@ -130,8 +143,6 @@ def meeting_detail(*, user, meeting: Meeting) -> dict:
         list(MinutesCorrection.objects.filter(minutes=minutes).select_related("created_by")) if minutes else []
     )
     return {
-        "items": items,
-        "unattached_papers": by_item.get(None, []),
         "attended": [a for a in attendance if a.status == Attendance.Status.ATTENDED],
         "apologies": [a for a in attendance if a.status == Attendance.Status.APOLOGIES],
         "observers": [a for a in attendance if a.status == Attendance.Status.OBSERVER],

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class SecPortalConfig(AppConfig):
@@ -6,9 +7,13 @@ class SecPortalConfig(AppConfig):
     verbose_name = "SEC Portal"
 
     def ready(self) -> None:
+        from . import pagecache
         from .registry import Section, dashboard_sections
         from .sections import notifications_section
 
+        # A migration may change rows without signals: cached pages start afresh.
+        post_migrate.connect(pagecache.on_post_migrate, dispatch_uid="secportal.pagecache")
+        # Not cached per person: reading a notification changes it without a signal.
         dashboard_sections.register(
             Section(key="notifications", title="Notifications", template="notifications/_dashboard.html",
                     build=notifications_section, order=0)

@@ -8,7 +8,7 @@ request. Sign-in therefore keeps working during a Redis outage (rate limits are 
 import functools
 import logging
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,28 @@ def _cache_down(*args, **kwargs):
     raise ValueError("cache unavailable")  # what incr raises for a missing key: callers handle it
 
 
+class ReusingRedisCacheClient(RedisCacheClient):
+    """Django's client builds a new redis.Redis object (with its table of ~170 response callbacks)
+    for every cache call, which costs more than the round trip on a cached page. A redis.Redis
+    object is safe to share (its pool hands out the connections): build one per pool and keep it."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class ResilientRedisCache(RedisCache):
+    def __init__(self, server, params) -> None:
+        super().__init__(server, params)
+        self._class = ReusingRedisCacheClient
+
     get = _tolerant(lambda key, default=None, *a, **k: default)(RedisCache.get)
     get_many = _tolerant(lambda *a, **k: {})(RedisCache.get_many)
     has_key = _tolerant(lambda *a, **k: False)(RedisCache.has_key)

@@ -1,5 +1,6 @@
 """Rich text: Markdown rendered, then sanitised with nh3 (never `|safe` on user input)."""
 
+import functools
 import re
 
 import markdown
@@ -34,8 +35,15 @@ _TOP_HEADING = re.compile(r"^#(?=\s)", re.MULTILINE)
 
 
 def render_markdown(text: str) -> SafeString:
+    return mark_safe(_render(text or ""))  # sanitised by nh3 in _render
+
+
+# The same text always gives the same HTML: a page shown again (a modification's issue, a news
+# post) reuses it instead of parsing and sanitising on every request. Bounded, per process.
+@functools.lru_cache(maxsize=256)
+def _render(text: str) -> str:
     # The page has its own h1: a "# Heading" in someone's text becomes an h2, not plain text.
-    text = _TOP_HEADING.sub("##", text or "")
+    text = _TOP_HEADING.sub("##", text)
     html = markdown.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
     clean = nh3.clean(
         html,
@@ -47,5 +55,4 @@ def render_markdown(text: str) -> SafeString:
     )
     # An image whose source was refused is dropped whole; every kept image has an alt text.
     clean = re.sub(r"<img(?![^>]*\ssrc=)[^>]*>", "", clean)
-    clean = re.sub(r"<img(?![^>]*\salt=)", '<img alt=""', clean)
-    return mark_safe(clean)  # sanitised by nh3 just above
+    return re.sub(r"<img(?![^>]*\salt=)", '<img alt=""', clean)

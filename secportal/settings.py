@@ -118,6 +118,9 @@ if CACHE_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rendered pages and fragments kept in the cache (secportal.pagecache). Only with a cache every
+# process shares: a per-process memory cache would not hear of changes made by a Celery worker.
+SECPORTAL_PAGE_CACHE = env.bool("SECPORTAL_PAGE_CACHE", default=bool(CACHE_URL) or TESTING)
 
 AUTH_USER_MODEL = "parties.User"
 AUTHENTICATION_BACKENDS = [

@@ -12,16 +12,23 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from .pagecache import cache_anonymous_page
 from .registry import dashboard_sections, home_sections
 
 
+@cache_anonymous_page(timeout=60)  # every app's version (its sections come from every app); upcoming events pass
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "secportal/home.html", {"sections": home_sections.render_for(request)})
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "secportal/dashboard.html", {"sections": dashboard_sections.render_for(request)})
+    user = request.user
+    # The Party's name is kept with the sections (its lookup is a query of its own).
+    sections, header = dashboard_sections.render_cached_for(
+        request, also=lambda: {"party_name": user.party.name if user.party_id else ""}
+    )
+    return render(request, "secportal/dashboard.html", {"sections": sections, **header})
 
 
 def _check_database() -> str:

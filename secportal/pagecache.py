@@ -1,0 +1,249 @@
+"""Versioned caching of rendered pages and fragments: a change is visible at once.
+
+Each app's data has a *version*, a token kept in the cache. Every write to one of the app's models
+(save, delete, many-to-many change) replaces the token, so every key built from it falls out of
+use at once; there is nothing to find and delete. Reading the versions is one cache round trip
+whatever the size of the tables (no COUNT or MAX over the rows).
+
+An app opts in from its `AppConfig.ready()` with `watch_app(self)`. This is a departure from
+STYLE.md ("signals only adapt third-party events"): invalidation is not business logic, and a
+signal catches every write path (services, the admin, the shell) without touching services.py.
+Writes that send no signal (`QuerySet.update()`, `bulk_create`) are covered when the same
+transaction also saves a watched object, and otherwise must call `bump()` themselves
+(seed_bench and seed_demo do; so does every migrate).
+
+The token changes twice: at once (so the writer's next request sees the change, and tests without
+commits do too) and again after the transaction commits (so a page rendered by someone else
+between the first change and the commit, still from the old rows, is never served after it).
+
+Cached content never crosses an access boundary: whole pages are cached for anonymous visitors
+only (who all see the same, WHITE, content), and a fragment shown to signed-in people is keyed by
+the exact set of classified objects the viewer may see (see `digest`), so two people share it only
+when they would see the same thing. When the cache is down nothing is cached and pages are
+rendered as usual; so they are when SECPORTAL_PAGE_CACHE is off.
+"""
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpRequest, HttpResponse
+from django.utils.safestring import SafeString, mark_safe
+
+VERSION_KEY = "pagecache:version:"
+PAGE_KEY = "pagecache:page:"
+FRAGMENT_KEY = "pagecache:fragment:"
+
+_groups: set[str] = set()
+
+
+def _token() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+# --- Versions ------------------------------------------------------------------------------------------
+
+
+def _version_keys(groups: Iterable[str]) -> list[str]:
+    return [VERSION_KEY + group for group in groups]
+
+
+def versions(*groups: str, extra: Iterable[str] = ()) -> tuple[str | None, dict]:
+    """The current versions of `groups` joined in one string (None when the cache does not answer),
+    and the values of the `extra` keys read in the same round trip."""
+    if not settings.SECPORTAL_PAGE_CACHE:
+        return None, {}
+    keys = _version_keys(groups)
+    extra = list(extra)
+    found = cache.get_many([*keys, *extra])
+    missing = [key for key in keys if key not in found]
+    if missing:
+        for key in missing:
+            cache.add(key, _token(), None)  # first use (or evicted): any new token will do
+        found.update(cache.get_many(missing))
+        if any(key not in found for key in keys):
+            return None, {}
+    return ".".join(found[key] for key in keys), {key: found[key] for key in extra if key in found}
+
+
+def _write(groups: Iterable[str]) -> None:
+    cache.set_many({key: _token() for key in _version_keys(groups)}, None)
+
+
+class _BumpOnCommit:
+    """One callback per transaction, whatever the number of writes in it."""
+
+    def __init__(self) -> None:
+        self.groups: set[str] = set()
+
+    def __call__(self) -> None:
+        _write(sorted(self.groups))
+
+
+def bump(*groups: str) -> None:
+    """A write changed what these groups' pages show: new versions now, and again after commit."""
+    if not settings.SECPORTAL_PAGE_CACHE:
+        return
+    _write(groups)
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return
+    # Django replaces the list of commit hooks when a transaction (or savepoint) ends: while it is
+    # the same list, the callback registered on it is still to run.
+    pending = getattr(connection, "_pagecache_pending", None)
+    if pending is not None and pending[1] is connection.run_on_commit:
+        pending[0].groups.update(groups)
+        return
+    callback = _BumpOnCommit()
+    callback.groups.update(groups)
+    transaction.on_commit(callback, robust=True)
+    connection._pagecache_pending = (callback, connection.run_on_commit)
+
+
+def bump_all() -> None:
+    """After writes that send no signal (bulk loads, migrations): every version changes."""
+    if _groups:
+        bump(*sorted(_groups))
+
+
+def watch_app(
+    app_config,
+    *,
+    group: str = "",
+    ignore: Iterable[str] = (),
+    ignore_updates: dict[str, Iterable[str]] | None = None,
+) -> None:
+    """Every write to the app's models changes the version of `group` (default: the app's label),
+    except writes to the models named in `ignore` and saves that only touch the fields
+    `ignore_updates` names for a model (model names: a log of downloads, a draft being typed, a
+    sign-in's time)."""
+    group = group or app_config.label
+    _groups.add(group)
+    ignored = {name.lower() for name in ignore}
+    quiet = {name.lower(): frozenset(fields) for name, fields in (ignore_updates or {}).items()}
+
+    for model in app_config.get_models(include_auto_created=True):
+        name = model._meta.model_name
+        if name in ignored:
+            continue
+        quiet_fields = quiet.get(name, frozenset())
+
+        def changed(sender, *, _quiet=quiet_fields, **kwargs) -> None:
+            if kwargs.get("action", "post_").startswith("pre_"):
+                return  # a many-to-many change is counted once, after it happened
+            update_fields = kwargs.get("update_fields")
+            if _quiet and update_fields and frozenset(update_fields) <= _quiet:
+                return
+            bump(group)
+
+        uid = f"pagecache:{model._meta.label_lower}"
+        post_save.connect(changed, sender=model, weak=False, dispatch_uid=uid + ":save")
+        post_delete.connect(changed, sender=model, weak=False, dispatch_uid=uid + ":delete")
+        if model._meta.auto_created:  # a many-to-many table: .add(), .remove(), .set(), .clear()
+            m2m_changed.connect(changed, sender=model, weak=False, dispatch_uid=uid + ":m2m")
+
+
+def on_post_migrate(**kwargs) -> None:
+    bump_all()
+
+
+# --- Keys --------------------------------------------------------------------------------------------------
+
+
+def digest(values: Iterable) -> str:
+    """A short, stable digest of values (the ids of what a viewer may see, say) for a cache key."""
+    return hashlib.sha256(json.dumps([str(value) for value in values]).encode()).hexdigest()[:32]
+
+
+# --- Whole pages for anonymous visitors ---------------------------------------------------------------
+
+
+def _page_key(request: HttpRequest, params: frozenset[str]) -> str | None:
+    """The key of this request's page, or None when the page is not one to share: a signed-in
+    person (their own links and forms), a message waiting to be shown, anything but GET, or a
+    query parameter the page does not read (a cache-buster would otherwise store a copy each)."""
+    if (
+        request.method != "GET"
+        or not params.issuperset(request.GET)
+        or request.user.is_authenticated
+        or len(messages.get_messages(request))
+    ):
+        return None
+    notice = settings.SECPORTAL_COOKIE_NOTICE_COOKIE in request.COOKIES
+    return PAGE_KEY + digest([request.get_host(), notice, request.get_full_path()])
+
+
+def _shareable(request: HttpRequest, response: HttpResponse) -> bool:
+    """Only a plain page that set nothing for this visitor (no CSRF token, cookie or session)."""
+    session = getattr(request, "session", None)
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        and not (session is not None and session.modified)
+    )
+
+
+def cache_anonymous_page(*groups: str, params: Iterable[str] = (), timeout: int = 300) -> Callable:
+    """Serve anonymous visitors one shared rendering of the page while `groups` (app labels; none:
+    every watched app) are unchanged. `params`: the query parameters the page reads (with any
+    other, it is rendered and not stored).
+
+    The stored page carries the versions it was rendered at; reading them and it is one round
+    trip. `timeout` only bounds what versions cannot see: the passing of time (an event ending)
+    and a version change lost while the cache was down.
+    """
+
+    allowed = frozenset(params)
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            key = _page_key(request, allowed)
+            if key is None:
+                return view(request, *args, **kwargs)
+            version, found = versions(*(groups or sorted(_groups)), extra=[key])
+            stored = found.get(key)
+            if version is not None and stored is not None and stored[0] == version:
+                return HttpResponse(stored[1])
+            response = view(request, *args, **kwargs)
+            if version is not None and _shareable(request, response):
+                cache.set(key, (version, response.content), timeout)
+            return response
+
+        return wrapped
+
+    return decorator
+
+
+def cached_value(
+    name: str, *, groups: Iterable[str] | None, parts: Iterable, compute: Callable[[], Any], timeout: int = 300
+):
+    """`compute()`, shared by every request with the same `parts` while `groups` (None: every watched
+    app) are unchanged.
+    `parts` must name everything the value depends on besides those versions (the object, the
+    viewer's visible ids): whoever has the same parts gets the same value. One round trip to read."""
+    key = FRAGMENT_KEY + name + ":" + digest(parts)
+    version, found = versions(*(sorted(_groups) if groups is None else groups), extra=[key])
+    stored = found.get(key)
+    if version is not None and stored is not None and stored[0] == version:
+        return stored[1]
+    value = compute()
+    if version is not None:
+        cache.set(key, (version, value), timeout)
+    return value
+
+
+def cached_fragment(name: str, *, groups: Iterable[str], parts: Iterable, render: Callable[[], str]) -> SafeString:
+    """A rendered fragment of a page, shared as `cached_value` shares values."""
+    html = cached_value(name, groups=groups, parts=parts, compute=lambda: str(render()))
+    return mark_safe(html)  # our own template's output, escaped as it was rendered
