@@ -31,6 +31,9 @@ class Section:
     # (secportal.pagecache)? Only if `build` reads nothing but the portal's own models (those its
     # apps watch) and the request's user, and the template nothing but `section`.
     cache_per_user: bool = False
+    # For a cached section whose content also changes without a watched write (a notification
+    # marked read): request -> values that change with it, added to the cache key.
+    cache_parts: Callable[[HttpRequest], list] | None = None
 
 
 @dataclass
@@ -77,10 +80,11 @@ class SectionRegistry:
                     html[section.key] = render_to_string(section.template, {"section": context})
             return {"html": html, "also": also() if also else {}}
 
+        extra = [part for s in sections if s.cache_per_user and s.cache_parts for part in s.cache_parts(request)]
         stored = cached_value(
             f"sections:{self.name}",
             groups=None,
-            parts=[request.user.pk, timezone.localdate()],
+            parts=[request.user.pk, timezone.localdate(), *extra],
             compute=render_cacheable,
             timeout=timeout,
         )

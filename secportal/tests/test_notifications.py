@@ -653,6 +653,15 @@ def test_the_dashboard_shows_the_latest_notifications_with_the_unread_count(clie
     client.force_login(follower)
     page = client.get(reverse("dashboard")).content.decode()
     assert "1 unread" in page and "change 1" in page
+    # The dashboard is kept per person; a new notification, and reading them, show at once.
+    notify_stage(follower, make_modification(), 2, MONDAY)
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "2 unread" in page and "change 2" in page
+    client.post(reverse("notifications:read"), {"all": "1", "next": "dashboard"})
+    assert "Nothing unread" in client.get(reverse("dashboard")).content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("dashboard"))
+    assert not [q for q in queries if "secportal_notification" in q["sql"]]  # served from the cache
 
 
 def test_the_settings_page_saves_choices_and_refuses_nonsense(client, follower):
