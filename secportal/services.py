@@ -126,16 +126,21 @@ _PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0}
 
 
 class _DeliverSoon:
-    """The after-commit callback that publishes a delivery run."""
+    """The after-commit callback that publishes delivery runs: one, or for a large fan-out one per
+    batch up to SECPORTAL_OUTBOX_PARALLEL_RUNS, so that every worker process helps (the runs share
+    the rows through SKIP LOCKED; a run that finds nothing left ends at once)."""
 
     def __init__(self) -> None:
         self.done = False
+        self.messages = 0
 
     def __call__(self) -> None:
         from .tasks import outbox_deliver_due
 
         self.done = True
-        outbox_deliver_due.apply_async(retry_policy=_PUBLISH_RETRY_POLICY)
+        batches = -(-self.messages // settings.SECPORTAL_OUTBOX_BATCH_SIZE)
+        for _ in range(max(1, min(batches, settings.SECPORTAL_OUTBOX_PARALLEL_RUNS))):
+            outbox_deliver_due.apply_async(retry_policy=_PUBLISH_RETRY_POLICY)
 
     def __repr__(self) -> str:
         return "outbox delivery run"
@@ -154,8 +159,11 @@ def _deliver_after_commit() -> None:
     here = set(connection.savepoint_ids)
     for savepoints, func, _robust in connection.run_on_commit:
         if isinstance(func, _DeliverSoon) and not func.done and savepoints == here:
+            func.messages += 1
             return
-    transaction.on_commit(_DeliverSoon(), robust=True)
+    callback = _DeliverSoon()
+    callback.messages = 1
+    transaction.on_commit(callback, robust=True)
 
 
 def _retry_delay(attempts: int) -> timedelta:
@@ -211,7 +219,13 @@ def outbox_deliver(*, message_id: int, connection=None) -> OutboxMessage | None:
     in the same transaction, so a second worker skips it. Returns None when there was nothing
     to send (already sent, not yet due, or being sent by another worker)."""
     with transaction.atomic():
-        message = OutboxMessage.objects.select_for_update(skip_locked=True).due().filter(pk=message_id).first()
+        message = (
+            OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("user")
+            .due()
+            .filter(pk=message_id)
+            .first()
+        )
         if message is None:
             return None
         reason = _withheld_reason(message)
@@ -248,10 +262,12 @@ def outbox_deliver(*, message_id: int, connection=None) -> OutboxMessage | None:
         message.status = OutboxMessage.Status.SENT
         message.sent_at = timezone.now()
         message.last_error = ""
+        fields = ["attempts", "last_error", "status", "sent_at"]
         if message.sensitive:
             message.body_text = ERASED_BODY
             message.body_html = ""
-        message.save(update_fields=["attempts", "last_error", "status", "sent_at", "body_text", "body_html"])
+            fields += ["body_text", "body_html"]
+        message.save(update_fields=fields)
         return message
 
 

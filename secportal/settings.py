@@ -252,6 +252,9 @@ CELERY_BEAT_SCHEDULE = {
 # refuses for good (bad address) is tried before it is marked failed; outages are retried for ever.
 SECPORTAL_OUTBOX_BATCH_SIZE = env.int("SECPORTAL_OUTBOX_BATCH_SIZE", default=100)
 SECPORTAL_OUTBOX_MAX_ATTEMPTS = env.int("SECPORTAL_OUTBOX_MAX_ATTEMPTS", default=8)
+# A change that queues many messages publishes one delivery run per batch, up to this many, so
+# that several worker processes share a large fan-out.
+SECPORTAL_OUTBOX_PARALLEL_RUNS = env.int("SECPORTAL_OUTBOX_PARALLEL_RUNS", default=4)
 
 # Notifications: reminders before events and meetings (per kind of event, SECAS may set others in
 # the admin); the hour (UK time) daily and weekly digests go out; and the hour a non-urgent email

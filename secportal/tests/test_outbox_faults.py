@@ -242,3 +242,13 @@ def test_a_hung_broker_holds_a_change_up_only_for_its_socket_timeout(private_bro
     outbox_deliver_due_task.apply_async()
     wait_for(lambda: sent_count(pks) == 3, timeout=40, what="the worker to send what the hung broker held up")
     assert_delivered_once(smtp_server.inbox, pks)
+
+
+def test_a_large_fan_out_publishes_one_run_per_batch_so_every_worker_helps(private_broker, settings):
+    settings.SECPORTAL_OUTBOX_BATCH_SIZE = 100
+    settings.SECPORTAL_OUTBOX_PARALLEL_RUNS = 4
+    redis = private_broker.client()
+    enqueue_in_one_change(250)
+    assert redis.llen("celery") == 3  # 250 messages: three batches, three runs (at most four)
+    enqueue_in_one_change(1000, start=250)
+    assert redis.llen("celery") == 3 + 4
