@@ -116,7 +116,9 @@ def query_counts(paths: dict[str, str]) -> dict[str, int]:
         "  out[name]=len(q) if r.status_code==200 else -r.status_code\n"
         "print(json.dumps(out))"
     )
-    e = env() | {"DJANGO_SETTINGS_MODULE": "secportal.settings"}
+    # Counted with the page cache off: what a page costs when it is rendered (a cached page or
+    # fragment costs fewer), so that the counts compare across sizes and runs.
+    e = env() | {"DJANGO_SETTINGS_MODULE": "secportal.settings", "SECPORTAL_PAGE_CACHE": "false"}
     out = subprocess.run(
         [PY, "-c", code, json.dumps(paths), BENCH_USER], cwd=BASE_DIR, env=e, check=True, capture_output=True, text=True
     ).stdout
