@@ -53,7 +53,8 @@ class ModificationsConfig(AppConfig):
         # Party sees drafts; sending it writes a ResponseVersion, which is counted).
         watch_app(
             self,
-            ignore=["DocumentDownload", "Answer"],
+            # Follows change only their person's dashboard (services bump that person's version).
+            ignore=["DocumentDownload", "Answer", "Follow", "FilterFollow"],
             ignore_updates={"Response": ["updated_at", "updated_by", "confidential"]},
         )
         demo_seeders.register("modifications", demo.seed, order=20)

@@ -1,6 +1,7 @@
 import csv
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from secportal.classification import can_view
 from secportal.exceptions import ApplicationError
-from secportal.pagecache import cache_anonymous_page, cached_fragment, cached_value
+from secportal.pagecache import cache_anonymous_page, cached_fragment, cached_value, do_not_store
 
 from . import selectors, services
 from .forms import (
@@ -71,27 +72,38 @@ def modification_list(request: HttpRequest) -> HttpResponse:
 def _register_rows(filters: selectors.ModificationFilters, page_number: str | None, querystring: str) -> dict:
     page = Paginator(selectors.modification_list(filters=filters), PER_PAGE).get_page(page_number)
     rows = render_to_string("modifications/_register_rows.html", {"page": page, "querystring": querystring})
-    return {"count": page.paginator.count, "rows": rows}
+    return {"count": page.paginator.count, "rows": rows, "number": page.number}
+
+
+# Searches longer than this are answered but not kept: the cache must not be fillable at will.
+CACHED_SEARCH_MAX = 60
 
 
 def _modification_list(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
-    query = request.GET.copy()
-    page_number = query.pop("page", [None])[-1]
-    querystring = query.urlencode()
+    # The canonical view (valid filters only, in a fixed order) keys the cache and the page links.
+    canonical = [
+        *((k, v) for k, v in parse_qsl(filters.query_string())),
+        *([("sort", filters.sort)] if filters.sort != "-updated" else []),
+    ]
+    querystring = urlencode(canonical)
+    raw_page = request.GET.get("page") or "1"
+    page_number = raw_page if raw_page.isascii() and raw_page.isdigit() and len(raw_page) < 7 else "1"
     # The counts and rows are the same for every viewer: kept until the register changes, so
     # neither the COUNT over the register nor the page's rows are read again meanwhile.
-    listing = cached_value(
-        "register-rows",
-        groups=REGISTER_GROUPS,
-        parts=[querystring, page_number],
-        compute=lambda: _register_rows(filters, page_number, querystring),
+    storable = not (form.is_bound and form.errors) and len(filters.q) <= CACHED_SEARCH_MAX
+    compute = lambda: _register_rows(filters, page_number, querystring)  # noqa: E731
+    listing = (
+        cached_value("register-rows", groups=REGISTER_GROUPS, parts=[querystring, page_number], compute=compute)
+        if storable
+        else compute()
     )
+    storable = storable and listing["number"] == int(page_number)
     user = request.user
     following_filter = None
     if user.is_authenticated and filters.query_string():
         following_filter = selectors.filter_follows(user=user).filter(query=filters.query_string()).first()
-    return render(
+    response = render(
         request,
         "modifications/modification_list.html",
         {
@@ -113,6 +125,7 @@ def _modification_list(request: HttpRequest) -> HttpResponse:
             "filter_label": filters.describe(),
         },
     )
+    return response if storable else do_not_store(response)
 
 
 @cache_anonymous_page(*REGISTER_GROUPS)

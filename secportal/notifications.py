@@ -11,14 +11,12 @@ built and when the portal lists it: a person who can no longer see the subject h
 import datetime
 import logging
 import re
-import uuid
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +29,7 @@ from .models import (
     OutboxMessage,
     ReminderSchedule,
 )
+from .pagecache import bump_person
 from .registry import notification_access, notification_kinds, notification_sources
 from .services import outbox_enqueue, prefixed, render_email
 from .workingdays import LONDON, is_working_day, next_working_day
@@ -235,7 +234,7 @@ def notify(
             if notification.email is not None:
                 notification.save(update_fields=["email"])
         written.append(notification)
-    changed(n.user_id for n in written)
+    bump_person(n.user_id for n in written)
     return written
 
 
@@ -252,36 +251,6 @@ def withdraw(*, subject_obj: models.Model, kinds: Iterable[str], reason: str) ->
         kind__in=kinds, subject_type=subject_type, subject_id=subject_id, delivery=Notification.Delivery.DIGEST
     ).update(delivery=Notification.Delivery.WITHHELD, digest="")
     return withheld
-
-
-# --- A person's notifications version (for cached dashboards) ---------------------------------------
-
-_VERSION_KEY = "notifications:version:"
-
-
-def user_version(user_id: int) -> str | None:
-    """A token that changes whenever the person's notifications are written or read (None when
-    the cache does not answer: then nothing is cached either)."""
-    key = _VERSION_KEY + str(user_id)
-    found = cache.get(key)
-    if found is None:
-        cache.add(key, uuid.uuid4().hex[:16], None)
-        found = cache.get(key)
-    return found
-
-
-def changed(user_ids) -> None:
-    """The notifications of these people changed: new tokens now, and again after commit (so a
-    dashboard rendered from the old rows meanwhile is not kept)."""
-    keys = [_VERSION_KEY + str(pk) for pk in set(user_ids)]
-    if not keys:
-        return
-
-    def write() -> None:
-        cache.set_many({key: uuid.uuid4().hex[:16] for key in keys}, None)
-
-    write()
-    transaction.on_commit(write, robust=True)
 
 
 # --- Reading notifications ------------------------------------------------------------------------------
@@ -303,7 +272,7 @@ def visible_only(*, user, notifications: list[Notification]) -> list[Notificatio
     hidden = [n.pk for n in notifications if n not in shown]
     if hidden:
         if Notification.objects.filter(pk__in=hidden, read_at__isnull=True).update(read_at=timezone.now()):
-            changed([user.pk])
+            bump_person([user.pk])
         Notification.objects.filter(pk__in=hidden, delivery=Notification.Delivery.DIGEST).update(
             delivery=Notification.Delivery.WITHHELD, digest=""
         )
@@ -322,7 +291,7 @@ def mark_read(*, user, ids: list[int] | None = None, now: datetime.datetime | No
         unread = unread.filter(pk__in=ids)
     count = unread.update(read_at=now or timezone.now())
     if count:
-        changed([user.pk])
+        bump_person([user.pk])
     return count
 
 

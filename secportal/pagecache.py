@@ -108,6 +108,38 @@ def bump(*groups: str) -> None:
     connection._pagecache_pending = (callback, connection.run_on_commit)
 
 
+# --- A person's own version (what only they see: their notifications, what they follow) ---------------
+
+PERSON_KEY = "pagecache:person:"
+
+
+def person_version(user_id: int) -> str | None:
+    """A token that changes whenever something only this person sees changes (None when the cache
+    does not answer: then nothing is cached either). Their dashboard is keyed by it."""
+    key = PERSON_KEY + str(user_id)
+    found = cache.get(key)
+    if found is None:
+        cache.add(key, _token(), None)
+        found = cache.get(key)
+    return found
+
+
+def bump_person(user_ids: Iterable[int]) -> None:
+    """What these people alone see changed: new tokens now, and again after commit (so a dashboard
+    rendered from the old rows meanwhile is not kept). Personal writes (a follow, a notification
+    read) use this instead of an app's version, so one person's clicks never empty everyone's cache."""
+    keys = [PERSON_KEY + str(pk) for pk in set(user_ids)]
+    if not keys or not settings.SECPORTAL_PAGE_CACHE:
+        return
+
+    def write() -> None:
+        cache.set_many({key: _token() for key in keys}, None)
+
+    write()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(write, robust=True)
+
+
 def bump_all() -> None:
     """After writes that send no signal (bulk loads, migrations): every version changes."""
     if _groups:
@@ -190,7 +222,15 @@ def _shareable(request: HttpRequest, response: HttpResponse) -> bool:
         and not response.cookies
         and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
         and not (session is not None and session.modified)
+        and not getattr(response, "pagecache_skip", False)
     )
+
+
+def do_not_store(response: HttpResponse) -> HttpResponse:
+    """Mark a response as one not to keep (an invalid filter, a page number out of range, a long
+    search): what anyone can vary at will must not fill the cache."""
+    response.pagecache_skip = True
+    return response
 
 
 def cache_anonymous_page(*groups: str, params: Iterable[str] = (), timeout: int = 300) -> Callable:

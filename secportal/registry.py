@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from .pagecache import cached_value
+from .pagecache import cached_value, person_version
 
 # build(request, **objects) -> context, or None to leave the section out.
 ContextBuilder = Callable[..., dict[str, Any] | None]
@@ -31,9 +31,6 @@ class Section:
     # (secportal.pagecache)? Only if `build` reads nothing but the portal's own models (those its
     # apps watch) and the request's user, and the template nothing but `section`.
     cache_per_user: bool = False
-    # For a cached section whose content also changes without a watched write (a notification
-    # marked read): request -> values that change with it, added to the cache key.
-    cache_parts: Callable[[HttpRequest], list] | None = None
 
 
 @dataclass
@@ -80,11 +77,11 @@ class SectionRegistry:
                     html[section.key] = render_to_string(section.template, {"section": context})
             return {"html": html, "also": also() if also else {}}
 
-        extra = [part for s in sections if s.cache_per_user and s.cache_parts for part in s.cache_parts(request)]
         stored = cached_value(
             f"sections:{self.name}",
             groups=None,
-            parts=[request.user.pk, timezone.localdate(), *extra],
+            # person_version: what only this person sees (notifications, follows) changes it.
+            parts=[request.user.pk, timezone.localdate(), person_version(request.user.pk)],
             compute=render_cacheable,
             timeout=timeout,
         )

@@ -1,7 +1,7 @@
 """The shared layer's own section of the dashboard: a person's latest notifications."""
 
 from .models import Notification
-from .notifications import unread_count, user_version, visible_only
+from .notifications import unread_count, visible_only
 
 
 def notifications_section(request, **objects) -> dict | None:
@@ -9,7 +9,3 @@ def notifications_section(request, **objects) -> dict | None:
     latest = list(Notification.objects.filter(user=user).order_by("-created_at", "-id")[:5])
     items = visible_only(user=user, notifications=latest)  # before counting: hidden ones become read
     return {"items": items, "unread": unread_count(user=user)}
-
-
-def notifications_parts(request) -> list:
-    return [user_version(request.user.pk)]

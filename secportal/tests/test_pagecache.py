@@ -105,8 +105,20 @@ def test_a_query_parameter_the_page_does_not_read_is_rendered_and_not_stored(cli
     url = reverse("modifications:modification-list") + "?_=12345"
     queries(client, url)
     assert queries(client, url)[0] > 0  # rendered again (its parts may come from the cache, not the page)
-    assert queries(client, reverse("modifications:modification-list") + "?stage=draft")[0] > 0
-    assert queries(client, reverse("modifications:modification-list") + "?stage=draft")[0] == 0
+    valid = reverse("modifications:modification-list") + f"?stage={Stage.REFINEMENT.value}"
+    assert queries(client, valid)[0] > 0
+    assert queries(client, valid)[0] == 0
+
+
+def test_what_anyone_can_vary_at_will_is_answered_but_not_stored(client):
+    """An invalid filter, a page number out of range or a long search: rendered every time, never kept."""
+    make_modification(title="Kept small")
+    register = reverse("modifications:modification-list")
+    for url in (f"{register}?stage=nonsense", f"{register}?page=999", f"{register}?q={'x' * 61}"):
+        assert client.get(url).status_code == 200
+        assert queries(client, url)[0] > 0, url
+    assert queries(client, f"{register}?q=short")[0] > 0
+    assert queries(client, f"{register}?q=short")[0] == 0
 
 
 def test_a_party_renamed_shows_at_once_on_the_register(client):
@@ -293,3 +305,24 @@ def test_the_dashboard_is_each_persons_own_and_shows_a_change_at_once(client):
     news_services.registration_create(actor=alice, event=event)
     assert "Webinar for Alice" in page_as(client, alice, url)
     assert "Webinar for Alice" not in page_as(client, bob, url)
+
+
+def test_following_changes_only_the_followers_dashboard_not_everyones_cache(client):
+    """One person's clicks (follow, unfollow, follow a view) must not empty the shared cache, and
+    their own dashboard shows the change at once."""
+    modification = make_modification(stage=Stage.REFINEMENT, title="Followed at once")
+    register = reverse("modifications:modification-list")
+    follower = make_party_user()
+    signed_in = client.__class__()
+    signed_in.force_login(follower)
+    assert "Followed at once" not in signed_in.get(reverse("dashboard")).content.decode()
+    queries(client, register)
+    assert queries(client, register)[0] == 0  # the anonymous register is kept
+    modification_services.follow_set(user=follower, modification=modification, following=True)
+    modification_services.filter_follow_add(user=follower, query="stage=refinement", label="at Refinement")
+    assert "Followed at once" in signed_in.get(reverse("dashboard")).content.decode()
+    assert queries(client, register)[0] == 0  # still kept for everyone else
+    modification_services.follow_set(user=follower, modification=modification, following=False)
+    assert (
+        "Followed at once" not in signed_in.get(reverse("dashboard")).content.decode().split("Views of the register")[0]
+    )
