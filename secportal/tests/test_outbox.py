@@ -207,3 +207,40 @@ def test_a_broker_that_is_down_does_not_undo_the_change(subject, django_capture_
     assert message.status == OutboxMessage.Status.QUEUED
     assert outbox_deliver_due() == 1
     assert len(mail.outbox) == 1
+
+
+def test_the_email_as_sent_keeps_non_ascii_text_attachments_and_long_headers_intact():
+    import email as email_lib
+    import email.policy
+
+    from secportal.services import OutboxEmail
+
+    url = "<https://portal.example/notifications/unsubscribe/" + "x" * 120 + "/>"
+    message = OutboxEmail(
+        subject="Cancelled: Café séance \u2013 7 December",
+        body="Désolé: the meeting on Monday is cancelled.",
+        from_email="Équipe SECAS <noreply@secportal.example>",
+        to=["rosa@example.org"],
+        headers={"Message-ID": "<outbox-1@secportal>", "List-Unsubscribe": url},
+    )
+    message.attach_alternative("<p>Désolé</p>", "text/html")
+    message.attach("meeting.ics", "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "text/calendar; charset=utf-8")
+    raw = message.raw()
+    assert raw.isascii() and b"\r\n" in raw and f"List-Unsubscribe: {url}".encode() in raw
+    parsed = email_lib.message_from_bytes(raw, policy=email.policy.default)
+    assert parsed["Subject"] == "Cancelled: Café séance \u2013 7 December"
+    assert parsed["From"].addresses[0].display_name == "Équipe SECAS"
+    assert parsed.get_body(("plain",)).get_content().strip() == "Désolé: the meeting on Monday is cancelled."
+    assert parsed.get_body(("html",)).get_content().strip() == "<p>Désolé</p>"
+    [ics] = list(parsed.iter_attachments())
+    assert ics.get_filename() == "meeting.ics" and ics.get_content_type() == "text/calendar"
+
+
+def test_a_header_with_a_line_break_is_refused_and_the_message_fails_not_loops(subject, settings):
+    settings.SECPORTAL_OUTBOX_MAX_ATTEMPTS = 1
+    message = enqueue(subject, recipient="rosa@example.org")
+    OutboxMessage.objects.filter(pk=message.pk).update(subject="Hello\r\nBcc: everyone@example.org")
+    outbox_deliver(message_id=message.pk)
+    message.refresh_from_db()
+    assert message.status == OutboxMessage.Status.FAILED and "line break" in message.last_error
+    assert mail.outbox == []
