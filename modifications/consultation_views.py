@@ -1,6 +1,7 @@
 """Consultation pages: read, respond (drafted together, autosaved), publish, summary and CSV."""
 
 import csv
+import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from secportal.exceptions import ApplicationError
+from secportal.workingdays import LONDON
 
 from . import selectors, services
 from .forms import ConsultationForm
@@ -175,6 +177,8 @@ def consultation_create(request: HttpRequest) -> HttpResponse:
     form = ConsultationForm(request.POST or None, initial={"modification": request.GET.get("modification", "")})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        opens_on = data["opens_on"]
+        later = opens_on is not None and opens_on > timezone.localdate()
         try:
             consultation = services.consultation_create(
                 actor=request.user,
@@ -182,15 +186,21 @@ def consultation_create(request: HttpRequest) -> HttpResponse:
                 kind=data["kind"],
                 modification=data["modification"],
                 introduction=data["introduction"],
+                opens_at=datetime.datetime.combine(opens_on, datetime.time(), tzinfo=LONDON) if later else None,
                 days=data["days"],
                 questions=data["questions"],
+                excluded_categories=data["excluded_categories"] or None,
             )
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
+            closes = f"{timezone.localtime(consultation.closes_at):%-d %B %Y, %H:%M %Z}"
+            opens = f"{timezone.localtime(consultation.opens_at):%-d %B %Y}"
             messages.success(
                 request,
-                f"{consultation.title} is open until {timezone.localtime(consultation.closes_at):%-d %B %Y, %H:%M %Z}.",
+                f"{consultation.title} opens on {opens} and closes on {closes}."
+                if later
+                else f"{consultation.title} is open until {closes}.",
             )
             return redirect("modifications:consultation-detail", pk=consultation.pk)
     return render(request, "modifications/consultation_form.html", {"form": form}, status=400 if form.errors else 200)

@@ -204,12 +204,26 @@ class ConsultationForm(forms.Form):
     introduction = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 4}), label="Introduction (Markdown)"
     )
+    opens_on = forms.DateField(
+        required=False,
+        label="Opens on (optional)",
+        help_text="Leave empty to open it now. A later day opens it at 00:00 UK time; followers are told then.",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     days = forms.IntegerField(
         min_value=1,
         max_value=60,
         initial=15,
         label="Length in Working Days",
-        help_text="It closes at 23:59 UK time on the last Working Day.",
+        help_text="Counted from the day it opens; it closes at 23:59 UK time on the last Working Day.",
+    )
+    excluded_categories = forms.MultipleChoiceField(
+        required=False,
+        choices=Party.Category.choices,
+        widget=forms.CheckboxSelectMultiple,
+        label="Parties that may not respond (optional)",
+        help_text="Leave all unticked for the usual rule: a Modification Report Consultation leaves out the DCC; "
+        "other consultations are open to every acceded Party.",
     )
     questions = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 6}),
@@ -220,6 +234,27 @@ class ConsultationForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = _helper("Open the consultation")
+
+    def clean_opens_on(self):
+        from secportal.workingdays import local_today
+
+        day = self.cleaned_data.get("opens_on")
+        if day is not None and day < local_today():
+            raise forms.ValidationError("A consultation cannot open in the past: leave it empty to open it now.")
+        return day
+
+    def clean(self):
+        data = super().clean()
+        from secportal.workingdays import local_today
+
+        opens_on = data.get("opens_on")
+        if data.get("kind") == "mrc" and opens_on is not None and opens_on > local_today():
+            self.add_error(
+                "opens_on",
+                "A Modification Report Consultation opens when you create it (it moves the modification into "
+                "its MRC stage): leave the date empty.",
+            )
+        return data
 
     def clean_modification(self):
         from .models import ModificationProposal

@@ -360,3 +360,33 @@ def test_odd_input_is_refused_cleanly(client, mrc):
     assert Answer.objects.get(question=q1).text == "ab"
     response = client.post(url, {f"q{q1.pk}_text": "x" * 20001, f"orig_q{q1.pk}_text": "ab"})
     assert response.status_code == 400 and "at most" in response.json()["error"]
+
+
+def test_staff_can_open_a_consultation_later_and_choose_who_may_respond(client, staff):
+    from secportal.workingdays import local_today
+
+    make_modification(stage=Stage.REFINEMENT, number=321)
+    client.force_login(staff)
+    later = local_today() + datetime.timedelta(days=10)
+    data = {
+        "title": "MP321 Refinement Consultation",
+        "kind": "refinement",
+        "modification": "MP321",
+        "days": "10",
+        "questions": "Do you agree?",
+        "opens_on": later.isoformat(),
+        "excluded_categories": ["dcc", "other"],
+    }
+    response = client.post(reverse("modifications:consultation-create"), data)
+    assert response.status_code == 302
+    consultation = Consultation.objects.get()
+    assert timezone.localtime(consultation.opens_at).date() == later and not consultation.is_open()
+    assert consultation.excluded_categories == ["dcc", "other"]
+    # An MRC cannot be set to open later, and no consultation opens in the past: a clear message, nothing saved.
+    for bad in (
+        {**data, "kind": "mrc", "title": "MRC"},
+        {**data, "opens_on": (local_today() - datetime.timedelta(days=1)).isoformat(), "title": "Past"},
+    ):
+        page = client.post(reverse("modifications:consultation-create"), bad)
+        assert page.status_code == 400 and b"invalid-feedback" in page.content
+    assert Consultation.objects.count() == 1
