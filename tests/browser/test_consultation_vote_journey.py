@@ -1,6 +1,8 @@
 """Two users of one Party draft a consultation response together and send it; a Change Board member
 votes. axe-core checks every page on the way."""
 
+import datetime
+
 import pytest
 
 from modifications import services as modification_services
@@ -81,3 +83,24 @@ def test_colleagues_respond_together_and_a_member_votes(page, axe, settings):
     check(page, axe)
     vote = Vote.objects.get(round=vote_round)
     assert vote.choice == "approve" and vote.objectives == ["g"]
+
+
+def test_secas_opens_a_consultation_for_later_from_the_form(page, axe, settings):
+    settings.SECPORTAL_REQUIRE_MFA = False
+    make_user(email="staff@secas.example", role_names={roles.SECAS_STAFF})
+    make_modification(stage=Stage.REFINEMENT, number=330, title="Smart meter firmware updates")
+    sign_in(page, "staff@secas.example")
+    page.goto("/modifications/consultations/new/")
+    check(page, axe)
+    page.get_by_label("Title").fill("MP330 Refinement Consultation")
+    page.get_by_label("Kind").select_option("refinement")
+    page.get_by_label("Modification reference (e.g. MP212)").fill("MP330")
+    from secportal.workingdays import local_today
+
+    opens = local_today() + datetime.timedelta(days=30)
+    page.get_by_label("Opens on (optional)").fill(opens.isoformat())
+    page.get_by_label("DCC").check()
+    page.get_by_label("Questions").fill("Do you agree with the solution?")
+    page.get_by_role("button", name="Open the consultation").click()
+    page.get_by_text(f"opens on {opens.day} {opens:%B %Y}").wait_for()
+    check(page, axe)
