@@ -77,6 +77,7 @@ def _register_rows(filters: selectors.ModificationFilters, page_number: str | No
 
 # Searches longer than this are answered but not kept: the cache must not be fillable at will.
 CACHED_SEARCH_MAX = 60
+CACHED_PAGES_MAX = 50
 
 
 def _modification_list(request: HttpRequest) -> HttpResponse:
@@ -88,10 +89,19 @@ def _modification_list(request: HttpRequest) -> HttpResponse:
     ]
     querystring = urlencode(canonical)
     raw_page = request.GET.get("page") or "1"
-    page_number = raw_page if raw_page.isascii() and raw_page.isdigit() and len(raw_page) < 7 else "1"
+    page_number = str(int(raw_page)) if raw_page.isascii() and raw_page.isdigit() and len(raw_page) < 7 else "1"
+    # Only a plain spelling of a view, its first pages and short searches are kept: what anyone can
+    # vary at will ("page=01", a repeated field, a page far out, a long search) is answered but never
+    # stored, so the cache cannot be filled from outside.
+    # (Blank fields of a submitted filter form and the order of the fields do not matter: they
+    # make a bounded number of spellings.)
+    asked = sorted(
+        (k, v) for k, values in request.GET.lists() for v in values if v != "" and (k, v) != ("sort", "-updated")
+    )
+    spelled = sorted([*canonical, *([("page", page_number)] if page_number != "1" else [])])
+    storable = asked == spelled and int(page_number) <= CACHED_PAGES_MAX and len(filters.q) <= CACHED_SEARCH_MAX
     # The counts and rows are the same for every viewer: kept until the register changes, so
     # neither the COUNT over the register nor the page's rows are read again meanwhile.
-    storable = not (form.is_bound and form.errors) and len(filters.q) <= CACHED_SEARCH_MAX
     compute = lambda: _register_rows(filters, page_number, querystring)  # noqa: E731
     listing = (
         cached_value("register-rows", groups=REGISTER_GROUPS, parts=[querystring, page_number], compute=compute)

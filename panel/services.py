@@ -1,6 +1,7 @@
 """Writes for committees: membership, papers, decisions, minutes and actions."""
 
 import datetime
+import math
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -413,8 +414,15 @@ def vote_cast(*, actor: User, vote_round: VoteRound, choice: str, rationale: str
     return vote
 
 
+def vote_quorum(vote_round: VoteRound) -> tuple[int, int, int]:
+    """(seats that have voted, voting seats, the quorum: SECPORTAL_VOTE_QUORUM of the seats, rounded up)."""
+    seats = vote_round.committee.seats.filter(voting=True).count()
+    voted = vote_round.votes.count()
+    return voted, seats, math.ceil(seats * settings.SECPORTAL_VOTE_QUORUM)
+
+
 @transaction.atomic
-def vote_round_close(*, actor: User, vote_round: VoteRound) -> VoteRound:
+def vote_round_close(*, actor: User, vote_round: VoteRound, without_quorum: bool = False) -> VoteRound:
     """Count the votes with the configured rule and record the Change Board's decision (Path 3) or
     recommendation to Ofgem (Paths 1 and 2), which moves the modification on."""
     from .voting import current_rule
@@ -423,6 +431,12 @@ def vote_round_close(*, actor: User, vote_round: VoteRound) -> VoteRound:
     vote_round = VoteRound.objects.select_for_update().select_related("modification").get(pk=vote_round.pk)
     if vote_round.status != VoteRound.Status.OPEN:
         raise ApplicationError("This vote has already closed.")
+    voted, seats, quorum = vote_quorum(vote_round)
+    if voted < quorum and not without_quorum and vote_round.modification.stage == Stage.CHANGE_BOARD:
+        raise ApplicationError(
+            f"Only {voted} of {seats} voting seats have voted; the quorum is {quorum}. "
+            "Wait for more votes, or confirm that the vote closes without quorum."
+        )
     path, rule, _ = current_rule()
     if vote_round.modification.stage != Stage.CHANGE_BOARD:
         # Withdrawn (or moved) meanwhile: the round closes without deciding anything.

@@ -301,6 +301,7 @@ def vote_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "votes": votes if closed else [],
             "voted_seats": [v.seat.label for v in votes] if can_manage and not closed else [],
             "seats": list(vote_round.committee.seats.filter(voting=True)) if can_manage else [],
+            "quorum": services.vote_quorum(vote_round) if can_manage and not closed else None,
             "can_manage": can_manage,
             "objectives": SEC_OBJECTIVES,
             "rule_text": rule_text,
@@ -349,7 +350,9 @@ def vote_close(request: HttpRequest, pk: int) -> HttpResponse:
     _staff_only(request)
     vote_round = get_object_or_404(VoteRound, pk=pk)
     try:
-        vote_round = services.vote_round_close(actor=request.user, vote_round=vote_round)
+        vote_round = services.vote_round_close(
+            actor=request.user, vote_round=vote_round, without_quorum=request.POST.get("without_quorum") == "1"
+        )
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:

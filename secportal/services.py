@@ -1,6 +1,8 @@
 """Writes of the shared layer: the notification outbox."""
 
+import email.errors
 import email.policy
+import re
 import smtplib
 import time
 import uuid
@@ -19,6 +21,7 @@ from django.db import connection as db_connection
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.encoding import punycode
 
 from .models import OutboxMessage
 from .registry import notification_access, notification_kinds
@@ -183,43 +186,65 @@ _PERMANENT = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused)
 
 
 def _is_permanent(exc: Exception) -> bool:
-    if isinstance(exc, (*_PERMANENT, ValueError)):  # ValueError: an address or header we cannot send
+    if isinstance(exc, _PERMANENT):
         return True
     return isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600
 
 
-def _header(value: str) -> str | Header:
-    if "\r" in value or "\n" in value:
-        raise ValueError("A header value may not contain a line break.")
-    return value if value.isascii() else Header(value, "utf-8")
+_HEADER_NAME = re.compile(r"[!-9;-~]+")
+_BUILT = {"subject", "from", "to", "date", "content-type", "mime-version", "content-transfer-encoding"}
+
+
+def _one_line(value) -> str:
+    """The value if it is one line of text: no line break of any kind (the classic MIME classes
+    would fold one into a header of its own)."""
+    if not isinstance(value, str) or len(f"{value}x".splitlines()) != 1:
+        raise ValueError(f"A header value must be one line of text, not {value!r}.")
+    return value
+
+
+def _header(value) -> str:
+    """One header value, non-ASCII text as RFC 2047 encoded words of at most 75 characters."""
+    value = _one_line(value)
+    return value if value.isascii() else Header(value, "utf-8").encode(maxlinelen=76)
+
+
+def _mailbox(value: str) -> tuple[str, str]:
+    """(display name, address), the domain in ASCII (IDNA) as SMTP needs it."""
+    name, addr = parseaddr(_one_line(value))
+    local, at, domain = addr.rpartition("@")
+    if not at or not local or not domain or not local.isascii():
+        raise ValueError(f"Not an address the outbox can send to: {value!r}")
+    return name, f"{local}@{punycode(domain)}"
 
 
 def _address(value: str) -> str:
     """One mailbox for a header: the display name encoded when it is not ASCII."""
-    name, addr = parseaddr(value)
-    if not addr or "@" not in addr or not addr.isascii() or "\r" in value or "\n" in value:
-        raise ValueError(f"Not an address the outbox can send to: {value!r}")
+    name, addr = _mailbox(value)
     if name and not name.isascii():
         name = Header(name, "utf-8").encode()
     return formataddr((name, addr))
 
 
-# UTF-8 bodies in quoted-printable (readable in the raw message), ASCII ones as they are.
+# UTF-8 text, and text with lines too long for the wire, in quoted-printable (readable in the raw
+# message); short-lined ASCII as it is.
 _UTF8 = Charset("utf-8")
 _UTF8.body_encoding = QP
+_LONGEST_7BIT_LINE = 900
 
 
 def _part(content: str, mimetype: str) -> MIMEText:
     subtype = mimetype.partition(";")[0].strip().partition("/")[2] or "plain"
-    return MIMEText(content, subtype, "us-ascii" if content.isascii() else _UTF8)
+    plain = content.isascii() and all(len(line) <= _LONGEST_7BIT_LINE for line in content.splitlines())
+    return MIMEText(content, subtype, "us-ascii" if plain else _UTF8)
 
 
 class OutboxEmail(EmailMultiAlternatives):
     """An outbox email, written with the standard library's classic MIME classes: several times
     cheaper than the header parsing of the modern email API, which dominated the cost of a fan-out.
-    Every value comes from the portal itself (the subject is one line, the recipient an address
-    the form checked); a line break in a header is refused all the same. Header lines may be as
-    long as RFC 5322 allows, so a long List-Unsubscribe URL stays a plain link."""
+    Every header is checked to be one line (so nothing can add a header of its own), addresses
+    get their domains in IDNA, and ASCII header lines may be as long as RFC 5322 allows, so a long
+    List-Unsubscribe URL stays a plain link."""
 
     def message(self, *, policy=None):
         body = _part(self.body, "text/plain")
@@ -235,7 +260,7 @@ class OutboxEmail(EmailMultiAlternatives):
             msg.attach(body_part)
             for name, content, mimetype in self.attachments:
                 part = _part(content, mimetype)
-                part.add_header("Content-Disposition", "attachment", filename=name)
+                part.add_header("Content-Disposition", "attachment", filename=_header(name))
                 msg.attach(part)
         else:
             msg = body_part
@@ -244,9 +269,14 @@ class OutboxEmail(EmailMultiAlternatives):
         msg["To"] = ", ".join(_address(to) for to in self.to)
         msg["Date"] = formatdate(localtime=False)
         for name, value in self.extra_headers.items():
+            if not _HEADER_NAME.fullmatch(name) or name.lower() in _BUILT:
+                raise ValueError(f"Not a header the outbox adds: {name!r}")
             msg[name] = _header(value)
         msg.policy = _WIRE  # as sent: CRLF line ends, long header lines kept whole
         return msg
+
+    def envelope(self) -> tuple[str, list[str]]:
+        return _mailbox(self.from_email)[1], [_mailbox(to)[1] for to in self.to]
 
     def raw(self) -> bytes:
         return self.message().as_bytes()
@@ -256,12 +286,12 @@ class OutboxEmail(EmailMultiAlternatives):
 _WIRE = email.policy.compat32.clone(linesep="\r\n", max_line_length=998)
 
 
-def _send(message: "OutboxEmail", connection) -> None:
-    """Over an open SMTP connection, straight to smtplib (the backend would parse every address
-    again); otherwise (tests: the in-memory backend) through Django's backend."""
+def _send(message: "OutboxEmail", envelope: tuple[str, list[str]], raw: bytes, connection) -> None:
+    """Over an open SMTP connection, the bytes built once straight to smtplib (the backend would
+    build and parse them again); otherwise (tests: the in-memory backend) through Django's backend."""
     smtp = getattr(connection, "connection", None)
     if isinstance(connection, SmtpBackend) and smtp is not None:
-        smtp.sendmail(parseaddr(message.from_email)[1], [parseaddr(to)[1] for to in message.to], message.raw())
+        smtp.sendmail(envelope[0], envelope[1], raw)
     elif connection is not None:
         connection.send_messages([message])
     else:
@@ -272,12 +302,12 @@ def _withheld_reason(message: OutboxMessage) -> str:
     """Access is checked again when sending: a person who can no longer see what a message is
     about (a paper, a committee's meeting, a cancelled registration), or whose account is closed,
     does not get it; a digest is written again without what they may no longer see."""
-    if message.user_id is None:
-        return ""
     from .notifications import DIGEST_KINDS, digest_recheck
 
-    user = message.user
     is_notification = message.kind in DIGEST_KINDS or notification_kinds.has(message.kind)
+    if message.user_id is None or not (is_notification or notification_access.has_check(message.subject_type)):
+        return ""  # no person, or a transactional email (a confirmation, a sign-in link): nothing to check
+    user = message.user
     if is_notification and not user.is_active:
         return "Withheld: the recipient's account is closed."
     if message.kind in DIGEST_KINDS:
@@ -337,7 +367,7 @@ def outbox_deliver(*, message_id: int, connection=None) -> OutboxMessage | None:
             message.last_error = reason
             message.save(update_fields=["status", "last_error"])
             return message
-        email = OutboxEmail(
+        outgoing = OutboxEmail(
             subject=message.subject,
             body=message.body_text,
             from_email=settings.DEFAULT_FROM_EMAIL,
@@ -345,12 +375,21 @@ def outbox_deliver(*, message_id: int, connection=None) -> OutboxMessage | None:
             headers={**message.headers, "Message-ID": f"<outbox-{message.pk}@secportal>"},
         )
         if message.body_html:
-            email.attach_alternative(message.body_html, "text/html")
+            outgoing.attach_alternative(message.body_html, "text/html")
         for attachment in message.attachments:
-            email.attach(attachment["name"], attachment["content"], attachment["type"])
+            outgoing.attach(attachment["name"], attachment["content"], attachment["type"])
         message.attempts += 1
         try:
-            _send(email, connection)
+            envelope, raw = outgoing.envelope(), outgoing.raw()
+        except (ValueError, TypeError, email.errors.MessageError) as exc:
+            # The message itself is wrong (a header that is not one line, an address SMTP cannot
+            # carry): no retry will cure it.
+            message.status = OutboxMessage.Status.FAILED
+            message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            message.save(update_fields=["attempts", "last_error", "status"])
+            return message
+        try:
+            _send(outgoing, envelope, raw, connection)
         except Exception as exc:  # noqa: BLE001 (any transport error is recorded and retried)
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             if _is_permanent(exc) and message.attempts >= settings.SECPORTAL_OUTBOX_MAX_ATTEMPTS:

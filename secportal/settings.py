@@ -312,6 +312,9 @@ SECPORTAL_APPEAL_WINDOW_DAYS = env.int("SECPORTAL_APPEAL_WINDOW_DAYS", default=1
 # Paper day: meeting papers are due this many Working Days before the meeting.
 SECPORTAL_PAPER_DAY_DAYS = env.int("SECPORTAL_PAPER_DAY_DAYS", default=5)
 # How Change Board votes are counted: a function taking [(constituency, choice)] (see panel/voting.py).
+# The share of a Change Board's voting seats that must have voted before a vote closes without a
+# confirmation that it closes without quorum.
+SECPORTAL_VOTE_QUORUM = env.float("SECPORTAL_VOTE_QUORUM", default=0.5)
 SECPORTAL_VOTE_RULE = env.str("SECPORTAL_VOTE_RULE", default="panel.voting.majority_in_each_constituency")
 # The benchmark's floor page (/bench/floor/): only `make bench` turns it on.
 SECPORTAL_BENCH_FLOOR = env.bool("SECPORTAL_BENCH_FLOOR", default=False)

@@ -93,7 +93,7 @@ def test_a_vote_needs_a_rationale_and_can_change_until_the_close(staff, board):
     services.vote_cast(actor=member, vote_round=vote_round, choice="approve", rationale="Good", objectives=["a"])
     services.vote_cast(actor=member, vote_round=vote_round, choice="reject", rationale="Changed my mind")
     assert Vote.objects.get().choice == "reject"
-    services.vote_round_close(actor=staff, vote_round=vote_round)
+    services.vote_round_close(actor=staff, vote_round=vote_round, without_quorum=True)
     with pytest.raises(ApplicationError, match="closed"):
         services.vote_cast(actor=member, vote_round=vote_round, choice="approve", rationale="Too late")
 
@@ -110,7 +110,7 @@ def test_results_are_secret_until_the_close(client, staff, board):
     client.force_login(staff)
     page = client.get(url).content.decode()
     assert "A secret rationale" not in page and "✓ Voted" in page  # SECAS sees who has voted, not how
-    services.vote_round_close(actor=staff, vote_round=vote_round)
+    services.vote_round_close(actor=staff, vote_round=vote_round, without_quorum=True)
     client.logout()
     assert "A secret rationale" in client.get(url).content.decode()
 
@@ -146,3 +146,30 @@ def test_a_vote_opens_only_at_the_change_board_stage_and_once(staff, board):
         services.vote_round_open(actor=staff, modification=mp)
     with pytest.raises(ApplicationError):
         services.vote_round_open(actor=make_user(), modification=mp)
+
+
+def test_a_vote_without_quorum_closes_only_when_secas_confirms_it(client, staff, board):
+    _, people = board
+    _, vote_round = open_vote(staff)
+    services.vote_cast(actor=people["large_supplier"].user, vote_round=vote_round, choice="approve", rationale="(a)")
+    url = reverse("panel:vote-detail", args=[vote_round.pk])
+    client.force_login(staff)
+    page = client.get(url).content.decode()
+    assert "1 of 3 voting seats have voted; the quorum is 2." in page and "not quorate" in page
+    response = client.post(reverse("panel:vote-close", args=[vote_round.pk]), follow=True)
+    assert "the quorum is 2" in response.content.decode()
+    vote_round.refresh_from_db()
+    assert vote_round.status == VoteRound.Status.OPEN  # nothing recorded
+    services.vote_cast(actor=people["small_supplier"].user, vote_round=vote_round, choice="approve", rationale="(a)")
+    assert "not quorate" not in client.get(url).content.decode()
+    client.post(reverse("panel:vote-close", args=[vote_round.pk]))
+    vote_round.refresh_from_db()
+    assert vote_round.status == VoteRound.Status.CLOSED
+
+
+def test_secas_may_close_a_vote_without_quorum_by_saying_so(client, staff, board):
+    _, vote_round = open_vote(staff)
+    client.force_login(staff)
+    client.post(reverse("panel:vote-close", args=[vote_round.pk]), {"without_quorum": "1"})
+    vote_round.refresh_from_db()
+    assert vote_round.status == VoteRound.Status.CLOSED and vote_round.outcome == "no_votes"

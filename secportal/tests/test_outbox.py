@@ -236,11 +236,41 @@ def test_the_email_as_sent_keeps_non_ascii_text_attachments_and_long_headers_int
     assert ics.get_filename() == "meeting.ics" and ics.get_content_type() == "text/calendar"
 
 
-def test_a_header_with_a_line_break_is_refused_and_the_message_fails_not_loops(subject, settings):
-    settings.SECPORTAL_OUTBOX_MAX_ATTEMPTS = 1
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"subject": "Hello\r\nBcc: everyone@example.org"},
+        {"subject": "Hello\x0bBcc: everyone@example.org"},
+        {"subject": "Hello\u2028Bcc: everyone@example.org"},
+        {"subject": "Hello\n"},
+        {"recipient": "rosa@example.org\nBcc: x@example.org"},
+        {"recipient": "rösa@example.org"},
+        {"headers": {"X-Test": 5}},
+        {"headers": {"Bad Name:": "value"}},
+        {"headers": {"To": "someone.else@example.org"}},
+    ],
+)
+def test_a_message_that_cannot_be_sent_fails_at_once_instead_of_retrying(subject, bad):
     message = enqueue(subject, recipient="rosa@example.org")
-    OutboxMessage.objects.filter(pk=message.pk).update(subject="Hello\r\nBcc: everyone@example.org")
+    OutboxMessage.objects.filter(pk=message.pk).update(**bad)
     outbox_deliver(message_id=message.pk)
     message.refresh_from_db()
-    assert message.status == OutboxMessage.Status.FAILED and "line break" in message.last_error
+    assert message.status == OutboxMessage.Status.FAILED and message.attempts == 1 and message.last_error
     assert mail.outbox == []
+
+
+def test_international_domains_and_long_lines_are_sent_as_the_wire_requires():
+    import email as email_lib
+    import email.policy
+
+    from secportal.services import OutboxEmail
+
+    long_line = "word " * 400  # one 2,000-character line: must not go out as raw 7bit
+    message = OutboxEmail(subject="Über", body=long_line, from_email="noreply@secportal.example",
+                          to=["rosa@bücher.example"], headers={"Message-ID": "<outbox-2@secportal>"})  # fmt: skip
+    raw = message.raw()
+    assert message.envelope() == ("noreply@secportal.example", ["rosa@xn--bcher-kva.example"])
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    assert b"Subject: =?utf-8?" in raw
+    parsed = email_lib.message_from_bytes(raw, policy=email.policy.default)
+    assert parsed["Subject"] == "Über" and parsed.get_content() == long_line

@@ -114,11 +114,17 @@ def test_what_anyone_can_vary_at_will_is_answered_but_not_stored(client):
     """An invalid filter, a page number out of range or a long search: rendered every time, never kept."""
     make_modification(title="Kept small")
     register = reverse("modifications:modification-list")
-    for url in (f"{register}?stage=nonsense", f"{register}?page=999", f"{register}?q={'x' * 61}"):
+    spellings = ("?stage=nonsense", "?page=999", f"?q={'x' * 61}", "?page=abc", "?page=01", "?q=a&q=a",
+                 "?page=51", "?page=1")  # fmt: skip
+    for url in (f"{register}{spelling}" for spelling in spellings):
         assert client.get(url).status_code == 200
         assert queries(client, url)[0] > 0, url
     assert queries(client, f"{register}?q=short")[0] > 0
     assert queries(client, f"{register}?q=short")[0] == 0
+    # The filter form as submitted (blank fields, the default sort) is kept like the plain link.
+    submitted = f"{register}?q=&stage=refinement&path=&category=&release=&state=&sort=-updated"
+    assert queries(client, submitted)[0] > 0
+    assert queries(client, submitted)[0] == 0
 
 
 def test_a_party_renamed_shows_at_once_on_the_register(client):
