@@ -169,6 +169,36 @@ class UpdateForm(forms.Form):
         self.helper = _helper(submit)
 
 
+class AlternativeForm(forms.Form):
+    title = forms.CharField(max_length=250, help_text="A short name for this alternative solution.")
+    solution = forms.CharField(
+        label="The alternative solution",
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="What this alternative would change in the SEC, and how it differs. Markdown is allowed.",
+    )
+
+    def __init__(self, *args, submit: str = "Raise the alternative", modification=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(submit)
+
+
+class FastTrackForm(forms.Form):
+    title = forms.CharField(max_length=250)
+    issue = forms.CharField(
+        label="What needs correcting", max_length=20000, widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="A housekeeping change: a typo, a broken cross-reference. Markdown is allowed.",
+    )  # fmt: skip
+    solution = forms.CharField(
+        label="The change to the SEC", max_length=20000, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    sec_sections = forms.CharField(required=False, max_length=500, label="SEC sections (optional)")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Raise the Fast-track modification")
+
+
 class DocumentUploadForm(forms.Form):
     kind = forms.ChoiceField(choices=ModificationDocument.Kind.choices)
     title = forms.CharField(max_length=200, help_text="Use the same title to publish a new version.")

@@ -7,6 +7,7 @@ app_name = "modifications"
 urlpatterns = [
     path("", views.modification_list, name="modification-list"),
     path("raise/", views.modification_raise, name="modification-raise"),
+    path("fast-track/", views.modification_raise_fast_track, name="modification-fast-track"),
     path("feed/", views.ModificationFeed(), name="modification-feed"),
     path("export.csv", views.export_csv, name="modification-export"),
     path("follow-filter/", views.follow_filter, name="filter-follow"),

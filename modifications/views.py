@@ -23,6 +23,7 @@ from secportal.pagecache import cache_anonymous_page, cached_fragment, cached_va
 
 from . import selectors, services
 from .forms import (
+    AlternativeForm,
     AppealWindowForm,
     AuthorityDecisionForm,
     ChangeBoardOutcomeForm,
@@ -30,6 +31,7 @@ from .forms import (
     DocumentUploadForm,
     DraftProposalForm,
     EarlyCloseForm,
+    FastTrackForm,
     ModificationFilterForm,
     NoteForm,
     OpenMrcForm,
@@ -129,6 +131,7 @@ def _modification_list(request: HttpRequest) -> HttpResponse:
                 render=lambda: render_to_string("modifications/_pipeline.html", {"pipeline": selectors.pipeline()}),
             ),
             "can_raise": can_raise_draft(user),
+            "can_move": can_move_modification(user),
             "can_follow": can_follow(user),
             "following_filter": following_filter,
             "filter_query": filters.query_string(),
@@ -208,6 +211,23 @@ def modification_raise(request: HttpRequest) -> HttpResponse:
     return render(request, "modifications/modification_raise.html", {"form": form})
 
 
+@login_required
+def modification_raise_fast_track(request: HttpRequest) -> HttpResponse:
+    """SECAS records a Fast-track self-governance modification the Panel raised (housekeeping)."""
+    if not can_move_modification(request.user):
+        raise Http404
+    form = FastTrackForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            modification = services.modification_raise_fast_track(actor=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"{modification.reference} raised as Fast-track self-governance.")
+            return redirect("modifications:modification-detail", reference=modification.reference)
+    return render(request, "modifications/fast_track.html", {"form": form}, status=400 if form.errors else 200)
+
+
 # --- Moving a modification through its lifecycle --------------------------------------------------------
 
 
@@ -261,6 +281,13 @@ ACTIONS = {
         lambda a, m, d: services.modification_record_authority_decision(
             actor=a, modification=m, decision=d["decision"], note=d["note"]),
     ),
+    "raise-alternative": Action(
+        "Raise an alternative solution", AlternativeForm, frozenset({Stage.REFINEMENT, Stage.REPORT_PHASE, Stage.MRC}),
+        lambda a, m, d: services.modification_raise_alternative(actor=a, original=m, title=d["title"],
+                                                                solution=d["solution"]),
+        explanation="The alternative gets the next letter (MP102A, MP102B ...), follows the same path and stage, "
+        "and is decided beside the original.",
+    ),
     "target-release": Action(
         "Target a SEC Release", TargetReleaseForm, frozenset(OPEN_STAGES),
         lambda a, m, d: services.modification_target_release(actor=a, modification=m, release=d["release"]),
@@ -285,6 +312,8 @@ ACTIONS = {
 def _allowed(user, modification, action: Action) -> bool:
     if modification.stage not in action.stages:
         return False
+    if action.form is AlternativeForm and modification.alternative_of_id:
+        return False  # alternatives are raised against the original proposal
     if action.staff_only:
         return can_move_modification(user)
     return can_withdraw_modification(user, modification)

@@ -330,3 +330,41 @@ def test_two_drafts_raised_at_the_same_moment_get_different_numbers():
     for t in threads:
         t.join()
     assert len(set(results)) == 2 and all(r.startswith("DP") for r in results), results
+
+
+def test_staff_raise_an_alternative_from_the_modification_page(client, settings):
+    from django.urls import reverse
+
+    settings.SECPORTAL_REQUIRE_MFA = False
+    staff = make_user(role_names={roles.SECAS_STAFF})
+    original = make_modification(stage=Stage.REFINEMENT, number=640, title="Meter read frequency")
+    client.force_login(staff)
+    page = client.get(reverse("modifications:modification-detail", args=[original.reference])).content.decode()
+    assert "Raise an alternative solution" in page
+    url = reverse("modifications:modification-action", args=[original.reference, "raise-alternative"])
+    assert client.post(url, {"title": "", "solution": ""}).status_code == 400  # a clear error, nothing saved
+    response = client.post(url, {"title": "Monthly reads instead", "solution": "Read monthly, not daily."})
+    alternative = ModificationProposal.objects.get(alternative_of=original)
+    assert alternative.reference == "MP640A" and alternative.stage == Stage.REFINEMENT
+    assert response["Location"] == reverse("modifications:modification-detail", args=["MP640A"])
+    # An alternative does not offer alternatives of its own.
+    page = client.get(reverse("modifications:modification-detail", args=["MP640A"])).content.decode()
+    assert "Raise an alternative solution" not in page
+
+
+def test_staff_raise_a_fast_track_modification_from_the_register(client, settings):
+    from django.urls import reverse
+
+    settings.SECPORTAL_REQUIRE_MFA = False
+    url = reverse("modifications:modification-fast-track")
+    client.force_login(make_user())
+    assert client.get(url).status_code == 404  # a Party user may not
+    client.force_login(make_user(role_names={roles.SECAS_STAFF}))
+    assert "Raise a Fast-track modification" in client.get(reverse("modifications:modification-list")).content.decode()
+    assert client.post(url, {"title": "Fix a typo"}).status_code == 400
+    response = client.post(
+        url, {"title": "Fix a cross-reference", "issue": "Section H14 cites H13.", "solution": "Cite H15."}
+    )
+    modification = ModificationProposal.objects.get(title="Fix a cross-reference")
+    assert modification.path == "fast_track" and modification.stage == Stage.REPORT_PHASE
+    assert response["Location"] == reverse("modifications:modification-detail", args=[modification.reference])
