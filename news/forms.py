@@ -257,6 +257,19 @@ class EventForm(forms.Form):
         return {**{f: getattr(event, f) for f in fields}, "agenda": "\n".join(agenda)}
 
 
+class SeriesExtendForm(forms.Form):
+    first_month = forms.DateField(
+        label="From the month of", widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Any day in the first month to add. Months the series already has are left as they are.",
+    )  # fmt: skip
+    months = forms.IntegerField(min_value=1, max_value=36, initial=6, label="Number of months")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Add the months"))
+
+
 class SeriesForm(forms.Form):
     title = forms.CharField(max_length=200, initial="SEC Modifications Questions Hour")
     summary = forms.CharField(

@@ -27,6 +27,7 @@ urlpatterns = [
     path("events/calendar.ics", views.calendar_ics, name="calendar-ics"),
     path("events/new/", views.event_create, name="event-create"),
     path("events/series/new/", views.series_create, name="series-create"),
+    path("events/series/<slug:slug>/extend/", views.series_extend, name="series-extend"),
     path("events/my-calendar/", views.my_calendar, name="my-calendar"),
     path("events/my-calendar/change/", views.my_calendar_action, name="my-calendar-action"),
     path("events/private/<slug:token>.ics", views.private_calendar, name="private-calendar"),

@@ -1,4 +1,5 @@
 import csv
+import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -28,11 +29,12 @@ from .forms import (
     PostForm,
     RegistrationForm,
     ScheduleForm,
+    SeriesExtendForm,
     SeriesForm,
     SlidePackForm,
     WithdrawForm,
 )
-from .models import CalendarToken, EventKind, NewsAttachment, NewsImage, NewsPost, Registration, SlidePack
+from .models import CalendarToken, EventKind, EventSeries, NewsAttachment, NewsImage, NewsPost, Registration, SlidePack
 from .permissions import can_have_calendar, can_manage_events, can_publish_news, can_register
 
 POSTS_PER_PAGE = 10
@@ -467,6 +469,37 @@ def series_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Series created with {count} occurrence{'s' if count != 1 else ''}.")
             return redirect(f"{reverse('news:event-list')}?kind={series.kind}")
     return render(request, "news/series_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@event_manager_only
+def series_extend(request: HttpRequest, slug: str) -> HttpResponse:
+    """Add months to a series (the coming Questions Hours): existing months are left as they are."""
+    series = get_object_or_404(EventSeries, slug=slug)
+    last = series.occurrences.order_by("-starts_at").values_list("starts_at", flat=True).first()
+    following = (
+        (timezone.localtime(last).date().replace(day=1) + datetime.timedelta(days=32)).replace(day=1) if last else None
+    )
+    form = SeriesExtendForm(request.POST or None, initial={"first_month": following or timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.series_extend(
+                actor=request.user, series=series, first_month=form.cleaned_data["first_month"],
+                months=form.cleaned_data["months"],
+            )  # fmt: skip
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            if created:
+                messages.success(
+                    request, f"Added {len(created)} occurrence{'s' if len(created) != 1 else ''} to {series}."
+                )
+            else:
+                messages.info(request, f"Nothing added: {series} already has those months (or they are past).")
+            return redirect(f"{reverse('news:event-list')}?kind={series.kind}")
+    return render(
+        request, "news/series_extend.html", {"form": form, "series": series, "last": last},
+        status=400 if form.errors else 200,
+    )  # fmt: skip
 
 
 @event_manager_only

@@ -4,10 +4,11 @@ it to the next Working Day. Cases are real England and Wales bank holidays."""
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from news import recurrence, services
 from news.models import Event, EventKind
-from news.tests.factories import make_staff
+from news.tests.factories import make_party_user, make_staff
 from secportal.exceptions import ApplicationError
 from secportal.workingdays import LONDON
 
@@ -120,3 +121,33 @@ def test_series_checks(staff):
     with pytest.raises(ApplicationError, match="Only SECAS staff"):
         services.series_create(actor=None, title="x", summary="x", first_month=D(2027, 1, 1), months=1,
                                online_link="https://x.example")  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_staff_add_months_to_a_series_from_an_occurrence(client, settings):
+    from django.urls import reverse
+
+    from news.models import EventSeries
+
+    settings.SECPORTAL_REQUIRE_MFA = False
+    staff = make_staff(totp=False)
+    series = services.series_create(
+        actor=staff, title="SEC Modifications Questions Hour", summary="Questions.", description="",
+        first_month=timezone.localdate(), months=2, local_start=datetime.time(11), duration_minutes=60,
+        online_link="https://meet.example.org/qh", venue="", capacity=None, places_per_party=None,
+    )  # fmt: skip
+    before = series.occurrences.count()
+    client.force_login(staff)
+    first = series.occurrences.order_by("starts_at").first()
+    assert "Add months to the series" in client.get(reverse("news:event-detail", args=[first.slug])).content.decode()
+    url = reverse("news:series-extend", args=[series.slug])
+    page = client.get(url)
+    assert page.status_code == 200 and "The last occurrence is on" in page.content.decode()
+    assert client.post(url, {"first_month": "", "months": "0"}).status_code == 400
+    start = (timezone.localdate().replace(day=1) + datetime.timedelta(days=70)).replace(day=1)
+    client.post(url, {"first_month": start.isoformat(), "months": "3"})
+    assert EventSeries.objects.get().occurrences.count() == before + 3
+    client.post(url, {"first_month": start.isoformat(), "months": "3"})  # again: nothing new
+    assert EventSeries.objects.get().occurrences.count() == before + 3
+    client.force_login(make_party_user())
+    assert client.get(url).status_code == 404
