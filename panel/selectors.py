@@ -61,6 +61,17 @@ def committee_members(*, committee: Committee) -> list[Membership]:
     )
 
 
+def committee_past_members(*, committee: Committee, limit: int = 30) -> list[Membership]:
+    """Memberships that have ended (early or at the end of their term), latest first."""
+    today = timezone.localdate()
+    ended = Q(ended_on__isnull=False) | Q(ends_on__lt=today)
+    return list(
+        Membership.objects.filter(ended, committee=committee)
+        .select_related("user", "party", "seat")
+        .order_by("-starts_on", "user__full_name")[:limit]
+    )
+
+
 def committee_meetings(*, committee: Committee) -> dict:
     now = timezone.now()
     meetings = committee.meetings.all()

@@ -42,6 +42,7 @@ def committee_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "committee": committee,
             "seats": list(committee.seats.all()),
             "members": selectors.committee_members(committee=committee),
+            "past_members": selectors.committee_past_members(committee=committee),
             "meetings": selectors.committee_meetings(committee=committee),
             "actions": list(selectors.committee_actions(committee=committee)[:30]),
             "can_manage": can_manage_panel(request.user),
