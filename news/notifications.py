@@ -9,12 +9,13 @@ from django.utils import timezone
 
 from secportal.ics import build_calendar, ics_attachment
 from secportal.notifications import (
+    ReminderTimes,
     notify,
     reminder_due,
-    reminder_horizon,
     reminder_occurrence,
-    reminder_offsets,
+    reminder_times,
     time_until,
+    when_text,
     withdraw,
 )
 from secportal.registry import NotificationKind, notification_access, notification_kinds, notification_sources
@@ -40,11 +41,6 @@ KINDS = (
 )  # fmt: skip
 
 ACTIVE = (Registration.Status.CONFIRMED, Registration.Status.WAITLISTED)
-
-
-def _when(event: Event) -> str:
-    start, end = timezone.localtime(event.starts_at, LONDON), timezone.localtime(event.ends_at, LONDON)
-    return f"{start:%A %-d %B %Y, %H:%M} to {end:%H:%M %Z}"
 
 
 def _where(event: Event) -> str:
@@ -75,8 +71,9 @@ def event_reminders(*, now: datetime.datetime) -> int:
     those who registered after that reminder's time: they have just had their confirmation).
     Each event is locked while its reminders are written, so an edit or a cancellation in
     progress is waited for, and a cancelled event gets no reminder."""
+    times = reminder_times()
     upcoming = Event.objects.filter(
-        status=Event.Status.SCHEDULED, starts_at__gt=now, starts_at__lte=now + reminder_horizon()
+        status=Event.Status.SCHEDULED, starts_at__gt=now, starts_at__lte=now + times.horizon
     ).values_list("pk", flat=True)
     written = 0
     for event_id in list(upcoming):
@@ -89,12 +86,12 @@ def event_reminders(*, now: datetime.datetime) -> int:
             )
             if event is None:
                 continue
-            written += _remind(event, now)
+            written += _remind(event, times, now)
     return written
 
 
-def _remind(event: Event, now: datetime.datetime) -> int:
-    offset = reminder_due(event.starts_at, reminder_offsets(event.kind, online=bool(event.online_link)), now)
+def _remind(event: Event, times: ReminderTimes, now: datetime.datetime) -> int:
+    offset = reminder_due(event.starts_at, times.offsets(event.kind, online=bool(event.online_link)), now)
     if offset is None:
         return 0
     registrations = event.registrations.filter(
@@ -110,7 +107,7 @@ def _remind(event: Event, now: datetime.datetime) -> int:
             subject_obj=event,
             occurrence=reminder_occurrence(offset, event.starts_at),
             title=f"Reminder: {event.title}, {time_until(event.starts_at, now)}",
-            body=f"{_when(event)}. {_where(event).capitalize()}.",
+            body=f"{when_text(event)}. {_where(event).capitalize()}.",
             url=_path(event),
             group=event.title,
             attachments=_calendar(event),
@@ -136,7 +133,8 @@ def event_moved(*, event: Event, old_starts_at: datetime.datetime) -> None:
         kind=EVENT_CHANGED,
         occurrence=f"moved-{event.sequence}",
         title=f"Moved: {event.title} is now on {timezone.localtime(event.starts_at, LONDON):%A %-d %B, %H:%M %Z}",
-        body=f"It was on {timezone.localtime(old_starts_at, LONDON):%A %-d %B, %H:%M %Z}. New time: {_when(event)}.",
+        body=f"It was on {timezone.localtime(old_starts_at, LONDON):%A %-d %B, %H:%M %Z}. "
+        f"New time: {when_text(event)}.",
     )
 
 

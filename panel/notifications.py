@@ -15,10 +15,10 @@ from secportal.ics import build_calendar, ics_attachment, register_user_calendar
 from secportal.notifications import (
     notify,
     reminder_due,
-    reminder_horizon,
     reminder_occurrence,
-    reminder_offsets,
+    reminder_times,
     time_until,
+    when_text,
     withdraw,
 )
 from secportal.registry import NotificationKind, notification_access, notification_kinds, notification_sources
@@ -49,11 +49,6 @@ KINDS = (
 
 def _path(meeting: Meeting) -> str:
     return reverse("panel:meeting-detail", args=[meeting.pk])
-
-
-def _when(meeting: Meeting) -> str:
-    start, end = timezone.localtime(meeting.starts_at, LONDON), timezone.localtime(meeting.ends_at, LONDON)
-    return f"{start:%A %-d %B %Y, %H:%M} to {end:%H:%M %Z}"
 
 
 def meeting_component(meeting: Meeting) -> icalendar.Event:
@@ -114,8 +109,9 @@ def _coming(now: datetime.datetime, until: datetime.datetime):
 def meeting_reminders(*, now: datetime.datetime) -> int:
     """Source: the reminder due now for each coming meeting, to its committee's members and alternates."""
     written = 0
-    for meeting in _locked_meetings(_coming(now, now + reminder_horizon()), now):
-        offset = reminder_due(meeting.starts_at, reminder_offsets(REMINDER_KIND, online=bool(meeting.online_link)), now)
+    times = reminder_times()
+    for meeting in _locked_meetings(_coming(now, now + times.horizon), now):
+        offset = reminder_due(meeting.starts_at, times.offsets(REMINDER_KIND, online=bool(meeting.online_link)), now)
         if offset is None:
             continue
         written += len(
@@ -125,7 +121,7 @@ def meeting_reminders(*, now: datetime.datetime) -> int:
                 subject_obj=meeting,
                 occurrence=reminder_occurrence(offset, meeting.starts_at),
                 title=f"Reminder: {meeting}, {time_until(meeting.starts_at, now)}",
-                body=f"{_when(meeting)}."
+                body=f"{when_text(meeting)}."
                 + (f" Venue: {meeting.venue}." if meeting.venue else "")
                 + (f" Online: {meeting.online_link}" if meeting.online_link else ""),
                 url=_path(meeting),
@@ -156,7 +152,7 @@ def papers_published(*, now: datetime.datetime) -> int:
                 subject_obj=meeting,
                 occurrence="papers",
                 title=f"Papers published for {meeting}",
-                body=f"The papers are ready to read before the meeting on {_when(meeting)}.",
+                body=f"The papers are ready to read before the meeting on {when_text(meeting)}.",
                 url=_path(meeting) + "#agenda-title",
                 group=str(meeting.committee),
                 now=now,
@@ -190,7 +186,7 @@ def meeting_changed(*, meeting: Meeting, old_starts_at: datetime.datetime, old_s
             occurrence=f"moved-{meeting.starts_at.astimezone(datetime.UTC):%Y%m%dT%H%MZ}",
             title=f"Moved: {meeting} is now on {new:%A %-d %B, %H:%M %Z}",
             body=f"It was on {timezone.localtime(old_starts_at, LONDON):%A %-d %B, %H:%M %Z}. "
-            f"New time: {_when(meeting)}.",
+            f"New time: {when_text(meeting)}.",
             url=_path(meeting),
             group=str(meeting.committee),
             attachments=_calendar(meeting),

@@ -62,7 +62,7 @@ def notification_mark_read(request: HttpRequest) -> HttpResponse:
         ids = _ids(request)
         notifications.mark_read(user=request.user, ids=ids)
         messages.success(request, "Marked as read.")
-    return redirect(request.POST.get("next") if request.POST.get("next") == "dashboard" else "notifications:list")
+    return redirect("notifications:list")
 
 
 @login_required

@@ -316,11 +316,6 @@ def weekly_due(today: datetime.date, *, weekly_day: int, working_days_only: bool
     return None
 
 
-def weekly_key(today: datetime.date, *, weekly_day: int, working_days_only: bool) -> str | None:
-    found = weekly_due(today, weekly_day=weekly_day, working_days_only=working_days_only)
-    return found[0] if found else None
-
-
 def _digest_time(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(settings.SECPORTAL_DIGEST_HOUR), tzinfo=LONDON)
 
@@ -464,11 +459,35 @@ def parse_offsets(text: str) -> list[datetime.timedelta]:
     return sorted(set(offsets), reverse=True)
 
 
-def reminder_offsets(event_kind: str, *, online: bool) -> list[datetime.timedelta]:
-    schedule = ReminderSchedule.objects.filter(event_kind=event_kind).first()
-    offsets = schedule.offsets if schedule else settings.SECPORTAL_REMINDER_OFFSETS
-    extra = schedule.online_offsets if schedule else settings.SECPORTAL_ONLINE_REMINDER_OFFSETS
-    return parse_offsets(f"{offsets},{extra}" if online and extra else offsets)
+@dataclass(frozen=True)
+class ReminderTimes:
+    """The reminder times SECAS set per kind of event (read once per run), with the defaults."""
+
+    schedules: dict[str, tuple[str, str]]
+
+    def offsets(self, event_kind: str, *, online: bool) -> list[datetime.timedelta]:
+        default = (settings.SECPORTAL_REMINDER_OFFSETS, settings.SECPORTAL_ONLINE_REMINDER_OFFSETS)
+        offsets, extra = self.schedules.get(event_kind, default)
+        return parse_offsets(f"{offsets},{extra}" if online and extra else offsets)
+
+    @property
+    def horizon(self) -> datetime.timedelta:
+        """The longest reminder time of any kind: sources look this far ahead."""
+        texts = [settings.SECPORTAL_REMINDER_OFFSETS, settings.SECPORTAL_ONLINE_REMINDER_OFFSETS]
+        texts += [text for pair in self.schedules.values() for text in pair]
+        return max((max(parse_offsets(t), default=datetime.timedelta()) for t in texts), default=datetime.timedelta())
+
+
+def reminder_times() -> ReminderTimes:
+    rows = ReminderSchedule.objects.values_list("event_kind", "offsets", "online_offsets")
+    return ReminderTimes(schedules={kind: (offsets, online) for kind, offsets, online in rows})
+
+
+def when_text(happening) -> str:
+    """'Monday 7 December 2026, 11:00 to 12:00 GMT': when an event or meeting (anything with
+    starts_at and ends_at) takes place, for reminders and notices."""
+    start, end = timezone.localtime(happening.starts_at, LONDON), timezone.localtime(happening.ends_at, LONDON)
+    return f"{start:%A %-d %B %Y, %H:%M} to {end:%H:%M %Z}"
 
 
 def reminder_due(
@@ -524,12 +543,3 @@ def run_sources(*, now: datetime.datetime | None = None) -> int:
         except Exception:
             logger.exception("Notification source %s failed; it runs again in a minute.", key)
     return written
-
-
-def reminder_horizon() -> datetime.timedelta:
-    """The longest reminder time of any kind: sources look this far ahead."""
-    texts = [settings.SECPORTAL_REMINDER_OFFSETS, settings.SECPORTAL_ONLINE_REMINDER_OFFSETS]
-    for offsets, online in ReminderSchedule.objects.values_list("offsets", "online_offsets"):
-        texts.extend([offsets, online])
-    longest = [max(parse_offsets(t), default=datetime.timedelta()) for t in texts]
-    return max(longest, default=datetime.timedelta(days=7))

@@ -279,9 +279,9 @@ def test_the_weekly_digest_comes_on_the_chosen_day_and_waits_on_holidays():
     assert notifications.digests_send_due(now=wednesday) == 1
     assert OutboxMessage.objects.get().occurrence == "weekly:2026-11-04"
     # A chosen Monday that is a bank holiday (28 December 2026) moves to Tuesday.
-    assert notifications.weekly_key(datetime.date(2026, 12, 28), weekly_day=0, working_days_only=True) is None
+    assert notifications.weekly_due(datetime.date(2026, 12, 28), weekly_day=0, working_days_only=True) is None
     assert (
-        notifications.weekly_key(datetime.date(2026, 12, 29), weekly_day=0, working_days_only=True)
+        notifications.weekly_due(datetime.date(2026, 12, 29), weekly_day=0, working_days_only=True)[0]
         == "weekly:2026-12-28"
     )
 
@@ -779,3 +779,35 @@ def test_the_migrations_match_the_models():
     out = StringIO()
     call_command("makemigrations", "--check", "--dry-run", stdout=out)
     assert "No changes detected" in out.getvalue()
+
+
+def test_a_daily_digest_waits_for_the_next_working_day_for_people_who_want_that():
+    weekday_only = make_party_user(email="weekdays@supplier.example")  # Working Days only: the default
+    any_time = any_day(make_party_user(email="anytime@supplier.example"))
+    for user in (weekday_only, any_time):
+        prefer(user, STAGE, Frequency.DAILY)
+        notify_stage(user, make_modification(), 1, SATURDAY - datetime.timedelta(days=1))
+    saturday_7am = SATURDAY.replace(hour=7)
+    assert notifications.digests_send_due(now=saturday_7am) == 1  # only the one who takes email any day
+    assert OutboxMessage.objects.get().recipient == "anytime@supplier.example"
+    monday_7am = MONDAY.replace(hour=7)
+    assert notifications.digests_send_due(now=monday_7am) == 1
+    assert OutboxMessage.objects.get(recipient="weekdays@supplier.example").occurrence == "daily:2026-11-02"
+
+
+def test_moving_a_meeting_in_the_admin_goes_through_the_service_and_tells_members(rf, staff, committee):
+    from django.contrib.admin.sites import site
+
+    member = make_user(email="admin-moved@tabasc.example", role_names={roles.COMMITTEE_MEMBER})
+    Membership.objects.create(committee=committee, user=member, starts_on=timezone.localdate())
+    starts = timezone.now().replace(microsecond=0) + datetime.timedelta(days=20)
+    meeting = Meeting.objects.create(committee=committee, title="Moved in the admin", starts_at=starts,
+                                     ends_at=starts + datetime.timedelta(hours=1), venue="London")  # fmt: skip
+    meeting.starts_at += datetime.timedelta(days=1)
+    meeting.ends_at += datetime.timedelta(days=1)
+    request = rf.post("/admin/")
+    request.user = staff
+    site._registry[Meeting].save_model(request, meeting, form=None, change=True)
+    meeting.refresh_from_db()
+    assert meeting.sequence == 1
+    assert OutboxMessage.objects.get(kind="panel.meeting_changed").recipient == "admin-moved@tabasc.example"
