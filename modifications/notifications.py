@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from parties.models import User
+from secportal.models import Notification
 from secportal.notifications import notify
 from secportal.registry import NotificationKind, notification_access, notification_kinds, notification_sources
 from secportal.workingdays import LONDON, add_working_days
@@ -108,12 +109,25 @@ def consultation_opened(*, consultation: Consultation, now: datetime.datetime | 
     )
 
 
+def _not_yet_told(consultations, kind: str) -> list[Consultation]:
+    """The consultations nobody has been told about yet with this kind: the sources run every
+    minute, and working out the followers again for one already announced would be wasted. (Someone
+    who follows after the announcement is not told it late.)"""
+    consultations = list(consultations)
+    told = set(
+        Notification.objects.filter(
+            kind=kind, subject_type=Consultation._meta.label_lower, subject_id__in=[str(c.pk) for c in consultations]
+        ).values_list("subject_id", flat=True)
+    )
+    return [c for c in consultations if str(c.pk) not in told]
+
+
 def consultations_opening(*, now: datetime.datetime) -> int:
     """Source: consultations that opened since the last run (those opened at once were told then)."""
     opened = Consultation.objects.filter(
         modification__isnull=False, opens_at__lte=now, opens_at__gt=now - datetime.timedelta(days=2), closes_at__gt=now
     ).select_related("modification")
-    return sum(consultation_opened(consultation=c, now=now) for c in opened)
+    return sum(consultation_opened(consultation=c, now=now) for c in _not_yet_told(opened, CONSULTATION_OPENED))
 
 
 def consultations_closing(*, now: datetime.datetime) -> int:
@@ -126,7 +140,7 @@ def consultations_closing(*, now: datetime.datetime) -> int:
         closes_at__lt=datetime.datetime.combine(horizon + datetime.timedelta(days=1), datetime.time(), tzinfo=LONDON),
     ).select_related("modification")  # fmt: skip
     written = 0
-    for consultation in closing:
+    for consultation in _not_yet_told(closing, CONSULTATION_CLOSING):
         responded = set(
             Response.objects.filter(consultation=consultation, status=Response.Status.SUBMITTED).values_list(
                 "party_id", flat=True

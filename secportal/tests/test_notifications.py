@@ -811,3 +811,21 @@ def test_moving_a_meeting_in_the_admin_goes_through_the_service_and_tells_member
     meeting.refresh_from_db()
     assert meeting.sequence == 1
     assert OutboxMessage.objects.get(kind="panel.meeting_changed").recipient == "admin-moved@tabasc.example"
+
+
+def test_announced_consultations_are_not_worked_out_again_every_minute(staff):
+    from modifications import notifications as modification_notifications
+
+    modification = make_modification(stage=Stage.REFINEMENT)
+    follow(any_day(make_party_user()), modification)
+    consultation = modification_services.consultation_create(
+        actor=staff, title="Closing soon", kind=Consultation.Kind.REFINEMENT, questions=[("Agree?", "yes_no")],
+        modification=modification, closes_at=timezone.now() + datetime.timedelta(days=2),
+    )  # fmt: skip
+    now = timezone.now()
+    assert modification_notifications.consultations_closing(now=now) == 1
+    with CaptureQueriesContext(connection) as minute_later:
+        modification_notifications.consultations_opening(now=now)
+        modification_notifications.consultations_closing(now=now)
+    assert not [q for q in minute_later if "modifications_follow" in q["sql"]]  # followers not worked out again
+    assert Notification.objects.filter(subject_id=str(consultation.pk)).count() == 2  # opened, closing soon
