@@ -3,6 +3,9 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import get_template
+from django.urls import NoReverseMatch
+
+from .context_processors import layout
 
 
 def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
@@ -18,5 +21,9 @@ def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    # No context processors: whatever failed may be one of them.
-    return HttpResponse(get_template("500.html").render({}), status=500)
+    # No context processors: whatever failed may be one of them. The layout's links only.
+    try:
+        context = {"layout": layout()}
+    except (NoReverseMatch, ValueError):  # a broken URL conf or static manifest: a page without links
+        context = {}
+    return HttpResponse(get_template("500.html").render(context), status=500)

@@ -16,9 +16,10 @@ The token changes twice: at once (so the writer's next request sees the change, 
 commits do too) and again after the transaction commits (so a page rendered by someone else
 between the first change and the commit, still from the old rows, is never served after it).
 
-Cached content never crosses an access boundary: whole pages are cached for anonymous visitors
-only (who all see the same, WHITE, content), and a fragment shown to signed-in people is keyed by
-the exact set of classified objects the viewer may see (see `digest`), so two people share it only
+Cached content never crosses an access boundary: whole pages are shared by anonymous visitors
+only (who all see the same, WHITE, content); a signed-in person's own page (their dashboard) is
+kept for them alone, under their id; and a fragment shown to signed-in people is keyed by the
+exact set of classified objects the viewer may see (see `digest`), so two people share it only
 when they would see the same thing. When the cache is down nothing is cached and pages are
 rendered as usual; so they are when SECPORTAL_PAGE_CACHE is off.
 """
@@ -36,9 +37,15 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csp import get_nonce
+from django.middleware.csrf import get_token
+from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 VERSION_KEY = "pagecache:version:"
+# A person's own version: what only they see (their notifications, what they follow).
+PERSON_KEY = "pagecache:person:"
 PAGE_KEY = "pagecache:page:"
 FRAGMENT_KEY = "pagecache:fragment:"
 
@@ -56,12 +63,12 @@ def _version_keys(groups: Iterable[str]) -> list[str]:
     return [VERSION_KEY + group for group in groups]
 
 
-def versions(*groups: str, extra: Iterable[str] = ()) -> tuple[str | None, dict]:
-    """The current versions of `groups` joined in one string (None when the cache does not answer),
-    and the values of the `extra` keys read in the same round trip."""
+def versions(*groups: str, extra: Iterable[str] = (), people: Iterable[int] = ()) -> tuple[str | None, dict]:
+    """The current versions of `groups` (and of `people`'s own versions) joined in one string (None
+    when the cache does not answer), and the values of the `extra` keys read in the same round trip."""
     if not settings.SECPORTAL_PAGE_CACHE:
         return None, {}
-    keys = _version_keys(groups)
+    keys = [*_version_keys(groups), *(PERSON_KEY + str(pk) for pk in people)]
     extra = list(extra)
     found = cache.get_many([*keys, *extra])
     missing = [key for key in keys if key not in found]
@@ -109,19 +116,6 @@ def bump(*groups: str) -> None:
 
 
 # --- A person's own version (what only they see: their notifications, what they follow) ---------------
-
-PERSON_KEY = "pagecache:person:"
-
-
-def person_version(user_id: int) -> str | None:
-    """A token that changes whenever something only this person sees changes (None when the cache
-    does not answer: then nothing is cached either). Their dashboard is keyed by it."""
-    key = PERSON_KEY + str(user_id)
-    found = cache.get(key)
-    if found is None:
-        cache.add(key, _token(), None)
-        found = cache.get(key)
-    return found
 
 
 def bump_person(user_ids: Iterable[int]) -> None:
@@ -258,6 +252,75 @@ def cache_anonymous_page(*groups: str, params: Iterable[str] = (), timeout: int 
             response = view(request, *args, **kwargs)
             if version is not None and _shareable(request, response):
                 cache.set(key, (version, response.content), timeout)
+            return response
+
+        return wrapped
+
+    return decorator
+
+
+# --- A signed-in person's own page -------------------------------------------------------------------
+
+PERSONAL_KEY = "pagecache:personal:"
+# What differs between two renderings of one person's page from the same data. The copy kept has
+# these placeholders in their place; each response gets its own.
+CSRF_PLACEHOLDER = "pagecacheCsrfTokenPlaceholder"
+NONCE_PLACEHOLDER = "pagecacheCspNoncePlaceholder"
+
+
+def _personal_key(request: HttpRequest) -> str | None:
+    """The key of this person's own copy of the page, or None when it is not one to keep: not
+    signed in, anything but a plain GET, or a message waiting to be shown."""
+    user = request.user
+    if request.method != "GET" or request.GET or not user.is_authenticated or len(messages.get_messages(request)):
+        return None
+    notice = settings.SECPORTAL_COOKIE_NOTICE_COOKIE in request.COOKIES
+    return PERSONAL_KEY + digest([user.pk, request.get_host(), request.path, notice, timezone.localdate()])
+
+
+def _fill(content: bytes, request: HttpRequest) -> bytes:
+    """This request's CSRF token and CSP nonce in place of the placeholders (each made only if the
+    page has a place for it, as rendering would)."""
+    if (csrf := CSRF_PLACEHOLDER.encode()) in content:
+        content = content.replace(csrf, get_token(request).encode())
+    if (placeholder := NONCE_PLACEHOLDER.encode()) in content:
+        nonce = get_nonce(request)  # made when first read (a LazyNonce is false until then)
+        content = content.replace(placeholder, b"" if nonce is None else str(nonce).encode())
+    return content
+
+
+def cache_personal_page(timeout: int = 60) -> Callable:
+    """Keep a signed-in person's own rendering of a page (their dashboard) for them alone, while every
+    watched app's data and their own version (`bump_person`) are unchanged, on the same day, and
+    for `timeout` seconds at most (deadlines and meetings pass with time). Reading the versions and
+    the page is one round trip.
+
+    The view returns a TemplateResponse; it is rendered here with placeholders for the CSRF token
+    and the CSP nonce, kept so, and sent with this request's own (as is a kept page, each time).
+    A view marks a response not to keep with `do_not_store`."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            key = _personal_key(request)
+            if key is None:
+                return view(request, *args, **kwargs)
+            version, found = versions(*sorted(_groups), extra=[key], people=[request.user.pk])
+            stored = found.get(key)
+            if version is not None and stored is not None and stored[0] == version:
+                return HttpResponse(_fill(stored[1], request))
+            response = view(request, *args, **kwargs)
+            if version is None or not isinstance(response, TemplateResponse) or response.is_rendered:
+                return response
+            response.context_data = {
+                **(response.context_data or {}),
+                "csrf_token": CSRF_PLACEHOLDER,
+                "csp_nonce": NONCE_PLACEHOLDER,
+            }
+            response.render()
+            if response.status_code == 200 and not getattr(response, "pagecache_skip", False):
+                cache.set(key, (version, response.content), timeout)
+            response.content = _fill(response.content, request)
             return response
 
         return wrapped

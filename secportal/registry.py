@@ -10,11 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
-from django.template.loader import render_to_string
-from django.utils import timezone
-from django.utils.safestring import mark_safe
-
-from .pagecache import cached_value, person_version
 
 # build(request, **objects) -> context, or None to leave the section out.
 ContextBuilder = Callable[..., dict[str, Any] | None]
@@ -27,9 +22,9 @@ class Section:
     template: str
     build: ContextBuilder
     order: int = 100
-    # May the rendered section be kept for its viewer until the portal's data changes
-    # (secportal.pagecache)? Only if `build` reads nothing but the portal's own models (those its
-    # apps watch) and the request's user, and the template nothing but `section`.
+    # May the section be kept, rendered, in its viewer's own copy of the page until the portal's
+    # data changes (secportal.pagecache.cache_personal_page)? Only if `build` reads nothing but the
+    # portal's own models (those its apps watch), the request's user and the date.
     cache_per_user: bool = False
 
 
@@ -37,7 +32,6 @@ class Section:
 class RenderedSection:
     section: Section
     context: dict[str, Any]
-    html: str = ""  # the section already rendered (from the cache)
 
 
 class SectionRegistry:
@@ -59,41 +53,6 @@ class SectionRegistry:
             if context is not None:
                 rendered.append(RenderedSection(section=section, context=context))
         return rendered
-
-    def render_cached_for(
-        self, request: HttpRequest, *, also: Callable[[], dict] | None = None, timeout: int = 60
-    ) -> tuple[list[RenderedSection], dict]:
-        """As render_for, but the sections that allow it come rendered from the cache, kept for this
-        person until any watched app's data or the date changes, and for `timeout` seconds at
-        most (deadlines, meetings and events pass with time). `also()` (the same rules) is kept
-        with them, and returned beside the sections."""
-        sections = self.sections()
-
-        def render_cacheable() -> dict:
-            html = {}
-            for section in sections:
-                if section.cache_per_user and (context := section.build(request)) is not None:
-                    # No request: nothing but `section` can reach the stored HTML.
-                    html[section.key] = render_to_string(section.template, {"section": context})
-            return {"html": html, "also": also() if also else {}}
-
-        stored = cached_value(
-            f"sections:{self.name}",
-            groups=None,
-            # person_version: what only this person sees (notifications, follows) changes it.
-            parts=[request.user.pk, timezone.localdate(), person_version(request.user.pk)],
-            compute=render_cacheable,
-            timeout=timeout,
-        )
-        rendered = []
-        for section in sections:
-            if section.cache_per_user:
-                if section.key in stored["html"]:
-                    html = mark_safe(stored["html"][section.key])  # our own templates' output
-                    rendered.append(RenderedSection(section=section, context={}, html=html))
-            elif (context := section.build(request)) is not None:
-                rendered.append(RenderedSection(section=section, context=context))
-        return rendered, stored["also"]
 
 
 home_sections = SectionRegistry("home")

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -124,8 +125,9 @@ SECPORTAL_PAGE_CACHE = env.bool("SECPORTAL_PAGE_CACHE", default=bool(CACHE_URL) 
 
 AUTH_USER_MODEL = "parties.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # Django's and allauth's, reading the signed-in user with a statement built once.
+    "secportal.auth.ModelBackend",
+    "secportal.auth.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -247,6 +249,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "publish-due-news-posts": {"task": "news.tasks.news_publish_due", "schedule": 60.0},
     "send-due-reminders-and-digests": {"task": "secportal.tasks.notifications_run_due", "schedule": 60.0},
+    # Expired sessions are deleted at night (03:30 UK time), as `manage.py clearsessions` would.
+    "clear-expired-sessions": {
+        "task": "secportal.tasks.sessions_clear_expired",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 # How many outbox messages one delivery run sends, and how many times a message the SMTP server
 # refuses for good (bad address) is tried before it is marked failed; outages are retried for ever.
@@ -297,6 +304,8 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 
+# Django's database sessions, read with a statement built once (secportal/sessions.py).
+SESSION_ENGINE = "secportal.sessions"
 # Flash messages live in the session, so they set no cookie of their own.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 # The consent cookie: the only cookie besides the session and CSRF tokens.

@@ -29,3 +29,11 @@ def notifications_run_due() -> int:
 
     written = notifications.run_sources()
     return written + notifications.digests_send_due()
+
+
+@shared_task(name="secportal.tasks.sessions_clear_expired", ignore_result=True)
+def sessions_clear_expired() -> int:
+    """Every night from beat: delete the sessions that have expired (Django's `clearsessions`)."""
+    from .sessions import SessionStore
+
+    return SessionStore.clear_expired()

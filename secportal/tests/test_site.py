@@ -197,6 +197,8 @@ def test_server_error_page_uses_the_layout(client):
     response = server_error(None)
     assert response.status_code == 500
     assert b"Sorry, something went wrong" in response.content and b"main-content" in response.content
+    # The layout's links and stylesheets, without context processors.
+    assert b'href="/static/css/portal.css"' in response.content and b'href="/cookies/"' in response.content
 
 
 def test_cookie_notice_until_dismissed(client):

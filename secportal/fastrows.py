@@ -1,0 +1,105 @@
+"""One row read on every signed-in request (the session and its user), with its SQL built once.
+
+The ORM compiles a query afresh for every `.get()`; for the row each signed-in page reads before
+it does anything else, compiling costs more than the database does. `RowReader` writes its
+statement once per database (from the models' own metadata), sends the parameters as the ORM
+would (each field's `get_db_prep_value`) and converts the values as the ORM would (the backend's
+and the field's converters), so it returns what `.get()` would. Nothing is cached but the
+statement: every call reads the row.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connections, models
+
+
+def _converters(connection, fields: Sequence[models.Field], table: str, offset: int) -> list:
+    found = []
+    for index, field in enumerate(fields, start=offset):
+        column = field.get_col(table)
+        for converter in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
+            found.append((index, converter, column))
+    return found
+
+
+class RowReader:
+    """`SELECT <fields> FROM <model's table> WHERE <lookup> AND ...` (lookups `exact` and `gt`).
+
+    fields=None reads every concrete field and returns an instance; otherwise a tuple of values.
+    join=<a foreign key's name> also reads the row it points to (LEFT JOIN): `get()` then returns
+    (what it would return, the related instance or None)."""
+
+    _OPERATORS = {"exact": "=", "gt": ">"}
+
+    def __init__(
+        self,
+        model: type[models.Model],
+        where: Sequence[str],
+        fields: Sequence[str] | None = None,
+        join: str | None = None,
+    ) -> None:
+        meta = model._meta
+        self.model = model
+        self.fields = list(meta.concrete_fields) if fields is None else [meta.get_field(name) for name in fields]
+        self.instance = fields is None
+        self.where = []
+        for lookup in where:
+            name, _, operator = lookup.partition("__")
+            field = meta.pk if name == "pk" else meta.get_field(name)
+            self.where.append((field, self._OPERATORS[operator or "exact"]))
+        self.join = meta.get_field(join) if join else None
+        self.related = self.join.related_model if self.join else None
+        self._prepared: dict[str, tuple[str, list]] = {}
+
+    def _prepare(self, using: str) -> tuple[str, list]:
+        connection = connections[using]
+        quote = connection.ops.quote_name
+        table = quote(self.model._meta.db_table)
+        columns = [f"{table}.{quote(field.column)}" for field in self.fields]
+        source = table
+        converters = _converters(connection, self.fields, self.model._meta.db_table, 0)
+        if self.join:
+            related_meta = self.related._meta
+            other = quote(related_meta.db_table)
+            columns += [f"{other}.{quote(field.column)}" for field in related_meta.concrete_fields]
+            source += (
+                f" LEFT OUTER JOIN {other} ON ({other}.{quote(self.join.target_field.column)}"
+                f" = {table}.{quote(self.join.column)})"
+            )
+            converters += _converters(connection, related_meta.concrete_fields, related_meta.db_table, len(self.fields))
+        conditions = " AND ".join(f"{table}.{quote(field.column)} {op} %s" for field, op in self.where)
+        # Names from the models' metadata, quoted; values only ever as parameters.
+        sql = f"SELECT {', '.join(columns)} FROM {source} WHERE {conditions}"  # noqa: S608
+        return sql, converters
+
+    def get(self, *values: Any, using: str = "default") -> Any:
+        """What `.get()` would return for the one row matching `values` (None when there is none)."""
+        if using not in self._prepared:
+            self._prepared[using] = self._prepare(using)
+        sql, converters = self._prepared[using]
+        connection = connections[using]
+        fields = [field for field, _ in self.where]
+        params = [field.get_db_prep_value(value, connection) for field, value in zip(fields, values, strict=True)]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        if converters:
+            row = list(row)
+            for index, converter, column in converters:
+                row[index] = converter(row[index], column, connection)
+        own, rest = row[: len(self.fields)], row[len(self.fields) :]
+        if self.instance:
+            found = self.model.from_db(using, [field.attname for field in self.fields], own)
+        else:
+            found = tuple(own)
+        if not self.join:
+            return found
+        related_fields = self.related._meta.concrete_fields
+        # A LEFT JOIN that found nothing gives NULL in the related row's primary key.
+        pk_index = next(i for i, field in enumerate(related_fields) if field.primary_key)
+        if rest[pk_index] is None:
+            return found, None
+        return found, self.related.from_db(using, [field.attname for field in related_fields], rest)

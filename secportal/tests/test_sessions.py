@@ -1,0 +1,197 @@
+"""Sessions, the signed-in user and a signed-in person's own kept page (secportal.sessions,
+secportal.auth, secportal.fastrows, pagecache.cache_personal_page): one statement reads the
+session and its person; a kept page is never anybody else's and never carries a stale token."""
+
+import re
+from datetime import timedelta
+
+import psycopg2
+import pytest
+from django.contrib.sessions.models import Session as DjangoSession
+from django.db import close_old_connections, connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from parties.models import User
+from parties.tests.factories import make_user
+from parties.tests.test_accounts import login
+from secportal import pagecache
+from secportal.fastrows import RowReader
+from secportal.models import Session
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_mfa(settings):
+    settings.SECPORTAL_REQUIRE_MFA = False
+
+
+def test_a_row_reader_returns_what_the_orm_returns():
+    user = make_user(email="reader@example.org", full_name="Row Reader", job_title="Analyst")
+    read = RowReader(User, ["pk"]).get(user.pk)
+    orm = User.objects.get(pk=user.pk)
+    assert type(read) is User and not read._state.adding and read._state.db == "default"
+    for field in User._meta.concrete_fields:
+        assert getattr(read, field.attname) == getattr(orm, field.attname), field.name
+    assert RowReader(User, ["pk"]).get(user.pk + 1000) is None
+    assert RowReader(User, ["email"], ["full_name", "date_joined"]).get("reader@example.org") == (
+        "Row Reader",
+        orm.date_joined,
+    )
+
+
+def test_signing_in_keeps_the_person_on_the_session_row_and_signing_out_ends_it(client):
+    user = make_user(email="visitor@example.org")
+    login(client, user.email)
+    session = Session.objects.get(session_key=client.session.session_key)
+    assert session.user_id == user.pk
+    assert not DjangoSession.objects.exists()  # Django's own table is not used
+    client.post(reverse("account_logout"))
+    assert not Session.objects.filter(user=user).exists()
+    assert client.get(reverse("dashboard")).status_code == 302
+
+
+def test_a_signed_in_page_reads_its_session_and_person_in_one_statement(client):
+    user = make_user()
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("cookies"))
+    assert response.status_code == 200 and response.wsgi_request.user == user
+    assert len(queries) == 1, [q["sql"] for q in queries]
+    assert "secportal_session" in queries[0]["sql"] and "parties_user" in queries[0]["sql"]
+
+
+def test_what_the_session_read_decides_is_still_checked(client):
+    """The person read with the session is checked like any other: an account closed, a password
+    changed elsewhere or a session expired means signed out."""
+    closed, changed, expired = (make_user(email=f"{name}@example.org") for name in ("closed", "changed", "expired"))
+    clients = {user: Client() for user in (closed, changed, expired)}
+    for user, c in clients.items():
+        c.force_login(user)
+        assert c.get(reverse("dashboard")).status_code == 200
+    User.objects.filter(pk=closed.pk).update(is_active=False)
+    changed.set_password("another-long-password-2026")
+    changed.save()
+    Session.objects.filter(user=expired).update(expire_date=timezone.now() - timedelta(seconds=1))
+    for user, c in clients.items():
+        response = c.get(reverse("dashboard"))
+        assert response.status_code == 302 and response.url.startswith(reverse("account_login")), user.email
+
+
+def test_removing_a_person_ends_their_sessions(client):
+    user = make_user()
+    client.force_login(user)
+    assert Session.objects.filter(user=user).exists()
+    user.delete()
+    assert not Session.objects.exists()
+    assert client.get(reverse("dashboard")).status_code == 302
+
+
+def test_a_session_without_anyone_signed_in_reads_no_person(client):
+    client.get(reverse("home"))
+    client.post(reverse("cookies-dismiss"), {"next": "/"})  # sets a cookie, not a session
+    session = client.session
+    session["seen"] = True
+    session.save()
+    stored = Session.objects.get(session_key=session.session_key)
+    assert stored.user_id is None
+    assert not client.get(reverse("cookies")).wsgi_request.user.is_authenticated
+
+
+# --- A signed-in person's own kept page -----------------------------------------------------------------
+
+
+def _token_in(content: str) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', content).group(1)
+
+
+def test_the_kept_dashboard_has_a_fresh_token_and_nonce_and_signs_out():
+    user = make_user(full_name="Kept Person")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    client.get(reverse("dashboard"))
+    first = client.get(reverse("dashboard"))  # kept by now
+    with CaptureQueriesContext(connection) as queries:
+        kept = client.get(reverse("dashboard"))
+    assert len(queries) == 1  # the session and its person: the page itself came from the cache
+    content = kept.content.decode()
+    assert "Welcome, Kept" in content and pagecache.CSRF_PLACEHOLDER not in content
+    assert pagecache.NONCE_PLACEHOLDER not in content
+    token = _token_in(content)
+    assert token != _token_in(first.content.decode())  # masked afresh for each response
+    nonce = re.search(r'<script [^>]*nonce="([^"]+)"', content).group(1)
+    assert f"'nonce-{nonce}'" in kept["Content-Security-Policy"]
+    response = client.post(reverse("account_logout"), {"csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+    assert client.get(reverse("dashboard")).status_code == 302
+
+
+def test_a_kept_page_is_its_persons_alone_and_follows_the_cookie_notice():
+    alice, bob = make_user(full_name="Alice Kept"), make_user(full_name="Bob Kept")
+    a, b = Client(), Client()
+    a.force_login(alice)
+    b.force_login(bob)
+    for _ in range(2):
+        assert "Welcome, Alice" in a.get(reverse("dashboard")).content.decode()
+        page = b.get(reverse("dashboard")).content.decode()
+        assert "Welcome, Bob" in page and "Alice" not in page
+    assert 'aria-label="Cookie notice"' in a.get(reverse("dashboard")).content.decode()
+    a.post(reverse("cookies-dismiss"), {"next": "/dashboard/"})
+    assert 'aria-label="Cookie notice"' not in a.get(reverse("dashboard")).content.decode()
+
+
+def test_a_kept_page_is_not_used_while_a_message_waits_nor_kept_with_it(client):
+    user = make_user(full_name="Messaged Person")
+    client.force_login(user)
+    client.get(reverse("dashboard"))
+    client.get(reverse("dashboard"))  # kept
+    client.post(reverse("notifications:read"), {"all": "1"})  # "Marked 0 notifications as read."
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "Marked 0 notifications as read." in page and "Welcome, Messaged" in page  # not the kept page
+    again = client.get(reverse("dashboard")).content.decode()
+    assert "Welcome, Messaged" in again and "Marked 0 notifications" not in again  # shown once, not kept
+
+
+@pytest.mark.django_db(transaction=True)  # the connection is the request's own, as in production
+def test_the_session_read_is_the_connections_health_check(client, settings, monkeypatch):
+    """No `SELECT 1` before a signed-in page's first query; and after the server ends a kept
+    connection (a restart, a failover), the next signed-in page still works, on a new connection."""
+    assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"]
+    user = make_user(full_name="Reconnected Person")
+    client.force_login(user)
+    assert client.get(reverse("cookies")).status_code == 200
+    checks = []
+    real_check = connection.is_usable
+    monkeypatch.setattr(connection, "is_usable", lambda: checks.append(1) or real_check())
+    # What Django does between two requests (the test client leaves it out): the next request's
+    # first query is to check the kept connection.
+    close_old_connections()
+    assert client.get(reverse("cookies")).status_code == 200
+    assert checks == []  # the session's read was the check
+    old_pid = connection.connection.info.backend_pid
+    with psycopg2.connect(**connection.get_connection_params()) as other, other.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [old_pid])
+    other.close()
+    close_old_connections()
+    response = client.get(reverse("dashboard"))
+    assert response.status_code == 200 and "Welcome, Reconnected" in response.content.decode()
+    assert checks == [1] and connection.connection.info.backend_pid != old_pid
+
+
+def test_expired_sessions_are_cleared_each_night(client):
+    from django.conf import settings
+
+    from secportal.tasks import sessions_clear_expired
+
+    live, expired = make_user(), make_user()
+    client.force_login(expired)
+    Session.objects.filter(user=expired).update(expire_date=timezone.now() - timedelta(minutes=1))
+    other = Client()
+    other.force_login(live)
+    assert sessions_clear_expired.apply().get() == 1
+    assert list(Session.objects.values_list("user_id", flat=True)) == [live.pk]
+    entry = settings.CELERY_BEAT_SCHEDULE["clear-expired-sessions"]
+    assert entry["task"] == sessions_clear_expired.name
