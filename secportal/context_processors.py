@@ -1,4 +1,6 @@
 import functools
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -48,24 +50,23 @@ def _nav(signed_in: bool, script_prefix: str, urlconf: str | None) -> tuple[tupl
 
 
 @functools.lru_cache(maxsize=16)
-def _layout(script_prefix: str, urlconf: str | None) -> dict[str, str]:
+def _layout(script_prefix: str, urlconf: str | None) -> Mapping[str, str]:
     """The layout's links and static files, worked out once per process (and URL configuration and
     static settings): every page shows them, and reversing and hashing them each time cost more
     than the rest of a signed-in page's frame."""
-    return {key: reverse(name) for key, name in LAYOUT_URLS.items()} | {
-        key: static(path) for key, path in LAYOUT_STATIC.items()
-    }
+    links = {key: reverse(name) for key, name in LAYOUT_URLS.items()}
+    return MappingProxyType(links | {key: static(path) for key, path in LAYOUT_STATIC.items()})
 
 
 @receiver(setting_changed)
 def _forget_layout(*, setting: str, **kwargs) -> None:
     # Tests change URL and static settings; a running portal never does.
-    if setting in {"STATIC_URL", "STORAGES", "ROOT_URLCONF", "FORCE_SCRIPT_NAME"}:
+    if setting in {"STATIC_URL", "STORAGES", "ROOT_URLCONF", "FORCE_SCRIPT_NAME", "DEBUG"}:
         _layout.cache_clear()
         _nav.cache_clear()
 
 
-def layout() -> dict[str, str]:
+def layout() -> Mapping[str, str]:
     """The layout's links and static files (`layout` in every template)."""
     return _layout(get_script_prefix(), get_urlconf())
 

@@ -40,6 +40,8 @@ class RowReader:
         join: str | None = None,
     ) -> None:
         meta = model._meta
+        if meta.parents:
+            raise ValueError(f"{model.__name__} inherits a table: a RowReader reads one table (and one joined).")
         self.model = model
         self.fields = list(meta.concrete_fields) if fields is None else [meta.get_field(name) for name in fields]
         self.instance = fields is None

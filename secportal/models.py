@@ -191,8 +191,16 @@ class Session(AbstractBaseSession):
     a column of their own: each request reads both in one statement, and removing a person ends
     their sessions."""
 
+    # No database constraint: a session saved while its person is being deleted must not fail (a
+    # new key is tried for ever on a failed insert); deleting a person through the ORM still
+    # deletes their sessions, and a session whose person is gone signs nobody in.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
     )
 
     class Meta(AbstractBaseSession.Meta):

@@ -26,6 +26,7 @@ rendered as usual; so they are when SECPORTAL_PAGE_CACHE is off.
 
 import hashlib
 import json
+import secrets
 import uuid
 from collections.abc import Callable, Iterable
 from functools import wraps
@@ -262,10 +263,6 @@ def cache_anonymous_page(*groups: str, params: Iterable[str] = (), timeout: int 
 # --- A signed-in person's own page -------------------------------------------------------------------
 
 PERSONAL_KEY = "pagecache:personal:"
-# What differs between two renderings of one person's page from the same data. The copy kept has
-# these placeholders in their place; each response gets its own.
-CSRF_PLACEHOLDER = "pagecacheCsrfTokenPlaceholder"
-NONCE_PLACEHOLDER = "pagecacheCspNoncePlaceholder"
 
 
 def _personal_key(request: HttpRequest) -> str | None:
@@ -278,15 +275,25 @@ def _personal_key(request: HttpRequest) -> str | None:
     return PERSONAL_KEY + digest([user.pk, request.get_host(), request.path, notice, timezone.localdate()])
 
 
-def _fill(content: bytes, request: HttpRequest) -> bytes:
+def _fill(content: bytes, request: HttpRequest, csrf_placeholder: str, nonce_placeholder: str) -> bytes:
     """This request's CSRF token and CSP nonce in place of the placeholders (each made only if the
     page has a place for it, as rendering would)."""
-    if (csrf := CSRF_PLACEHOLDER.encode()) in content:
-        content = content.replace(csrf, get_token(request).encode())
-    if (placeholder := NONCE_PLACEHOLDER.encode()) in content:
+    if (placeholder := csrf_placeholder.encode()) in content:
+        content = content.replace(placeholder, get_token(request).encode())
+    if (placeholder := nonce_placeholder.encode()) in content:
         nonce = get_nonce(request)  # made when first read (a LazyNonce is false until then)
         content = content.replace(placeholder, b"" if nonce is None else str(nonce).encode())
     return content
+
+
+def _keepable(request: HttpRequest, response: HttpResponse) -> bool:
+    """A plain page that changed nothing for this visit (no message added, no session change)."""
+    return (
+        response.status_code == 200
+        and not getattr(response, "pagecache_skip", False)
+        and not getattr(messages.get_messages(request), "added_new", False)
+        and not request.session.modified
+    )
 
 
 def cache_personal_page(timeout: int = 60) -> Callable:
@@ -295,8 +302,9 @@ def cache_personal_page(timeout: int = 60) -> Callable:
     for `timeout` seconds at most (deadlines and meetings pass with time). Reading the versions and
     the page is one round trip.
 
-    The view returns a TemplateResponse; it is rendered here with placeholders for the CSRF token
-    and the CSP nonce, kept so, and sent with this request's own (as is a kept page, each time).
+    The view returns a TemplateResponse. It is rendered here with placeholders for the CSRF token
+    and the CSP nonce, random for each rendering (so that no text in the page can name them), kept
+    so with them, and sent with this request's own token and nonce, as a kept page is each time.
     A view marks a response not to keep with `do_not_store`."""
 
     def decorator(view: Callable) -> Callable:
@@ -308,19 +316,20 @@ def cache_personal_page(timeout: int = 60) -> Callable:
             version, found = versions(*sorted(_groups), extra=[key], people=[request.user.pk])
             stored = found.get(key)
             if version is not None and stored is not None and stored[0] == version:
-                return HttpResponse(_fill(stored[1], request))
+                return HttpResponse(_fill(stored[1], request, *stored[2]))
             response = view(request, *args, **kwargs)
             if version is None or not isinstance(response, TemplateResponse) or response.is_rendered:
                 return response
+            placeholders = (secrets.token_hex(16), secrets.token_hex(16))
             response.context_data = {
                 **(response.context_data or {}),
-                "csrf_token": CSRF_PLACEHOLDER,
-                "csp_nonce": NONCE_PLACEHOLDER,
+                "csrf_token": placeholders[0],
+                "csp_nonce": placeholders[1],
             }
             response.render()
-            if response.status_code == 200 and not getattr(response, "pagecache_skip", False):
-                cache.set(key, (version, response.content), timeout)
-            response.content = _fill(response.content, request)
+            if _keepable(request, response):
+                cache.set(key, (version, response.content, placeholders), timeout)
+            response.content = _fill(response.content, request, *placeholders)
             return response
 
         return wrapped

@@ -93,6 +93,16 @@ class SessionStore(db.SessionStore):
 
     def create_model_instance(self, data):
         session = super().create_model_instance(data)
-        user_id = data.get(SESSION_KEY)
-        session.user_id = get_user_model()._meta.pk.to_python(user_id) if user_id is not None else None
+        session.user_id = _signed_in_id(data)
         return session
+
+    async def acreate_model_instance(self, data):
+        session = await super().acreate_model_instance(data)
+        session.user_id = _signed_in_id(data)
+        return session
+
+
+def _signed_in_id(data: dict):
+    """The id of the person the session's data signs in, or None."""
+    user_id = data.get(SESSION_KEY)
+    return get_user_model()._meta.pk.to_python(user_id) if user_id is not None else None
