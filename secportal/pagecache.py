@@ -24,6 +24,7 @@ when they would see the same thing. When the cache is down nothing is cached and
 rendered as usual; so they are when SECPORTAL_PAGE_CACHE is off.
 """
 
+import functools
 import hashlib
 import json
 import secrets
@@ -41,7 +42,9 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csp import get_nonce
 from django.middleware.csrf import get_token
 from django.template.response import TemplateResponse
+from django.urls import Resolver404, get_urlconf, resolve
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.safestring import SafeString, mark_safe
 
 VERSION_KEY = "pagecache:version:"
@@ -64,13 +67,9 @@ def _version_keys(groups: Iterable[str]) -> list[str]:
     return [VERSION_KEY + group for group in groups]
 
 
-def versions(*groups: str, extra: Iterable[str] = (), people: Iterable[int] = ()) -> tuple[str | None, dict]:
-    """The current versions of `groups` (and of `people`'s own versions) joined in one string (None
-    when the cache does not answer), and the values of the `extra` keys read in the same round trip."""
-    if not settings.SECPORTAL_PAGE_CACHE:
-        return None, {}
-    keys = [*_version_keys(groups), *(PERSON_KEY + str(pk) for pk in people)]
-    extra = list(extra)
+def _read(keys: list[str], extra: list[str]) -> dict | None:
+    """The values of the version `keys` (each made on first use) and of the `extra` keys, in one
+    round trip; None when the cache does not answer."""
     found = cache.get_many([*keys, *extra])
     missing = [key for key in keys if key not in found]
     if missing:
@@ -78,7 +77,20 @@ def versions(*groups: str, extra: Iterable[str] = (), people: Iterable[int] = ()
             cache.add(key, _token(), None)  # first use (or evicted): any new token will do
         found.update(cache.get_many(missing))
         if any(key not in found for key in keys):
-            return None, {}
+            return None
+    return found
+
+
+def versions(*groups: str, extra: Iterable[str] = (), people: Iterable[int] = ()) -> tuple[str | None, dict]:
+    """The current versions of `groups` (and of `people`'s own versions) joined in one string (None
+    when the cache does not answer), and the values of the `extra` keys read in the same round trip."""
+    if not settings.SECPORTAL_PAGE_CACHE:
+        return None, {}
+    keys = [*_version_keys(groups), *(PERSON_KEY + str(pk) for pk in people)]
+    extra = list(extra)
+    found = _read(keys, extra)
+    if found is None:
+        return None, {}
     return ".".join(found[key] for key in keys), {key: found[key] for key in extra if key in found}
 
 
@@ -193,6 +205,32 @@ def digest(values: Iterable) -> str:
 # --- Whole pages for anonymous visitors ---------------------------------------------------------------
 
 
+def _fill(content: bytes, request: HttpRequest, csrf_placeholder: str | None, nonce_placeholder: str | None) -> bytes:
+    """This request's CSRF token and CSP nonce in place of a kept page's placeholders (each made
+    only if the page has a place for it, as rendering would)."""
+    if csrf_placeholder and (placeholder := csrf_placeholder.encode()) in content:
+        content = content.replace(placeholder, get_token(request).encode())
+    if nonce_placeholder and (placeholder := nonce_placeholder.encode()) in content:
+        nonce = get_nonce(request)  # made when first read (a LazyNonce is false until then)
+        content = content.replace(placeholder, b"" if nonce is None else str(nonce).encode())
+    return content
+
+
+def _without_nonce(request: HttpRequest, content: bytes) -> tuple[bytes, str | None]:
+    """The page with this request's CSP nonce (if it used one) replaced by a random placeholder,
+    and the placeholder: a kept page is sent with each request's own nonce."""
+    nonce = get_nonce(request)
+    if not nonce:  # never made: the page has no place for one
+        return content, None
+    placeholder = secrets.token_hex(16)
+    return content.replace(str(nonce).encode(), placeholder.encode()), placeholder
+
+
+def _anonymous_key(request: HttpRequest) -> str:
+    notice = settings.SECPORTAL_COOKIE_NOTICE_COOKIE in request.COOKIES
+    return PAGE_KEY + digest([request.get_host(), notice, request.get_full_path()])
+
+
 def _page_key(request: HttpRequest, params: frozenset[str]) -> str | None:
     """The key of this request's page, or None when the page is not one to share: a signed-in
     person (their own links and forms), a message waiting to be shown, anything but GET, or a
@@ -204,8 +242,7 @@ def _page_key(request: HttpRequest, params: frozenset[str]) -> str | None:
         or len(messages.get_messages(request))
     ):
         return None
-    notice = settings.SECPORTAL_COOKIE_NOTICE_COOKIE in request.COOKIES
-    return PAGE_KEY + digest([request.get_host(), notice, request.get_full_path()])
+    return _anonymous_key(request)
 
 
 def _shareable(request: HttpRequest, response: HttpResponse) -> bool:
@@ -246,18 +283,68 @@ def cache_anonymous_page(*groups: str, params: Iterable[str] = (), timeout: int 
             key = _page_key(request, allowed)
             if key is None:
                 return view(request, *args, **kwargs)
-            version, found = versions(*(groups or sorted(_groups)), extra=[key])
+            page_groups = tuple(groups or sorted(_groups))
+            version, found = versions(*page_groups, extra=[key])
             stored = found.get(key)
-            if version is not None and stored is not None and stored[0] == version:
-                return HttpResponse(stored[1])
+            if version is not None and stored is not None and stored[1] == version:
+                return HttpResponse(_fill(stored[2], request, None, stored[3]))
             response = view(request, *args, **kwargs)
             if version is not None and _shareable(request, response):
-                cache.set(key, (version, response.content), timeout)
+                # The groups go with the page, for AnonymousPageMiddleware to check.
+                content, nonce_placeholder = _without_nonce(request, response.content)
+                cache.set(key, (page_groups, version, content, nonce_placeholder), timeout)
             return response
 
+        wrapped.pagecache_anonymous = True  # AnonymousPageMiddleware looks for kept pages only here
         return wrapped
 
     return decorator
+
+
+@functools.lru_cache(maxsize=4096)
+def _keeps_pages(path: str, urlconf: str) -> bool:
+    """Is the view at this address one whose pages are kept (`cache_anonymous_page`)? Worked out
+    once per address, so that no other page pays a round trip to the cache."""
+    try:
+        match = resolve(path, urlconf)
+    except Resolver404:
+        return False
+    return getattr(match.func, "pagecache_anonymous", False)
+
+
+class AnonymousPageMiddleware:
+    """Answer an anonymous visitor's GET with its kept page before the rest of the stack runs, as
+    Django's FetchFromCacheMiddleware does: no session, authentication, URL resolution or view.
+
+    Only for a visitor without a session cookie, who can be neither signed in nor have a message
+    waiting; any other request goes on to the view, whose `cache_anonymous_page` decides. A page
+    is only ever kept by that decorator, under the exact address it answered, so an address
+    with a parameter the page does not read is never found here. Every watched app's version is
+    read with the page, in one round trip, and the page is used only if the versions it was kept
+    at are current. The middleware above this one (security headers, CSP, X-Frame-Options) still
+    applies to the answer."""
+
+    def __init__(self, get_response: Callable) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            request.method == "GET"
+            and settings.SECPORTAL_PAGE_CACHE
+            and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and _keeps_pages(request.path_info, get_urlconf() or settings.ROOT_URLCONF)
+        ):
+            key = _anonymous_key(request)
+            found = _read(_version_keys(sorted(_groups)), [key])
+            stored = found.get(key) if found is not None else None
+            if stored is not None:
+                page_groups, version, content, nonce_placeholder = stored
+                current = ".".join(found.get(VERSION_KEY + group, "") for group in page_groups)
+                if current == version:
+                    response = HttpResponse(_fill(content, request, None, nonce_placeholder))
+                    patch_vary_headers(response, ["Cookie"])  # what a signed-in visitor gets differs
+                    return response
+        return self.get_response(request)
 
 
 # --- A signed-in person's own page -------------------------------------------------------------------
@@ -273,17 +360,6 @@ def _personal_key(request: HttpRequest) -> str | None:
         return None
     notice = settings.SECPORTAL_COOKIE_NOTICE_COOKIE in request.COOKIES
     return PERSONAL_KEY + digest([user.pk, request.get_host(), request.path, notice, timezone.localdate()])
-
-
-def _fill(content: bytes, request: HttpRequest, csrf_placeholder: str, nonce_placeholder: str) -> bytes:
-    """This request's CSRF token and CSP nonce in place of the placeholders (each made only if the
-    page has a place for it, as rendering would)."""
-    if (placeholder := csrf_placeholder.encode()) in content:
-        content = content.replace(placeholder, get_token(request).encode())
-    if (placeholder := nonce_placeholder.encode()) in content:
-        nonce = get_nonce(request)  # made when first read (a LazyNonce is false until then)
-        content = content.replace(placeholder, b"" if nonce is None else str(nonce).encode())
-    return content
 
 
 def _keepable(request: HttpRequest, response: HttpResponse) -> bool:

@@ -1,6 +1,8 @@
 """Cached pages and fragments (secportal.pagecache): a change shows at once, and nobody is ever
 given from the cache something they may not see."""
 
+import re
+
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -27,6 +29,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _mfa_is_tested_elsewhere(settings):
     settings.SECPORTAL_REQUIRE_MFA = False
+
+
+def without_nonce(content: bytes) -> bytes:
+    return re.sub(rb'nonce="[^"]+"', b'nonce=""', content)
 
 
 def queries(client, url) -> tuple[int, str]:
@@ -96,8 +102,9 @@ def test_the_register_check_reads_no_row_however_large(client):
     make_modification(title="Small register")
     first = client.get(url).content
     with CaptureQueriesContext(connection) as ctx:
-        assert client.get(url).content == first
+        again = client.get(url).content
     assert len(ctx) == 0
+    assert without_nonce(again) == without_nonce(first)  # the same page (each with its own CSP nonce)
 
 
 def test_a_query_parameter_the_page_does_not_read_is_rendered_and_not_stored(client):
@@ -332,3 +339,48 @@ def test_following_changes_only_the_followers_dashboard_not_everyones_cache(clie
     assert (
         "Followed at once" not in signed_in.get(reverse("dashboard")).content.decode().split("Views of the register")[0]
     )
+
+
+# --- Kept anonymous pages answered before the stack (AnonymousPageMiddleware) ---------------------------------
+
+
+def test_a_kept_anonymous_page_is_answered_before_the_stack_with_the_same_headers(client):
+    make_modification(stage=Stage.REFINEMENT, title="Kept for everyone")
+    register = reverse("modifications:modification-list")
+    rendered = client.get(register)
+    assert hasattr(rendered.wsgi_request, "user")  # rendered by the view, through the whole stack
+    with CaptureQueriesContext(connection) as ctx:
+        kept = client.get(register)
+    assert len(ctx) == 0 and not hasattr(kept.wsgi_request, "user")  # no authentication, no view
+    assert "Kept for everyone" in kept.content.decode()
+    for header in ("X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy"):
+        assert kept[header] == rendered[header], header
+    # Each answer has its own CSP nonce, in the header and in the page alike.
+    nonces = [re.search(r'<script [^>]*nonce="([^"]+)"', r.content.decode()).group(1) for r in (rendered, kept)]
+    assert nonces[0] != nonces[1]
+    for response, nonce in zip((rendered, kept), nonces, strict=True):
+        assert f"'nonce-{nonce}'" in response["Content-Security-Policy"]
+        assert response.content.decode().replace(nonce, "N") == rendered.content.decode().replace(nonces[0], "N")
+    assert "Cookie" in kept["Vary"] and kept["Content-Length"] == str(len(kept.content))
+
+
+def test_only_pages_that_are_kept_look_in_the_cache(client, monkeypatch):
+    reads = []
+    real = pagecache._read
+    monkeypatch.setattr(pagecache, "_read", lambda *a: reads.append(a) or real(*a))
+    assert client.get(reverse("cookies")).status_code == 200
+    assert client.get("/no-such-page/").status_code == 404
+    assert reads == []  # neither a page that is never kept nor a missing one costs a round trip
+    client.get(reverse("modifications:modification-list"))
+    assert reads
+
+
+def test_a_visitor_with_a_session_goes_to_the_view(client):
+    """A session cookie may mean signed in or a message waiting: the view decides, not the kept page."""
+    register = reverse("modifications:modification-list")
+    client.get(register)
+    session = client.session
+    session["seen"] = True
+    session.save()
+    response = client.get(register)
+    assert response.status_code == 200 and hasattr(response.wsgi_request, "user")
