@@ -48,7 +48,6 @@ def env() -> dict:
             "CACHE_URL": os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/15"),
             "SECURE_SSL_REDIRECT": "false",
             "SECURE_COOKIES": "false",  # plain HTTP on loopback
-            "SECPORTAL_REQUIRE_MFA": "false",
             "SECPORTAL_BENCH_FLOOR": "true",
             "STATIC_ROOT": str(Path(tempfile.gettempdir()) / "secportal-bench-static"),
             "CONN_MAX_AGE": "600",

@@ -1,6 +1,5 @@
 """What `parties` contributes to the dashboard."""
 
-from allauth.mfa.models import Authenticator
 from django.utils import timezone
 
 from .models import Invitation
@@ -13,7 +12,7 @@ def account_section(request, **objects) -> dict:
     return {
         "user": user,
         "roles": sorted(user.role_names),
-        "has_totp": Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists(),
+        "has_totp": user.has_totp,
     }
 
 

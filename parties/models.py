@@ -1,7 +1,7 @@
 from functools import cached_property
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
-from django.contrib.auth.models import PermissionsMixin
+from django.contrib.auth.models import Group, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -192,6 +192,45 @@ class User(AbstractBaseUser, PermissionsMixin):
     def requires_mfa(self) -> bool:
         """Privileged roles (SECAS staff, Panel and committee members) must use TOTP."""
         return self.is_superuser or self.is_staff or bool(self.role_names & roles.PRIVILEGED_ROLES)
+
+    @cached_property
+    def has_totp(self) -> bool:
+        from allauth.mfa.models import Authenticator
+
+        return Authenticator.objects.filter(user=self, type=Authenticator.Type.TOTP).exists()
+
+    @classmethod
+    def read_with_session(cls, connection, user_id_sql: str) -> list[tuple[str, str, type]]:
+        """What every signed-in request asks of its user besides the row (their roles, for the MFA
+        rule and permissions; whether they have TOTP), as SQL the session's read includes
+        (secportal.sessions): (cached property, expression, conversion). PostgreSQL only (ARRAY);
+        elsewhere they are read when first asked for."""
+        from allauth.mfa.models import Authenticator
+
+        if connection.vendor != "postgresql":
+            return []
+        quote = connection.ops.quote_name
+        group = quote(Group._meta.db_table)
+        group_id, group_name = quote(Group._meta.pk.column), quote(Group._meta.get_field("name").column)
+        through = cls.groups.through._meta
+        link = quote(through.db_table)
+        link_user = quote(through.get_field("user").column)
+        link_group = quote(through.get_field("group").column)
+        authenticator = Authenticator._meta
+        totp = Authenticator.Type.TOTP.value
+        if not totp.isidentifier():  # a constant of allauth's, written into the statement
+            raise ValueError(f"Unexpected authenticator type {totp!r}")
+        # Names from the models' metadata, quoted; no value from outside.
+        roles_sql = (
+            f"ARRAY(SELECT {group}.{group_name} FROM {group} INNER JOIN {link}"  # noqa: S608
+            f" ON {link}.{link_group} = {group}.{group_id} WHERE {link}.{link_user} = {user_id_sql})"
+        )
+        totp_sql = (
+            f"EXISTS(SELECT 1 FROM {quote(authenticator.db_table)} WHERE"  # noqa: S608
+            f" {quote(authenticator.get_field('user').column)} = {user_id_sql}"
+            f" AND {quote(authenticator.get_field('type').column)} = '{totp}')"
+        )
+        return [("role_names", roles_sql, frozenset), ("has_totp", totp_sql, bool)]
 
 
 class AccountRequest(models.Model):

@@ -1,4 +1,3 @@
-from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
@@ -342,7 +341,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         "parties/profile.html",
         {
             "form": form,
-            "has_totp": Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists(),
+            "has_totp": user.has_totp,
             "roles": sorted(user.role_names),
         },
     )

@@ -28,7 +28,10 @@ class RowReader:
 
     fields=None reads every concrete field and returns an instance; otherwise a tuple of values.
     join=<a foreign key's name> also reads the row it points to (LEFT JOIN): `get()` then returns
-    (what it would return, the related instance or None)."""
+    (what it would return, the related instance or None). If the related model has a classmethod
+    `read_with_session(connection, id_sql)`, the expressions it returns, (cached property, SQL
+    expression on the related row's id, conversion), are read in the same statement and set on
+    the related instance, as if the property had been asked for."""
 
     _OPERATORS = {"exact": "=", "gt": ">"}
 
@@ -52,9 +55,9 @@ class RowReader:
             self.where.append((field, self._OPERATORS[operator or "exact"]))
         self.join = meta.get_field(join) if join else None
         self.related = self.join.related_model if self.join else None
-        self._prepared: dict[str, tuple[str, list]] = {}
+        self._prepared: dict[str, tuple[str, list, list]] = {}
 
-    def _prepare(self, using: str) -> tuple[str, list]:
+    def _prepare(self, using: str) -> tuple[str, list, list]:
         connection = connections[using]
         quote = connection.ops.quote_name
         table = quote(self.model._meta.db_table)
@@ -70,16 +73,22 @@ class RowReader:
                 f" = {table}.{quote(self.join.column)})"
             )
             converters += _converters(connection, related_meta.concrete_fields, related_meta.db_table, len(self.fields))
+            related_id = f"{other}.{quote(related_meta.pk.column)}"
+            reads = getattr(self.related, "read_with_session", None)
+            extras = reads(connection, related_id) if reads else []
+            columns += [f"({sql})" for _, sql, _ in extras]
+        else:
+            extras = []
         conditions = " AND ".join(f"{table}.{quote(field.column)} {op} %s" for field, op in self.where)
         # Names from the models' metadata, quoted; values only ever as parameters.
         sql = f"SELECT {', '.join(columns)} FROM {source} WHERE {conditions}"  # noqa: S608
-        return sql, converters
+        return sql, converters, [(name, convert) for name, _, convert in extras]
 
     def get(self, *values: Any, using: str = "default") -> Any:
         """What `.get()` would return for the one row matching `values` (None when there is none)."""
         if using not in self._prepared:
             self._prepared[using] = self._prepare(using)
-        sql, converters = self._prepared[using]
+        sql, converters, extras = self._prepared[using]
         connection = connections[using]
         fields = [field for field, _ in self.where]
         params = [field.get_db_prep_value(value, connection) for field, value in zip(fields, values, strict=True)]
@@ -100,8 +109,12 @@ class RowReader:
         if not self.join:
             return found
         related_fields = self.related._meta.concrete_fields
+        row, extra_values = rest[: len(related_fields)], rest[len(related_fields) :]
         # A LEFT JOIN that found nothing gives NULL in the related row's primary key.
         pk_index = next(i for i, field in enumerate(related_fields) if field.primary_key)
-        if rest[pk_index] is None:
+        if row[pk_index] is None:
             return found, None
-        return found, self.related.from_db(using, [field.attname for field in related_fields], rest)
+        related = self.related.from_db(using, [field.attname for field in related_fields], row)
+        for (name, convert), value in zip(extras, extra_values, strict=True):
+            related.__dict__[name] = convert(value)  # what the cached property would have read
+        return found, related

@@ -1,4 +1,3 @@
-from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -24,7 +23,7 @@ class RequireMFAMiddleware:
             and user.is_authenticated
             and getattr(user, "requires_mfa", False)
             and not request.path.startswith(_MFA_EXEMPT_PREFIXES)
-            and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+            and not user.has_totp
         ):
             messages.warning(
                 request,

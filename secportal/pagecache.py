@@ -27,6 +27,7 @@ rendered as usual; so they are when SECPORTAL_PAGE_CACHE is off.
 import functools
 import hashlib
 import json
+import logging
 import secrets
 import uuid
 from collections.abc import Callable, Iterable
@@ -50,9 +51,12 @@ from django.utils.safestring import SafeString, mark_safe
 VERSION_KEY = "pagecache:version:"
 # A person's own version: what only they see (their notifications, what they follow).
 PERSON_KEY = "pagecache:person:"
-PAGE_KEY = "pagecache:page:"
+# A key's "v2" is the shape of what is kept under it: a new shape gets a new prefix, so that what a
+# process of the previous release kept (and may still keep, during a rolling deploy) is never read.
+PAGE_KEY = "pagecache:page:v2:"
 FRAGMENT_KEY = "pagecache:fragment:"
 
+logger = logging.getLogger(__name__)
 _groups: set[str] = set()
 
 
@@ -286,7 +290,7 @@ def cache_anonymous_page(*groups: str, params: Iterable[str] = (), timeout: int 
             page_groups = tuple(groups or sorted(_groups))
             version, found = versions(*page_groups, extra=[key])
             stored = found.get(key)
-            if version is not None and stored is not None and stored[1] == version:
+            if version is not None and isinstance(stored, tuple) and len(stored) == 4 and stored[1] == version:
                 return HttpResponse(_fill(stored[2], request, None, stored[3]))
             response = view(request, *args, **kwargs)
             if version is not None and _shareable(request, response):
@@ -301,7 +305,7 @@ def cache_anonymous_page(*groups: str, params: Iterable[str] = (), timeout: int 
     return decorator
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def _keeps_pages(path: str, urlconf: str) -> bool:
     """Is the view at this address one whose pages are kept (`cache_anonymous_page`)? Worked out
     once per address, so that no other page pays a round trip to the cache."""
@@ -334,22 +338,36 @@ class AnonymousPageMiddleware:
             and settings.SESSION_COOKIE_NAME not in request.COOKIES
             and _keeps_pages(request.path_info, get_urlconf() or settings.ROOT_URLCONF)
         ):
-            key = _anonymous_key(request)
-            found = _read(_version_keys(sorted(_groups)), [key])
-            stored = found.get(key) if found is not None else None
-            if stored is not None:
-                page_groups, version, content, nonce_placeholder = stored
-                current = ".".join(found.get(VERSION_KEY + group, "") for group in page_groups)
-                if current == version:
-                    response = HttpResponse(_fill(content, request, None, nonce_placeholder))
-                    patch_vary_headers(response, ["Cookie"])  # what a signed-in visitor gets differs
-                    return response
+            try:
+                response = self._kept(request)
+            except Exception:  # a cache that cannot answer must never fail the page
+                logger.warning("Kept page unreadable for %s: rendering it", request.path, exc_info=True)
+                response = None
+            if response is not None:
+                return response
         return self.get_response(request)
+
+    @staticmethod
+    def _kept(request: HttpRequest) -> HttpResponse | None:
+        key = _anonymous_key(request)
+        version_keys = _version_keys(sorted(_groups))
+        # Only reading: a version not there yet cannot match a kept page (the view makes it).
+        found = cache.get_many([*version_keys, key])
+        stored = found.get(key)
+        if not (isinstance(stored, tuple) and len(stored) == 4):
+            return None
+        page_groups, version, content, nonce_placeholder = stored
+        current = [found.get(VERSION_KEY + group) for group in page_groups]
+        if None in current or ".".join(current) != version:
+            return None
+        response = HttpResponse(_fill(content, request, None, nonce_placeholder))
+        patch_vary_headers(response, ["Cookie"])  # what a signed-in visitor gets differs
+        return response
 
 
 # --- A signed-in person's own page -------------------------------------------------------------------
 
-PERSONAL_KEY = "pagecache:personal:"
+PERSONAL_KEY = "pagecache:personal:v2:"
 
 
 def _personal_key(request: HttpRequest) -> str | None:
@@ -391,7 +409,7 @@ def cache_personal_page(timeout: int = 60) -> Callable:
                 return view(request, *args, **kwargs)
             version, found = versions(*sorted(_groups), extra=[key], people=[request.user.pk])
             stored = found.get(key)
-            if version is not None and stored is not None and stored[0] == version:
+            if version is not None and isinstance(stored, tuple) and len(stored) == 3 and stored[0] == version:
                 return HttpResponse(_fill(stored[1], request, *stored[2]))
             response = view(request, *args, **kwargs)
             if version is None or not isinstance(response, TemplateResponse) or response.is_rendered:

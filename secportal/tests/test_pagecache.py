@@ -384,3 +384,17 @@ def test_a_visitor_with_a_session_goes_to_the_view(client):
     session.save()
     response = client.get(register)
     assert response.status_code == 200 and hasattr(response.wsgi_request, "user")
+
+
+def test_what_the_cache_holds_in_another_shape_is_ignored_not_a_failure(client):
+    """After a deploy, Redis still holds what the previous release kept; it is never read as a page."""
+    from django.core.cache import cache
+
+    register = reverse("modifications:modification-list")
+    first = client.get(register)
+    key = pagecache._anonymous_key(first.wsgi_request)
+    cache.set(key, ("old", b"old shape"), 60)
+    response = client.get(register)
+    assert response.status_code == 200 and b"old shape" not in response.content
+    cache.set(key, b"not even a tuple", 60)
+    assert client.get(register).status_code == 200

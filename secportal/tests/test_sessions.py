@@ -242,3 +242,48 @@ def test_the_move_to_the_portals_session_table_signs_nobody_out_and_back():
     executor = MigrationExecutor(connection)
     executor.migrate([("secportal", "0003_sessions")])
     assert Session.objects.get().user_id == user.pk
+
+
+def test_with_mfa_required_a_signed_in_page_still_reads_everything_in_one_statement(settings):
+    """The MFA rule asks for the person's roles (and, if privileged, for TOTP): read with the session."""
+    from parties import roles
+    from parties.services import user_set_roles
+
+    settings.SECPORTAL_REQUIRE_MFA = True
+    party_user = make_user(role_names={roles.PARTY_USER})
+    member = make_user(role_names={roles.PANEL_MEMBER})
+    party, panel = Client(), Client()
+    party.force_login(party_user)
+    panel.force_login(member)
+    with CaptureQueriesContext(connection) as queries:
+        assert party.get(reverse("cookies")).status_code == 200
+    assert len(queries) == (1 if connection.vendor == "postgresql" else 3), [q["sql"] for q in queries]
+    # A member without TOTP is sent to set it up; the roles are read afresh on every request.
+    response = panel.get(reverse("dashboard"))
+    assert response.status_code == 302 and response.url == reverse("mfa_activate_totp")
+    user_set_roles(user=member, role_names={roles.PARTY_USER})
+    assert panel.get(reverse("dashboard")).status_code == 200
+    user_set_roles(user=party_user, role_names={roles.PANEL_MEMBER})
+    assert party.get(reverse("dashboard")).url == reverse("mfa_activate_totp")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="read with the session on PostgreSQL only")
+def test_what_is_read_with_the_session_is_what_the_person_has(client):
+    from allauth.mfa.models import Authenticator
+
+    from parties import roles
+
+    user = make_user(role_names={roles.PANEL_MEMBER, roles.PARTY_USER})
+    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    Authenticator.objects.create(user=user, type=Authenticator.Type.RECOVERY_CODES, data={})
+    plain = make_user(role_names=set())
+    for person, expected_roles, expected_totp in (
+        (user, {roles.PANEL_MEMBER, roles.PARTY_USER}, True),
+        (plain, set(), False),
+    ):
+        client.force_login(person)
+        with CaptureQueriesContext(connection) as queries:
+            request_user = client.get(reverse("cookies")).wsgi_request.user
+            assert request_user.role_names == frozenset(expected_roles)
+            assert request_user.has_totp is expected_totp
+        assert len(queries) == 1
