@@ -8,10 +8,34 @@ and the field's converters), so it returns what `.get()` would. Nothing is cache
 statement: every call reads the row.
 """
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import connections, models
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
+
+
+def _prepared_statement(connection, cursor, sql: str) -> str:
+    """`EXECUTE` of `sql` prepared once on this database connection (PostgreSQL keeps a prepared
+    statement for the connection's life, transactions or not): the server parses and plans it
+    once, not on every request. A new connection (`connection_created`) prepares it again."""
+    prepared = connection.__dict__.setdefault("secportal_prepared", set())
+    name = "secportal_" + hashlib.sha256(sql.encode()).hexdigest()[:16]
+    count = sql.count("%s")
+    if name not in prepared:
+        pieces = sql.split("%s")
+        numbered = pieces[0] + "".join(f"${n}{piece}" for n, piece in enumerate(pieces[1:], start=1))
+        cursor.execute(f"PREPARE {name} AS {numbered}")
+        prepared.add(name)
+    return f"EXECUTE {name}({', '.join(['%s'] * count)})"
+
+
+@receiver(connection_created)
+def _new_connection(sender, connection, **kwargs) -> None:
+    connection.__dict__.pop("secportal_prepared", None)  # nothing is prepared on a new connection
 
 
 def _converters(connection, fields: Sequence[models.Field], table: str, offset: int) -> list:
@@ -93,7 +117,10 @@ class RowReader:
         fields = [field for field, _ in self.where]
         params = [field.get_db_prep_value(value, connection) for field, value in zip(fields, values, strict=True)]
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            if connection.vendor == "postgresql" and settings.SECPORTAL_DB_PREPARED_STATEMENTS:
+                cursor.execute(_prepared_statement(connection, cursor, sql), params)
+            else:
+                cursor.execute(sql, params)
             row = cursor.fetchone()
         if row is None:
             return None

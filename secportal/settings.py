@@ -105,6 +105,10 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The statement every signed-in request runs (its session, person and roles) is prepared once per
+# PostgreSQL connection (secportal/fastrows.py). Switch off behind a pooler that shares server
+# connections between clients per transaction (PgBouncer in transaction mode).
+SECPORTAL_DB_PREPARED_STATEMENTS = env.bool("SECPORTAL_DB_PREPARED_STATEMENTS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -53,14 +53,23 @@ def test_signing_in_keeps_the_person_on_the_session_row_and_signing_out_ends_it(
     assert client.get(reverse("dashboard")).status_code == 302
 
 
-def test_a_signed_in_page_reads_its_session_and_person_in_one_statement(client):
+@pytest.mark.parametrize("prepared", [True, False])
+def test_a_signed_in_page_reads_its_session_and_person_in_one_statement(client, settings, prepared):
+    settings.SECPORTAL_DB_PREPARED_STATEMENTS = prepared
     user = make_user()
     client.force_login(user)
+    client.get(reverse("cookies"))  # the first request on a connection may prepare the statement
     with CaptureQueriesContext(connection) as queries:
         response = client.get(reverse("cookies"))
     assert response.status_code == 200 and response.wsgi_request.user == user
     assert len(queries) == 1, [q["sql"] for q in queries]
-    assert "secportal_session" in queries[0]["sql"] and "parties_user" in queries[0]["sql"]
+    sql = queries[0]["sql"]
+    if prepared and connection.vendor == "postgresql":
+        assert sql.startswith("EXECUTE secportal_")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [sql[8:].split("(")[0]])
+            sql = cursor.fetchone()[0]
+    assert "secportal_session" in sql and "parties_user" in sql
 
 
 def test_what_the_session_read_decides_is_still_checked(client):
