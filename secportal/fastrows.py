@@ -8,29 +8,59 @@ and the field's converters), so it returns what `.get()` would. Nothing is cache
 statement: every call reads the row.
 """
 
+import contextlib
 import hashlib
 from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, models
+from django.db import DatabaseError, connections, models
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 
 
-def _prepared_statement(connection, cursor, sql: str) -> str:
-    """`EXECUTE` of `sql` prepared once on this database connection (PostgreSQL keeps a prepared
-    statement for the connection's life, transactions or not): the server parses and plans it
-    once, not on every request. A new connection (`connection_created`) prepares it again."""
-    prepared = connection.__dict__.setdefault("secportal_prepared", set())
-    name = "secportal_" + hashlib.sha256(sql.encode()).hexdigest()[:16]
-    count = sql.count("%s")
-    if name not in prepared:
-        pieces = sql.split("%s")
+class _Statement:
+    """One statement, and what preparing it on PostgreSQL takes (worked out once)."""
+
+    def __init__(self, sql: str) -> None:
+        self.sql = sql
+        pieces = sql.split("%s")  # the statement is built here: every %s is a parameter
+        self.count = len(pieces) - 1
+        self.name = "secportal_" + hashlib.sha256(sql.encode()).hexdigest()[:16]
         numbered = pieces[0] + "".join(f"${n}{piece}" for n, piece in enumerate(pieces[1:], start=1))
-        cursor.execute(f"PREPARE {name} AS {numbered}")
-        prepared.add(name)
-    return f"EXECUTE {name}({', '.join(['%s'] * count)})"
+        self.prepare = f"PREPARE {self.name} AS {numbered}"
+        self.execute = f"EXECUTE {self.name}({', '.join(['%s'] * self.count)})"
+
+
+# What the server says when it no longer has, or can no longer use, a prepared statement (a pooler,
+# DISCARD ALL, a column's type changed by a migration) or already has one of that name.
+_PREPARED_LOST = {"26000", "0A000", "42P05"}
+
+
+def _run(connection, cursor, statement: _Statement, params: list) -> None:
+    """Run the statement, prepared once on this connection where it can be (PostgreSQL keeps a
+    prepared statement for the connection's life, transactions or not): the server then parses
+    and plans it once, not on every request. A new connection (`connection_created`) prepares it
+    again; one whose prepared statement was lost or cannot be used runs it plainly and prepares
+    it afresh next time."""
+    if connection.vendor != "postgresql" or not settings.SECPORTAL_DB_PREPARED_STATEMENTS:
+        cursor.execute(statement.sql, params)
+        return
+    if len(params) != statement.count:
+        raise ValueError(f"{statement.count} parameters expected, {len(params)} given")
+    prepared = connection.__dict__.setdefault("secportal_prepared", set())
+    try:
+        if statement.name not in prepared:
+            cursor.execute(statement.prepare)
+            prepared.add(statement.name)
+        cursor.execute(statement.execute, params)
+    except DatabaseError as exc:
+        prepared.discard(statement.name)
+        if getattr(exc.__cause__, "pgcode", None) not in _PREPARED_LOST or connection.in_atomic_block:
+            raise
+        with contextlib.suppress(DatabaseError):  # it may not be there at all
+            cursor.execute(f"DEALLOCATE {statement.name}")
+        cursor.execute(statement.sql, params)
 
 
 @receiver(connection_created)
@@ -79,9 +109,9 @@ class RowReader:
             self.where.append((field, self._OPERATORS[operator or "exact"]))
         self.join = meta.get_field(join) if join else None
         self.related = self.join.related_model if self.join else None
-        self._prepared: dict[str, tuple[str, list, list]] = {}
+        self._prepared: dict[str, tuple[_Statement, list, list]] = {}
 
-    def _prepare(self, using: str) -> tuple[str, list, list]:
+    def _prepare(self, using: str) -> tuple[_Statement, list, list]:
         connection = connections[using]
         quote = connection.ops.quote_name
         table = quote(self.model._meta.db_table)
@@ -106,21 +136,18 @@ class RowReader:
         conditions = " AND ".join(f"{table}.{quote(field.column)} {op} %s" for field, op in self.where)
         # Names from the models' metadata, quoted; values only ever as parameters.
         sql = f"SELECT {', '.join(columns)} FROM {source} WHERE {conditions}"  # noqa: S608
-        return sql, converters, [(name, convert) for name, _, convert in extras]
+        return _Statement(sql), converters, [(name, convert) for name, _, convert in extras]
 
     def get(self, *values: Any, using: str = "default") -> Any:
         """What `.get()` would return for the one row matching `values` (None when there is none)."""
         if using not in self._prepared:
             self._prepared[using] = self._prepare(using)
-        sql, converters, extras = self._prepared[using]
+        statement, converters, extras = self._prepared[using]
         connection = connections[using]
         fields = [field for field, _ in self.where]
         params = [field.get_db_prep_value(value, connection) for field, value in zip(fields, values, strict=True)]
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql" and settings.SECPORTAL_DB_PREPARED_STATEMENTS:
-                cursor.execute(_prepared_statement(connection, cursor, sql), params)
-            else:
-                cursor.execute(sql, params)
+            _run(connection, cursor, statement, params)
             row = cursor.fetchone()
         if row is None:
             return None

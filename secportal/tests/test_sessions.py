@@ -8,7 +8,7 @@ from datetime import timedelta
 import psycopg2
 import pytest
 from django.contrib.sessions.models import Session as DjangoSession
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -296,3 +296,31 @@ def test_what_is_read_with_the_session_is_what_the_person_has(client):
             assert request_user.role_names == frozenset(expected_roles)
             assert request_user.has_totp is expected_totp
         assert len(queries) == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+@pytest.mark.django_db(transaction=True)  # outside a transaction, as a request is
+def test_a_prepared_statement_the_server_lost_or_cannot_use_is_made_again(client, settings):
+    """A pooler or DISCARD ALL drops it, a migration changing a column's type invalidates it, or the
+    server has it while the portal thinks not: each time the page still works."""
+    settings.SECPORTAL_DB_PREPARED_STATEMENTS = True
+    user = make_user(full_name="Prepared Person")
+    client.force_login(user)
+    assert client.get(reverse("cookies")).status_code == 200
+    connection.ensure_connection()
+
+    def server(sql):
+        with connection.connection.cursor() as cursor:  # behind Django's back, as a pooler would be
+            cursor.execute(sql)
+
+    server("DEALLOCATE ALL")  # lost on the server
+    assert "Welcome, Prepared" in client.get(reverse("dashboard")).content.decode()
+    assert client.get(reverse("cookies")).wsgi_request.user == user  # and prepared again
+    connections["default"].__dict__["secportal_prepared"].clear()  # the server has it, the portal thinks not
+    assert client.get(reverse("cookies")).wsgi_request.user == user
+    server("ALTER TABLE parties_user ALTER COLUMN job_title TYPE varchar(151)")  # a migration
+    try:
+        assert client.get(reverse("cookies")).wsgi_request.user == user
+        assert client.get(reverse("cookies")).wsgi_request.user == user
+    finally:
+        server("ALTER TABLE parties_user ALTER COLUMN job_title TYPE varchar(150)")
