@@ -17,6 +17,7 @@ from secportal.notifications import (
     reminder_due,
     reminder_occurrence,
     reminder_times,
+    reopen,
     time_until,
     when_text,
     withdraw,
@@ -40,7 +41,8 @@ KINDS = (
     NotificationKind(PAPERS_PUBLISHED, "Meeting papers are published",
                      "On paper day, when the papers for a meeting of your committee are ready to read.",
                      topic="Committees"),
-    NotificationKind(MEETING_CHANGED, "A meeting moves", "A meeting of your committee has a new date or time.",
+    NotificationKind(MEETING_CHANGED, "A meeting moves or is back on",
+                     "A meeting of your committee has a new date or time, or is no longer cancelled.",
                      topic="Committees", urgent=True, digestible=False),
     NotificationKind(MEETING_CANCELLED, "A meeting is cancelled", "A meeting of your committee will not take place.",
                      topic="Committees", urgent=True, digestible=False),
@@ -163,7 +165,8 @@ def papers_published(*, now: datetime.datetime) -> int:
 
 def meeting_changed(*, meeting: Meeting, old_starts_at: datetime.datetime, old_status: str) -> None:
     """In the transaction of the edit: a cancelled or moved meeting withholds the stale reminders
-    and sends a notice instead."""
+    and sends a notice instead; a cancelled meeting restored sends a notice, and its reminders
+    again."""
     if meeting.status == Meeting.Status.CANCELLED and old_status != Meeting.Status.CANCELLED:
         withdraw(subject_obj=meeting, kinds=[MEETING_REMINDER, MEETING_CHANGED], reason="the meeting is cancelled")
         notify(
@@ -172,6 +175,21 @@ def meeting_changed(*, meeting: Meeting, old_starts_at: datetime.datetime, old_s
             subject_obj=meeting,
             occurrence=f"cancelled-{meeting.sequence}",
             title=f"Cancelled: {meeting}, {timezone.localtime(meeting.starts_at, LONDON):%-d %B %Y}",
+            url=_path(meeting),
+            group=str(meeting.committee),
+            attachments=_calendar(meeting),
+        )
+    elif old_status == Meeting.Status.CANCELLED and meeting.status != Meeting.Status.CANCELLED:
+        # Back on: the reminders the cancellation withheld go out again (as due from now on).
+        reopen(subject_obj=meeting, kinds=[MEETING_REMINDER], tag=f"restored-{meeting.sequence}")
+        when = timezone.localtime(meeting.starts_at, LONDON)
+        notify(
+            users=_members(meeting),
+            kind=MEETING_CHANGED,
+            subject_obj=meeting,
+            occurrence=f"restored-{meeting.sequence}",
+            title=f"Back on: {meeting}, {when:%A %-d %B, %H:%M %Z}",
+            body=f"The meeting is no longer cancelled. {when_text(meeting)}.",
             url=_path(meeting),
             group=str(meeting.committee),
             attachments=_calendar(meeting),

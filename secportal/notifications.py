@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, models, transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat
 from django.urls import reverse
 from django.utils import timezone
 
@@ -251,6 +253,24 @@ def withdraw(*, subject_obj: models.Model, kinds: Iterable[str], reason: str) ->
         kind__in=kinds, subject_type=subject_type, subject_id=subject_id, delivery=Notification.Delivery.DIGEST
     ).update(delivery=Notification.Delivery.WITHHELD, digest="")
     return withheld
+
+
+@transaction.atomic
+def reopen(*, subject_obj: models.Model, kinds: Iterable[str], tag: str) -> int:
+    """Undo `withdraw` for an object that is back (a meeting restored after its cancellation): what
+    was withheld keeps its record under its occurrence plus `~tag`, so that the same reminders may
+    be written again, worded for the time then left. What went out is not sent again."""
+    kinds = list(kinds)
+    subject_type, subject_id = subject_obj._meta.label_lower, str(subject_obj.pk)
+    emails = OutboxMessage.objects.filter(
+        kind__in=kinds, subject_type=subject_type, subject_id=subject_id, status=OutboxMessage.Status.WITHHELD
+    )
+    email_ids = list(emails.values_list("pk", flat=True))
+    renamed = Concat(F("occurrence"), Value(f"~{tag}"))
+    Notification.objects.filter(kind__in=kinds, subject_type=subject_type, subject_id=subject_id).filter(
+        Q(email_id__in=email_ids) | Q(delivery=Notification.Delivery.WITHHELD)
+    ).update(occurrence=renamed)
+    return OutboxMessage.objects.filter(pk__in=email_ids).update(occurrence=renamed)
 
 
 # --- Reading notifications ------------------------------------------------------------------------------

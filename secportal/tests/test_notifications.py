@@ -831,3 +831,37 @@ def test_announced_consultations_are_not_worked_out_again_every_minute(staff):
         modification_notifications.consultations_closing(now=now)
     assert not [q for q in minute_later if "modifications_follow" in q["sql"]]  # followers not worked out again
     assert Notification.objects.filter(subject_id=str(consultation.pk)).count() == 2  # opened, closing soon
+
+
+def test_a_meeting_restored_after_its_cancellation_is_announced_and_reminded_again(staff, committee):
+    """Reminders withheld by the cancellation go out again, worded for the time left; one that went
+    out before the cancellation is not sent twice."""
+    member = make_user(email="m3@tabasc.example", role_names={roles.COMMITTEE_MEMBER})
+    Membership.objects.create(committee=committee, user=member, starts_on=timezone.localdate())
+    now = timezone.now().replace(microsecond=0)
+    starts = now + datetime.timedelta(days=6)
+    meeting = Meeting.objects.create(
+        committee=committee, title="Restored meeting", starts_at=starts, ends_at=starts + datetime.timedelta(hours=1)
+    )
+    notifications.run_sources(now=now)  # the 7-day reminder
+    outbox_deliver_due()
+    assert len(sent_to("m3@tabasc.example")) == 1
+    notifications.run_sources(now=starts - datetime.timedelta(hours=23))  # the 1-day reminder, queued
+    meeting.status = Meeting.Status.CANCELLED
+    panel_services.meeting_save(actor=staff, meeting=meeting)
+    one_day = OutboxMessage.objects.get(kind="panel.meeting_reminder", occurrence__startswith="reminder-1d")
+    assert one_day.status == OutboxMessage.Status.WITHHELD
+    meeting.status = Meeting.Status.PLANNED
+    panel_services.meeting_save(actor=staff, meeting=meeting)
+    back_on = Notification.objects.get(kind="panel.meeting_changed").title
+    assert back_on.startswith("Back on: ") and "Restored meeting" in back_on
+    one_day.refresh_from_db()
+    assert one_day.status == OutboxMessage.Status.WITHHELD and one_day.occurrence.endswith("~restored-2")
+    for _ in range(2):  # twice: nothing is written twice
+        notifications.run_sources(now=starts - datetime.timedelta(hours=20))
+    reminders = OutboxMessage.objects.filter(kind="panel.meeting_reminder")
+    again = reminders.get(status=OutboxMessage.Status.QUEUED)
+    assert again.occurrence.startswith("reminder-1d") and "~" not in again.occurrence
+    assert reminders.filter(occurrence__startswith="reminder-7d").count() == 1  # not sent again
+    outbox_deliver_due()  # what is due now: the cancellation and the "back on" notice
+    assert len(sent_to("m3@tabasc.example")) == 3
