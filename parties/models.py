@@ -199,13 +199,22 @@ class User(AbstractBaseUser, PermissionsMixin):
 
         return Authenticator.objects.filter(user=self, type=Authenticator.Type.TOTP).exists()
 
+    @cached_property
+    def unread_notifications(self) -> int:
+        """How many notifications they have not read (the count the navigation shows)."""
+        from secportal.notifications import unread_count
+
+        return unread_count(user=self)
+
     @classmethod
     def read_with_session(cls, connection, user_id_sql: str) -> list[tuple[str, str, type]]:
-        """What every signed-in request asks of its user besides the row (their roles, for the MFA
-        rule and permissions; whether they have TOTP), as SQL the session's read includes
-        (secportal.sessions): (cached property, expression, conversion). PostgreSQL only (ARRAY);
-        elsewhere they are read when first asked for."""
+        """What every signed-in request asks of its user besides the row, as SQL the session's read
+        includes (secportal.sessions): their roles (the MFA rule, permissions), whether they have
+        TOTP, and their unread count (the navigation). Each is (cached property, expression,
+        conversion). PostgreSQL only (ARRAY); elsewhere they are read when first asked for."""
         from allauth.mfa.models import Authenticator
+
+        from secportal.models import Notification
 
         if connection.vendor != "postgresql":
             return []
@@ -230,7 +239,17 @@ class User(AbstractBaseUser, PermissionsMixin):
             f" {quote(authenticator.get_field('user').column)} = {user_id_sql}"
             f" AND {quote(authenticator.get_field('type').column)} = '{totp}')"
         )
-        return [("role_names", roles_sql, frozenset), ("has_totp", totp_sql, bool)]
+        notification = Notification._meta
+        unread_sql = (
+            f"SELECT COUNT(*) FROM {quote(notification.db_table)} WHERE"  # noqa: S608
+            f" {quote(notification.get_field('user').column)} = {user_id_sql}"
+            f" AND {quote(notification.get_field('read_at').column)} IS NULL"
+        )
+        return [
+            ("role_names", roles_sql, frozenset),
+            ("has_totp", totp_sql, bool),
+            ("unread_notifications", unread_sql, int),
+        ]
 
 
 class AccountRequest(models.Model):

@@ -325,3 +325,21 @@ def test_a_prepared_statement_the_server_lost_or_cannot_use_is_made_again(client
         assert client.get(reverse("cookies")).wsgi_request.user == user
     finally:
         server("ALTER TABLE parties_user ALTER COLUMN job_title TYPE varchar(150)")
+
+
+def test_the_navigation_shows_the_unread_count_without_a_query_of_its_own(client):
+    from secportal.models import Notification
+
+    user = make_user()
+    client.force_login(user)
+    assert "unread</span>" not in client.get(reverse("cookies")).content.decode()
+    for n in range(3):
+        Notification.objects.create(
+            user=user, kind="test", subject_type="x", subject_id=str(n), title="t", url="/", delivery="portal"
+        )
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("cookies")).content.decode()
+    assert '3<span class="visually-hidden"> unread</span>' in page
+    assert len(queries) == (1 if connection.vendor == "postgresql" else 2)
+    client.post(reverse("notifications:read"), {"all": "1"})
+    assert "unread</span>" not in client.get(reverse("cookies")).content.decode()

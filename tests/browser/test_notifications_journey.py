@@ -33,7 +33,9 @@ def test_a_follower_hears_of_a_change_reads_it_and_chooses_how_to_hear(page, axe
     outbox_deliver_due()
 
     page.goto("/dashboard/")
-    assert page.get_by_text("1 unread").is_visible()
+    assert page.get_by_role("region", name="Notifications").get_by_text("1 unread").is_visible()
+    assert page.get_by_role("link", name="Notifications 1 unread").is_visible()  # the navigation's count
+    assert_accessible(page, axe)  # the count's contrast in the navigation too
     page.get_by_role("link", name="All notifications").click()
     page.wait_for_url("**/notifications/")
     assert_accessible(page, axe)
@@ -41,6 +43,7 @@ def test_a_follower_hears_of_a_change_reads_it_and_chooses_how_to_hear(page, axe
     page.wait_for_url(f"**/modifications/{modification.reference}/")
     page.goto("/notifications/")
     assert page.get_by_text("You have read everything.").is_visible()
+    assert page.get_by_role("link", name="Notifications", exact=True).is_visible()  # no count left
 
     page.get_by_role("link", name="Choose how you hear about things").click()
     page.wait_for_url("**/notifications/settings/")
