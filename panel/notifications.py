@@ -163,51 +163,54 @@ def papers_published(*, now: datetime.datetime) -> int:
     return written
 
 
+def _tell_members(meeting: Meeting, *, kind: str, occurrence: str, title: str, body: str = "") -> None:
+    """A notice about the meeting itself to its committee's members, with its calendar file."""
+    notify(
+        users=_members(meeting),
+        kind=kind,
+        subject_obj=meeting,
+        occurrence=occurrence,
+        title=title,
+        body=body,
+        url=_path(meeting),
+        group=str(meeting.committee),
+        attachments=_calendar(meeting),
+    )
+
+
 def meeting_changed(*, meeting: Meeting, old_starts_at: datetime.datetime, old_status: str) -> None:
     """In the transaction of the edit: a cancelled or moved meeting withholds the stale reminders
     and sends a notice instead; a cancelled meeting restored sends a notice, and its reminders
     again."""
-    if meeting.status == Meeting.Status.CANCELLED and old_status != Meeting.Status.CANCELLED:
+    cancelled = Meeting.Status.CANCELLED
+    when = timezone.localtime(meeting.starts_at, LONDON)
+    if meeting.status == cancelled and old_status != cancelled:
         withdraw(subject_obj=meeting, kinds=[MEETING_REMINDER, MEETING_CHANGED], reason="the meeting is cancelled")
-        notify(
-            users=_members(meeting),
+        _tell_members(
+            meeting,
             kind=MEETING_CANCELLED,
-            subject_obj=meeting,
             occurrence=f"cancelled-{meeting.sequence}",
-            title=f"Cancelled: {meeting}, {timezone.localtime(meeting.starts_at, LONDON):%-d %B %Y}",
-            url=_path(meeting),
-            group=str(meeting.committee),
-            attachments=_calendar(meeting),
+            title=f"Cancelled: {meeting}, {when:%-d %B %Y}",
         )
-    elif old_status == Meeting.Status.CANCELLED and meeting.status != Meeting.Status.CANCELLED:
+    elif old_status == cancelled and meeting.status != cancelled:
         # Back on: the reminders the cancellation withheld go out again (as due from now on).
         reopen(subject_obj=meeting, kinds=[MEETING_REMINDER], tag=f"restored-{meeting.sequence}")
-        when = timezone.localtime(meeting.starts_at, LONDON)
-        notify(
-            users=_members(meeting),
+        _tell_members(
+            meeting,
             kind=MEETING_CHANGED,
-            subject_obj=meeting,
             occurrence=f"restored-{meeting.sequence}",
             title=f"Back on: {meeting}, {when:%A %-d %B, %H:%M %Z}",
             body=f"The meeting is no longer cancelled. {when_text(meeting)}.",
-            url=_path(meeting),
-            group=str(meeting.committee),
-            attachments=_calendar(meeting),
         )
-    elif meeting.starts_at != old_starts_at and meeting.status != Meeting.Status.CANCELLED:
+    elif meeting.starts_at != old_starts_at and meeting.status != cancelled:
         withdraw(subject_obj=meeting, kinds=[MEETING_REMINDER], reason="the meeting moved to a new time")
-        new = timezone.localtime(meeting.starts_at, LONDON)
-        notify(
-            users=_members(meeting),
+        _tell_members(
+            meeting,
             kind=MEETING_CHANGED,
-            subject_obj=meeting,
             occurrence=f"moved-{meeting.starts_at.astimezone(datetime.UTC):%Y%m%dT%H%MZ}",
-            title=f"Moved: {meeting} is now on {new:%A %-d %B, %H:%M %Z}",
+            title=f"Moved: {meeting} is now on {when:%A %-d %B, %H:%M %Z}",
             body=f"It was on {timezone.localtime(old_starts_at, LONDON):%A %-d %B, %H:%M %Z}. "
             f"New time: {when_text(meeting)}.",
-            url=_path(meeting),
-            group=str(meeting.committee),
-            attachments=_calendar(meeting),
         )
 
 
