@@ -3,12 +3,13 @@ statement.
 
 Every signed-in request reads its session and then its user. Here the session's row (the
 `secportal.Session` model, which keeps the person's id in a column of its own) is read joined to
-the user's, through a statement built once (`secportal.fastrows`), and the user read with it is
+the user's (with what every request asks of them: `User.read_with_session`), through a statement
+built once and prepared once per connection (`secportal.fastrows`), and the user read with it is
 handed to the authentication backend (`user_read_with_session`). The read also serves as the
 connection's health check (CONN_HEALTH_CHECKS), so a signed-in page costs one round trip to the
-database before its own queries, not three. Sessions are otherwise Django's
-own: written, cycled, flushed and expired exactly as there, and signed in only as Django decides
-(the backend still checks the account may sign in, and Django the session's hash).
+database before its own queries. Sessions are otherwise Django's own: written, cycled, flushed
+and expired exactly as there, and signed in only as Django decides (the backend still checks the
+account may sign in, and Django the session's hash).
 """
 
 from contextvars import ContextVar
@@ -65,8 +66,9 @@ class SessionStore(db.SessionStore):
         ):
             return self._read(using)
         # With CONN_HEALTH_CHECKS Django sends `SELECT 1` on a reused connection before a request's
-        # first query. The session's read is nearly always that first query, so it is the check: a
-        # connection the server has closed fails it, and the read is made again on a new one.
+        # first query (`health_check_done`, in Django 6.1's db/backends/base/base.py). The session's
+        # read is nearly always that first query, so it is the check: a connection the server has
+        # closed fails it, and the read is made again on a new one.
         connection.health_check_done = True
         try:
             return self._read(using)
