@@ -46,7 +46,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
             "items": items,
             "hidden": len(page.object_list) - len(items),
             "show": show,
-            "unread": notifications.unread_count(user=request.user),
+            "unread": request.user.unread_notifications,  # after visible_only: hidden ones are read
             "querystring": f"show={show}" if show != "all" else "",
         },
     )

@@ -8,6 +8,7 @@ Access is checked when the notification is written, when its email is sent, when
 built and when the portal lists it: a person who can no longer see the subject hears nothing.
 """
 
+import contextlib
 import datetime
 import logging
 import re
@@ -293,6 +294,7 @@ def visible_only(*, user, notifications: list[Notification]) -> list[Notificatio
     if hidden:
         if Notification.objects.filter(pk__in=hidden, read_at__isnull=True).update(read_at=timezone.now()):
             bump_person([user.pk])
+            _unread_changed(user)
         Notification.objects.filter(pk__in=hidden, delivery=Notification.Delivery.DIGEST).update(
             delivery=Notification.Delivery.WITHHELD, digest=""
         )
@@ -300,7 +302,14 @@ def visible_only(*, user, notifications: list[Notification]) -> list[Notificatio
 
 
 def unread_count(*, user) -> int:
+    """What `user.unread_notifications` reads (with the session, on PostgreSQL)."""
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def _unread_changed(user) -> None:
+    """The person's unread count, read with their session, is out of date: read it again when asked."""
+    with contextlib.suppress(AttributeError):  # not read yet
+        del user.unread_notifications
 
 
 @transaction.atomic
@@ -312,6 +321,7 @@ def mark_read(*, user, ids: list[int] | None = None, now: datetime.datetime | No
     count = unread.update(read_at=now or timezone.now())
     if count:
         bump_person([user.pk])
+        _unread_changed(user)
     return count
 
 

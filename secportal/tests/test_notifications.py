@@ -866,3 +866,23 @@ def test_a_meeting_restored_after_its_cancellation_is_announced_and_reminded_aga
     assert reminders.filter(occurrence__startswith="reminder-7d").count() == 1  # not sent again
     outbox_deliver_due()  # what is due now: the cancellation and the "back on" notice
     assert len(sent_to("m3@tabasc.example")) == 3
+
+
+def test_the_navigation_and_the_list_count_the_same_unread_when_some_became_hidden(client):
+    """A notification about what the person may no longer see counts as read from the page that
+    finds it: the navigation's count (read with the session) says the same as the page."""
+    user = any_day(make_party_user(email="counted@supplier.example"))
+    modification = make_modification()
+    amber = make_document(modification, classification=Classification.AMBER, owner_party=user.party)
+    white = make_document(modification, title="Public text")
+    for document in (amber, white):
+        notifications.notify(users=[user], kind=DOCUMENT, subject_obj=document, title=f"{document.title} out",
+                             url="/modifications/", group=modification.reference, now=MONDAY)  # fmt: skip
+    client.force_login(user)
+    assert '2<span class="visually-hidden"> unread</span>' in client.get(reverse("cookies")).content.decode()
+    user.party = make_party()  # the AMBER document is now out of their reach
+    user.save(update_fields=["party"])
+    page = client.get(reverse("notifications:list")).content.decode()
+    assert "<strong>1 unread</strong>" in page
+    assert '1<span class="visually-hidden"> unread</span>' in page  # the navigation agrees
+    assert "2<span" not in page
