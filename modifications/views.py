@@ -9,17 +9,14 @@ from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from secportal.classification import can_view
 from secportal.exceptions import ApplicationError
-from secportal.pagecache import cache_anonymous_page, cached_fragment, cached_value, do_not_store
 
 from . import selectors, services
 from .forms import (
@@ -60,76 +57,29 @@ def _filters(request: HttpRequest) -> tuple[ModificationFilterForm, selectors.Mo
 # --- The register ------------------------------------------------------------------------------------
 
 
-# Anonymous visitors share one rendering of each view of the register, stored against the
-# versions of what it shows (modifications, releases, Parties): a change shows at once, and checking
-# for one costs the same whatever the size of the register (secportal.pagecache).
-REGISTER_GROUPS = ("modifications", "parties")
-
-
-@cache_anonymous_page(*REGISTER_GROUPS, params=["stage", "path", "category", "release", "state", "q", "sort", "page"])
 def modification_list(request: HttpRequest) -> HttpResponse:
-    return _modification_list(request)
-
-
-def _register_rows(filters: selectors.ModificationFilters, page_number: str | None, querystring: str) -> dict:
-    page = Paginator(selectors.modification_list(filters=filters), PER_PAGE).get_page(page_number)
-    rows = render_to_string("modifications/_register_rows.html", {"page": page, "querystring": querystring})
-    return {"count": page.paginator.count, "rows": rows, "number": page.number}
-
-
-# Searches longer than this are answered but not kept: the cache must not be fillable at will.
-CACHED_SEARCH_MAX = 60
-CACHED_PAGES_MAX = 50
-
-
-def _modification_list(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
-    # The canonical view (valid filters only, in a fixed order) keys the cache and the page links.
+    # The canonical view (valid filters only, in a fixed order) makes the page links.
     canonical = [
         *((k, v) for k, v in parse_qsl(filters.query_string())),
         *([("sort", filters.sort)] if filters.sort != "-updated" else []),
     ]
     querystring = urlencode(canonical)
-    raw_page = request.GET.get("page") or "1"
-    page_number = str(int(raw_page)) if raw_page.isascii() and raw_page.isdigit() and len(raw_page) < 7 else "1"
-    # Only a plain spelling of a view, its first pages and short searches are kept: what anyone can
-    # vary at will ("page=01", a repeated field, a page far out, a long search) is answered but never
-    # stored, so the cache cannot be filled from outside.
-    # (Blank fields of a submitted filter form and the order of the fields do not matter: they
-    # make a bounded number of spellings.)
-    asked = sorted(
-        (k, v) for k, values in request.GET.lists() for v in values if v != "" and (k, v) != ("sort", "-updated")
-    )
-    spelled = sorted([*canonical, *([("page", page_number)] if page_number != "1" else [])])
-    storable = asked == spelled and int(page_number) <= CACHED_PAGES_MAX and len(filters.q) <= CACHED_SEARCH_MAX
-    # The counts and rows are the same for every viewer: kept until the register changes, so
-    # neither the COUNT over the register nor the page's rows are read again meanwhile.
-    compute = lambda: _register_rows(filters, page_number, querystring)  # noqa: E731
-    listing = (
-        cached_value("register-rows", groups=REGISTER_GROUPS, parts=[querystring, page_number], compute=compute)
-        if storable
-        else compute()
-    )
-    storable = storable and listing["number"] == int(page_number)
+    page = Paginator(selectors.modification_list(filters=filters), PER_PAGE).get_page(request.GET.get("page"))
     user = request.user
     following_filter = None
     if user.is_authenticated and filters.query_string():
         following_filter = selectors.filter_follows(user=user).filter(query=filters.query_string()).first()
-    response = render(
+    return render(
         request,
         "modifications/modification_list.html",
         {
             "form": form,
             "filters": filters,
-            "count": listing["count"],
-            "rows": mark_safe(listing["rows"]),  # our own template's output (_register_rows)
+            "page": page,
+            "count": page.paginator.count,
             "querystring": querystring,
-            "pipeline": cached_fragment(
-                "register-pipeline",
-                groups=REGISTER_GROUPS,
-                parts=[],
-                render=lambda: render_to_string("modifications/_pipeline.html", {"pipeline": selectors.pipeline()}),
-            ),
+            "pipeline": selectors.pipeline(),
             "can_raise": can_raise_draft(user),
             "can_move": can_move_modification(user),
             "can_follow": can_follow(user),
@@ -138,10 +88,8 @@ def _modification_list(request: HttpRequest) -> HttpResponse:
             "filter_label": filters.describe(),
         },
     )
-    return response if storable else do_not_store(response)
 
 
-@cache_anonymous_page(*REGISTER_GROUPS)
 def modification_detail(request: HttpRequest, reference: str) -> HttpResponse:
     modification, moved = selectors.modification_get(reference=reference)
     if moved:
@@ -149,32 +97,15 @@ def modification_detail(request: HttpRequest, reference: str) -> HttpResponse:
     user = request.user
     can_move = can_move_modification(user)
     can_upload = can_upload_document(user)
-    # The documents and the timeline (the long part) are shared by everyone who may see the same
-    # documents, until the modification or anything on its page changes (secportal.pagecache).
     documents = selectors.visible_documents(user=user, modification=modification)
-    record = cached_fragment(
-        "modification-record",
-        groups=REGISTER_GROUPS,
-        parts=[modification.pk, can_upload, *(d.pk for d in documents)],
-        render=lambda: render_to_string(
-            "modifications/_modification_record.html",
-            {
-                "modification": modification,
-                "can_upload": can_upload,
-                "documents": selectors.modification_documents(
-                    user=user, modification=modification, documents=documents
-                ),
-                "timeline": selectors.modification_timeline(user=user, modification=modification, documents=documents),
-            },
-        ),
-    )
     return render(
         request,
         "modifications/modification_detail.html",
         {
             "modification": modification,
             "progress": selectors.modification_progress(modification),
-            "record": record,
+            "documents": selectors.modification_documents(user=user, modification=modification, documents=documents),
+            "timeline": selectors.modification_timeline(user=user, modification=modification, documents=documents),
             "related": selectors.related_modifications(modification),
             "following": selectors.is_following(user=user, modification=modification),
             "can_follow": can_follow(user),

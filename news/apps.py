@@ -6,7 +6,6 @@ class NewsConfig(AppConfig):
     verbose_name = "News and events"
 
     def ready(self) -> None:
-        from secportal.pagecache import watch_app
         from secportal.registry import Section, bench_seeders, dashboard_sections, demo_seeders, home_sections
 
         from . import demo, notifications, sections
@@ -23,9 +22,8 @@ class NewsConfig(AppConfig):
         )  # fmt: skip
         dashboard_sections.register(
             Section(key="my_events", title="My events", template="news/_dashboard_my_events.html",
-                    build=sections.my_events, order=30, cache_per_user=True)
+                    build=sections.my_events, order=30)
         )  # fmt: skip
-        watch_app(self)  # pages showing news and events are cached against this (secportal.pagecache)
         demo_seeders.register("news", demo.seed, order=40)
         from . import bench
 

@@ -16,7 +16,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from secportal.classification import can_view
 from secportal.exceptions import ApplicationError
-from secportal.pagecache import cache_anonymous_page
 from secportal.richtext import render_markdown
 
 from . import calendar, selectors, services
@@ -70,7 +69,6 @@ def _querystring(request: HttpRequest) -> str:
 # --- News ------------------------------------------------------------------------------------------------
 
 
-@cache_anonymous_page("news", params=["kind", "tag", "q", "page"])
 def post_list(request: HttpRequest) -> HttpResponse:
     tags = list(selectors.tags_in_use())
     form = PostFilterForm(request.GET or None, tags=tags)
@@ -363,7 +361,6 @@ class PostFeed(Feed):
 
 
 # An event leaves "upcoming" as it ends: within a minute.
-@cache_anonymous_page("news", params=["when", "kind", "page"], timeout=60)
 def event_list(request: HttpRequest) -> HttpResponse:
     when = "past" if request.GET.get("when") == "past" else "upcoming"
     kind = request.GET.get("kind", "")

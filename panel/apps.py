@@ -7,7 +7,6 @@ class PanelConfig(AppConfig):
 
     def ready(self) -> None:
         from secportal.classification import register_committee_lookup
-        from secportal.pagecache import watch_app
         from secportal.registry import Section, bench_seeders, dashboard_sections, demo_seeders, party_sections
 
         from . import demo, notifications, sections, selectors
@@ -23,7 +22,6 @@ class PanelConfig(AppConfig):
                 template="panel/_dashboard_committees.html",
                 build=sections.my_committees,
                 order=3,
-                cache_per_user=True,
             )
         )
         party_sections.register(
@@ -35,7 +33,6 @@ class PanelConfig(AppConfig):
                 order=5,
             )
         )
-        watch_app(self)  # pages showing committees and meetings are cached against this (secportal.pagecache)
         demo_seeders.register("panel", demo.seed, order=30)
         from . import bench
 

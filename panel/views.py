@@ -2,12 +2,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from secportal.exceptions import ApplicationError
-from secportal.pagecache import cache_anonymous_page, cached_fragment
 
 from . import selectors, services
 from .forms import (
@@ -50,38 +48,17 @@ def committee_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-# What a meeting's page shows: the meeting, its agenda's modifications and their documents, people.
-MEETING_GROUPS = ("panel", "modifications", "parties")
-
-
-@cache_anonymous_page(*MEETING_GROUPS)
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = selectors.meeting_get(pk=pk)
     user = request.user
     can_manage = can_manage_panel(user)
     papers, documents = selectors.meeting_visible(user=user, meeting=meeting)
-
-    def agenda() -> str:
-        context = {"meeting": meeting, "can_manage": can_manage}
-        context |= selectors.meeting_agenda(meeting=meeting, papers=papers, documents=documents)
-        # Only SECAS's copy (never shared) needs the request, for its forms' CSRF tokens.
-        return render_to_string("panel/_meeting_agenda.html", context, request=request if can_manage else None)
-
-    # The agenda is shared by everyone who may see the same papers and documents, until the meeting
-    # or its modifications change (secportal.pagecache). SECAS's copy has forms: never shared.
     return render(
         request,
         "panel/meeting_detail.html",
         {
             "meeting": meeting,
-            "agenda": agenda()
-            if can_manage
-            else cached_fragment(
-                "meeting-agenda",
-                groups=MEETING_GROUPS,
-                parts=[meeting.pk, "papers", *(p.pk for p in papers), "documents", *(d.pk for d in documents)],
-                render=agenda,
-            ),
+            **selectors.meeting_agenda(meeting=meeting, papers=papers, documents=documents),
             **selectors.meeting_record(user=user, meeting=meeting),
             "can_manage": can_manage,
             "outcome_form": OutcomeForm() if can_manage else None,

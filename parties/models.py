@@ -1,7 +1,7 @@
 from functools import cached_property
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
-from django.contrib.auth.models import Group, PermissionsMixin
+from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -147,7 +147,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     removed_at = models.DateTimeField(null=True, blank=True)
     # Changes whenever a second factor is added or removed: part of the session hash, so every
     # other session of the account ends and must sign in again (with the new factor).
-    mfa_stamp = models.CharField(max_length=32, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -162,13 +161,6 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.full_name or self.email
-
-    def get_session_auth_hash(self) -> str:
-        from django.utils.crypto import salted_hmac
-
-        return salted_hmac(
-            "parties.User.get_session_auth_hash", f"{self.password}:{self.mfa_stamp}", algorithm="sha256"
-        ).hexdigest()
 
     def get_full_name(self) -> str:
         return self.full_name
@@ -205,51 +197,6 @@ class User(AbstractBaseUser, PermissionsMixin):
         from secportal.notifications import unread_count
 
         return unread_count(user=self)
-
-    @classmethod
-    def read_with_session(cls, connection, user_id_sql: str) -> list[tuple[str, str, type]]:
-        """What every signed-in request asks of its user besides the row, as SQL the session's read
-        includes (secportal.sessions): their roles (the MFA rule, permissions), whether they have
-        TOTP, and their unread count (the navigation). Each is (cached property, expression,
-        conversion). PostgreSQL only (ARRAY); elsewhere they are read when first asked for."""
-        from allauth.mfa.models import Authenticator
-
-        from secportal.models import Notification
-
-        if connection.vendor != "postgresql":
-            return []
-        quote = connection.ops.quote_name
-        group = quote(Group._meta.db_table)
-        group_id, group_name = quote(Group._meta.pk.column), quote(Group._meta.get_field("name").column)
-        through = cls.groups.through._meta
-        link = quote(through.db_table)
-        link_user = quote(through.get_field("user").column)
-        link_group = quote(through.get_field("group").column)
-        authenticator = Authenticator._meta
-        totp = Authenticator.Type.TOTP.value
-        if not totp.isidentifier():  # a constant of allauth's, written into the statement
-            raise ValueError(f"Unexpected authenticator type {totp!r}")
-        # Names from the models' metadata, quoted; no value from outside.
-        roles_sql = (
-            f"ARRAY(SELECT {group}.{group_name} FROM {group} INNER JOIN {link}"  # noqa: S608
-            f" ON {link}.{link_group} = {group}.{group_id} WHERE {link}.{link_user} = {user_id_sql})"
-        )
-        totp_sql = (
-            f"EXISTS(SELECT 1 FROM {quote(authenticator.db_table)} WHERE"  # noqa: S608
-            f" {quote(authenticator.get_field('user').column)} = {user_id_sql}"
-            f" AND {quote(authenticator.get_field('type').column)} = '{totp}')"
-        )
-        notification = Notification._meta
-        unread_sql = (
-            f"SELECT COUNT(*) FROM {quote(notification.db_table)} WHERE"  # noqa: S608
-            f" {quote(notification.get_field('user').column)} = {user_id_sql}"
-            f" AND {quote(notification.get_field('read_at').column)} IS NULL"
-        )
-        return [
-            ("role_names", roles_sql, frozenset),
-            ("has_totp", totp_sql, bool),
-            ("unread_notifications", unread_sql, int),
-        ]
 
 
 class AccountRequest(models.Model):

@@ -17,6 +17,7 @@ from django.utils.text import slugify
 
 from secportal.exceptions import ApplicationError
 from secportal.services import outbox_enqueue
+from secportal.sessions import sessions_end
 
 from . import roles
 from .models import (
@@ -73,10 +74,10 @@ def user_set_roles(*, user: User, role_names: set[str]) -> User:
 
 
 @transaction.atomic
-def user_mfa_changed(*, user: User) -> User:
-    """A second factor was added or removed: end every other session of the account."""
-    user.mfa_stamp = secrets.token_hex(16)
-    user.save(update_fields=["mfa_stamp"])
+def user_mfa_changed(*, user: User, keep_session: str | None = None) -> User:
+    """A second factor was added or removed: end every other session of the account (all of them
+    when the change did not come from one of its own sessions)."""
+    sessions_end(user_id=user.pk, keep=keep_session)
     return user
 
 

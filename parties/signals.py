@@ -2,7 +2,6 @@
 
 from allauth.account.signals import password_reset
 from allauth.mfa.signals import authenticator_added, authenticator_removed, authenticator_reset
-from django.contrib.auth import update_session_auth_hash
 
 from . import services
 
@@ -12,10 +11,9 @@ def on_password_reset(sender, request, user, **kwargs) -> None:
 
 
 def on_authenticator_changed(sender, request, user, **kwargs) -> None:
-    services.user_mfa_changed(user=user)
-    if request is not None and getattr(request, "user", None) is not None and request.user.pk == user.pk:
-        # The session that made the change stays signed in; every other one ends.
-        update_session_auth_hash(request, user)
+    # The session that made the change stays signed in; every other one ends.
+    own = request is not None and getattr(request, "user", None) is not None and request.user.pk == user.pk
+    services.user_mfa_changed(user=user, keep_session=request.session.session_key if own else None)
 
 
 def on_post_migrate(sender, **kwargs) -> None:

@@ -254,7 +254,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
-            auth_login(request, user, backend="secportal.auth.ModelBackend")
+            auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome to the SEC Portal. Your account for {user.party} is ready.")
             return redirect("dashboard")
     return render(request, "parties/invitation_accept.html", {"invitation": invitation, "form": form})

@@ -188,8 +188,8 @@ class ReminderSchedule(models.Model):
 
 class Session(AbstractBaseSession):
     """A visit's session (Django's, SESSION_ENGINE = secportal.sessions) with the signed-in person in
-    a column of their own: each request reads both in one statement, and removing a person ends
-    their sessions."""
+    a column of their own, so that removing a person, or changing their second factor, ends their
+    sessions."""
 
     # No database constraint: a session saved while its person is being deleted must not fail (a
     # new key is tried for ever on a failed insert); deleting a person through the ORM still

@@ -32,7 +32,6 @@ from .models import (
     OutboxMessage,
     ReminderSchedule,
 )
-from .pagecache import bump_person
 from .registry import notification_access, notification_kinds, notification_sources
 from .services import outbox_enqueue, prefixed, render_email
 from .workingdays import LONDON, is_working_day, next_working_day
@@ -237,7 +236,6 @@ def notify(
             if notification.email is not None:
                 notification.save(update_fields=["email"])
         written.append(notification)
-    bump_person(n.user_id for n in written)
     return written
 
 
@@ -293,7 +291,6 @@ def visible_only(*, user, notifications: list[Notification]) -> list[Notificatio
     hidden = [n.pk for n in notifications if n not in shown]
     if hidden:
         if Notification.objects.filter(pk__in=hidden, read_at__isnull=True).update(read_at=timezone.now()):
-            bump_person([user.pk])
             _unread_changed(user)
         Notification.objects.filter(pk__in=hidden, delivery=Notification.Delivery.DIGEST).update(
             delivery=Notification.Delivery.WITHHELD, digest=""
@@ -320,7 +317,6 @@ def mark_read(*, user, ids: list[int] | None = None, now: datetime.datetime | No
         unread = unread.filter(pk__in=ids)
     count = unread.update(read_at=now or timezone.now())
     if count:
-        bump_person([user.pk])
         _unread_changed(user)
     return count
 

@@ -22,10 +22,6 @@ class Section:
     template: str
     build: ContextBuilder
     order: int = 100
-    # May the section be kept, rendered, in its viewer's own copy of the page until the portal's
-    # data changes (secportal.pagecache.cache_personal_page)? Only if `build` reads nothing but the
-    # portal's own models (those its apps watch), the request's user and the date.
-    cache_per_user: bool = False
 
 
 @dataclass

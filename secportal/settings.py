@@ -66,8 +66,6 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    # Kept anonymous pages are answered here (secportal.pagecache), with the headers above.
-    "secportal.pagecache.AnonymousPageMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -105,35 +103,29 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# The statement every signed-in request runs (its session, person and roles) is prepared once per
-# PostgreSQL connection (secportal/fastrows.py). Switch off behind a pooler that shares server
-# connections between clients per transaction (PgBouncer in transaction mode).
-SECPORTAL_DB_PREPARED_STATEMENTS = env.bool("SECPORTAL_DB_PREPARED_STATEMENTS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
 # The cache may use its own Redis database (CACHE_URL), so clearing it never touches the broker.
 CACHE_URL = env.str("CACHE_URL", default=REDIS_URL)
+_cache_timeout = env.float("SECPORTAL_CACHE_TIMEOUT", default=0.5)
 if CACHE_URL:
     CACHES = {
         "default": {
             "BACKEND": "secportal.cache.ResilientRedisCache",
             "LOCATION": CACHE_URL,
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+            # A hung Redis costs one timeout, then the breaker stops asking (secportal/cache.py).
+            "OPTIONS": {"socket_connect_timeout": _cache_timeout, "socket_timeout": _cache_timeout},
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="secportal"),
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# Rendered pages and fragments kept in the cache (secportal.pagecache). Only with a cache every
-# process shares: a per-process memory cache would not hear of changes made by a Celery worker.
-SECPORTAL_PAGE_CACHE = env.bool("SECPORTAL_PAGE_CACHE", default=bool(CACHE_URL) or TESTING)
 
 AUTH_USER_MODEL = "parties.User"
 AUTHENTICATION_BACKENDS = [
-    # Django's and allauth's, reading the signed-in user with a statement built once.
-    "secportal.auth.ModelBackend",
-    "secportal.auth.AuthenticationBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -310,7 +302,7 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 
-# Django's database sessions, read with a statement built once (secportal/sessions.py).
+# Django's database sessions with the person's id in a column (secportal/sessions.py).
 SESSION_ENGINE = "secportal.sessions"
 # Flash messages live in the session, so they set no cookie of their own.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"

@@ -34,6 +34,9 @@ def notifications_run_due() -> int:
 @shared_task(name="secportal.tasks.sessions_clear_expired", ignore_result=True)
 def sessions_clear_expired() -> int:
     """Every night from beat: delete the sessions that have expired (Django's `clearsessions`)."""
-    from .sessions import SessionStore
+    from django.utils import timezone
 
-    return SessionStore.clear_expired()
+    from .models import Session
+
+    deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    return deleted

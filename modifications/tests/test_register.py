@@ -2,7 +2,6 @@
 
 import csv
 import io
-import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -207,22 +206,15 @@ def test_anonymous_visitors_cannot_follow_or_raise(client, register):
     assert client.get(reverse("modifications:modification-raise")).status_code == 302
 
 
-def test_anonymous_register_pages_are_cached_and_a_change_shows_at_once(
-    client, register, django_assert_max_num_queries
-):
+def test_a_change_shows_at_once_on_the_register(client, register):
     staff = make_user(role_names={roles.SECAS_STAFF})
     url = reverse("modifications:modification-list")
-    first = client.get(url).content
-    with django_assert_max_num_queries(0):  # answered from the cache before the session or the view
-        again = client.get(url).content
-    nonce = re.compile(rb'nonce="[^"]+"')  # each answer has its own CSP nonce
-    assert nonce.sub(b"", again) == nonce.sub(b"", first)
+    assert client.get(url).status_code == 200
     services.modification_post_update(actor=staff, modification=register["c"], text="Now with a new update")
     modification = register["c"]
     modification.title = "Renamed in the register"
     modification.save(update_fields=["title"])
     services.modification_post_update(actor=staff, modification=modification, text="Bumps the version")
     assert b"Renamed in the register" in client.get(url).content
-    # Signed-in people always get a fresh page (it has their own links and messages).
     client.force_login(make_user())
     assert b"Renamed in the register" in client.get(url).content

@@ -2,7 +2,6 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from secportal.pagecache import bump_all
 from secportal.registry import bench_seeders
 
 
@@ -24,4 +23,3 @@ class Command(BaseCommand):
             with transaction.atomic():
                 seeder(sizes=sizes, stdout=self.stdout)
             self.stdout.write(f"  {key}: done")
-        bump_all()  # bulk inserts send no signals: cached pages must not outlive them

@@ -2,7 +2,6 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from secportal.pagecache import bump_all
 from secportal.registry import demo_seeders
 
 
@@ -22,5 +21,4 @@ class Command(BaseCommand):
             for key, seeder in demo_seeders.seeders():
                 seeder(stdout=self.stdout)
                 self.stdout.write(f"  {key}: done")
-            bump_all()  # some demo rows are bulk inserted, which sends no signals
         self.stdout.write(self.style.SUCCESS("Demo data is in place (demo accounts: see README)."))
