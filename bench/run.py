@@ -48,7 +48,7 @@ def env() -> dict:
             "CACHE_URL": os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/15"),
             "SECURE_SSL_REDIRECT": "false",
             "SECURE_COOKIES": "false",  # plain HTTP on loopback
-            "SECPORTAL_BENCH_FLOOR": "true",
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
             "STATIC_ROOT": str(Path(tempfile.gettempdir()) / "secportal-bench-static"),
             "CONN_MAX_AGE": "600",
             "LOG_LEVEL": "WARNING",
@@ -115,7 +115,7 @@ def query_counts(paths: dict[str, str]) -> dict[str, int]:
         "  out[name]=len(q) if r.status_code==200 else -r.status_code\n"
         "print(json.dumps(out))"
     )
-    e = env() | {"DJANGO_SETTINGS_MODULE": "secportal.settings"}
+    e = env() | {"DJANGO_SETTINGS_MODULE": "bench.settings"}
     out = subprocess.run(
         [PY, "-c", code, json.dumps(paths), BENCH_USER], cwd=BASE_DIR, env=e, check=True, capture_output=True, text=True
     ).stdout
@@ -169,7 +169,7 @@ def pages() -> dict[str, str]:
         subprocess.run(
             [PY, "-c", code],
             cwd=BASE_DIR,
-            env=env() | {"DJANGO_SETTINGS_MODULE": "secportal.settings"},
+            env=env() | {"DJANGO_SETTINGS_MODULE": "bench.settings"},
             check=True,
             capture_output=True,
             text=True,
@@ -244,7 +244,7 @@ def measure_fanout() -> dict:
         direct = time.perf_counter() - start
         handler.count = 0
         # The portal: outbox rows, a Celery worker on Redis, SMTP.
-        e = env() | {"EMAIL_URL": f"smtp://127.0.0.1:{port}", "DJANGO_SETTINGS_MODULE": "secportal.settings"}
+        e = env() | {"EMAIL_URL": f"smtp://127.0.0.1:{port}", "DJANGO_SETTINGS_MODULE": "bench.settings"}
         worker = subprocess.Popen(
             [
                 PY,

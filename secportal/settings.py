@@ -4,7 +4,6 @@ One settings module for every environment: production is the default (DEBUG off,
 required); `make run` and `make test` set their own values explicitly.
 """
 
-import os
 import sys
 from pathlib import Path
 
@@ -19,15 +18,12 @@ env = environ.Env()
 if (BASE_DIR / ".env").exists():
     env.read_env(BASE_DIR / ".env")
 
-# pytest sets PYTEST_VERSION before any settings are read; tests get a few safe defaults.
-TESTING = "PYTEST_VERSION" in os.environ
-
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 # Writing or checking migrations serves nobody and signs nothing: it may run without a key.
 _KEYLESS_COMMANDS = {"makemigrations"}
 if not SECRET_KEY:
-    if DEBUG or TESTING or (len(sys.argv) > 1 and sys.argv[1] in _KEYLESS_COMMANDS):
+    if DEBUG or (len(sys.argv) > 1 and sys.argv[1] in _KEYLESS_COMMANDS):
         SECRET_KEY = "insecure-development-key-never-use-in-production-" + "x" * 20
     else:
         raise ImproperlyConfigured(
@@ -133,9 +129,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-if TESTING:
-    # Speed only: tests create many users. Never used outside the test run.
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"
 
@@ -177,7 +170,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # Plain storage where nothing has been collected (development, tests); hashed, compressed files
 # served by whitenoise in production.
-_manifest = not (DEBUG or TESTING) and env.bool("STATIC_MANIFEST", default=True)
+_manifest = not DEBUG and env.bool("STATIC_MANIFEST", default=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -229,8 +222,7 @@ else:
         "socket_keepalive": True,
     }
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL or None) or None
-# Tests run tasks in-process unless a test starts a real worker (see secportal/tests).
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=TESTING)
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -275,9 +267,9 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # How many reverse proxies append to X-Forwarded-For in front of the portal (0: none, use
 # REMOTE_ADDR). Rate limits per client address depend on it being right.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not (DEBUG or TESTING))
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # HTTPS-only cookies (only the benchmark, on plain loopback HTTP, turns this off).
-SECURE_COOKIES = env.bool("SECURE_COOKIES", default=not (DEBUG or TESTING))
+SECURE_COOKIES = env.bool("SECURE_COOKIES", default=not DEBUG)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
@@ -323,8 +315,6 @@ SECPORTAL_PAPER_DAY_DAYS = env.int("SECPORTAL_PAPER_DAY_DAYS", default=5)
 # confirmation that it closes without quorum.
 SECPORTAL_VOTE_QUORUM = env.float("SECPORTAL_VOTE_QUORUM", default=0.5)
 SECPORTAL_VOTE_RULE = env.str("SECPORTAL_VOTE_RULE", default="panel.voting.majority_in_each_constituency")
-# The benchmark's floor page (/bench/floor/): only `make bench` turns it on.
-SECPORTAL_BENCH_FLOOR = env.bool("SECPORTAL_BENCH_FLOOR", default=False)
 # A committee member's term, in months, when none is given.
 SECPORTAL_TERM_MONTHS = env.int("SECPORTAL_TERM_MONTHS", default=24)
 # How long an invitation to join a Party stays open.

@@ -16,7 +16,6 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("notifications/", include("secportal.notification_urls")),
     path("healthz", views.healthz, name="healthz"),
-    path("bench/floor/", views.bench_floor, name="bench-floor"),
     path("cookies/", views.cookies, name="cookies"),
     path("cookies/dismiss/", views.cookies_dismiss, name="cookies-dismiss"),
     # Public sign-up is off: people ask for an account for their Party instead.

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -62,19 +62,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
     healthy = checks["database"] == "ok"
     overall = "ok" if all(v == "ok" for v in checks.values()) else ("degraded" if healthy else "down")
     return JsonResponse({"status": overall, "checks": checks}, status=200 if healthy else 503)
-
-
-FLOOR_PAGE = (
-    '<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>Floor</title></head>'
-    "<body><main><h1>Floor</h1><p>A fixed page: the fastest a Django page can be here.</p></main></body></html>"
-)
-
-
-def bench_floor(request: HttpRequest) -> HttpResponse:
-    """The benchmark's floor: a trivial page through the full middleware stack (SECPORTAL_BENCH_FLOOR only)."""
-    if not settings.SECPORTAL_BENCH_FLOOR:
-        raise Http404
-    return HttpResponse(FLOOR_PAGE)
 
 
 def cookies(request: HttpRequest) -> HttpResponse:

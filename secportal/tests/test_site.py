@@ -19,7 +19,10 @@ def production_env(**extra) -> dict:
         for k, v in os.environ.items()
         if k not in {"PYTEST_VERSION", "DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
-    env.update({"DEBUG": "false", "ALLOWED_HOSTS": "portal.example.org", **extra})
+    env.update(
+        {"DEBUG": "false", "ALLOWED_HOSTS": "portal.example.org", "DJANGO_SETTINGS_MODULE": "secportal.settings"}
+    )
+    env.update(extra)
     return env
 
 
