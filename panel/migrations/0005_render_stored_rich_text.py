@@ -1,0 +1,23 @@
+"""Rich text saved before it was rendered at save gets its HTML: every committee's purpose and terms
+of reference, every meeting's headlines and minutes."""
+
+from django.db import migrations
+
+from secportal.richtext import render_stored_rows
+
+RICH_TEXT = {
+    "Committee": ("purpose", "terms_of_reference"),
+    "Meeting": ("headlines",),
+    "Minutes": ("text",),
+}
+
+
+def render(apps, schema_editor):
+    for model_name, names in RICH_TEXT.items():
+        render_stored_rows(apps.get_model("panel", model_name), names, using=schema_editor.connection.alias)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("panel", "0004_rich_text_html")]
+
+    operations = [migrations.RunPython(render, migrations.RunPython.noop)]
