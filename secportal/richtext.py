@@ -15,6 +15,7 @@ save costs a bounded, small amount of work whatever is typed.
 import re
 
 import nh3
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
@@ -36,6 +37,8 @@ ALLOWED_ATTRIBUTES = {
 URL_SCHEMES = {"http", "https", "mailto"}
 # Quotes in lists in quotes deeper than this are not writing: what lies deeper is left out.
 MAX_NESTING = 20
+# The HTML of a field may be at most this many times the field's max_length (see _rendered).
+HTML_GROWTH = 10
 
 
 class _Parser(MarkdownIt):
@@ -95,33 +98,58 @@ class SanitisedHTMLField(models.TextField):
         return value if value is None else mark_safe(value)
 
 
-def too_long_message(label: str, limit: int, length: int) -> str:
-    return (
-        f"“{label}” is {length:,} characters long; the most it may be is {limit:,}. "
-        "Put longer material in a document and link to it."
-    )
+class RichTextRefused(ApplicationError):
+    """A rich text field that may not be saved: too long, or it grows too long once formatted."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _rendered(field, text: str) -> SafeString:
+    label = str(field.verbose_name).capitalize()
+    if len(text) > field.max_length:
+        raise RichTextRefused(
+            field.name,
+            f"“{label}” is {len(text):,} characters long; the most it may be is {field.max_length:,}. "
+            "Put longer material in a document and link to it.",
+        )
+    html = render_markdown(text)
+    # Formatting adds at most a few times the text (a link chain about nine), except a reference
+    # link, which repeats its address at every use: "[a][b]" 3,000 times could make megabytes.
+    if len(html) > HTML_GROWTH * field.max_length:
+        raise RichTextRefused(
+            field.name,
+            f"“{label}” grows to {len(html):,} characters once formatted; the most it may be is "
+            f"{HTML_GROWTH * field.max_length:,}. Repeat fewer links, or put the material in a document.",
+        )
+    return html
 
 
 class RichText:
     """Mixed into a model before `models.Model`: renders `rich_text_fields` into their `_html`
-    companions on save, after checking each against its `max_length`."""
+    companions on save. Each source field has a `max_length`."""
 
     rich_text_fields: tuple[str, ...] = ()
 
     def render_rich_text(self, names=None):
         """Check and render the named source fields (all of them by default); returns the object, for
-        `bulk_create`, which does not call `save()`. A text over its field's `max_length` is refused
-        with an ApplicationError, before anything is written."""
+        `bulk_create`, which does not call `save()`. A text over its field's `max_length`, or whose
+        HTML would pass `HTML_GROWTH` times that, is refused (RichTextRefused, an ApplicationError
+        with a message for the writer) before anything is set."""
         names = self.rich_text_fields if names is None else names
-        for name in names:
-            field = self._meta.get_field(name)
-            text = getattr(self, name) or ""
-            if field.max_length is not None and len(text) > field.max_length:
-                label = str(field.verbose_name).capitalize()
-                raise ApplicationError(too_long_message(label, field.max_length, len(text)))
-        for name in names:
-            setattr(self, f"{name}_html", render_markdown(getattr(self, name)))
+        rendered = {name: _rendered(self._meta.get_field(name), getattr(self, name) or "") for name in names}
+        for name, html in rendered.items():
+            setattr(self, f"{name}_html", html)
         return self
+
+    def clean(self) -> None:
+        """The admin's forms (and any ModelForm) show a refusal on the field instead of failing at save."""
+        super().clean()
+        try:
+            self.render_rich_text()
+        except RichTextRefused as exc:
+            raise ValidationError({exc.field: exc.message}) from exc
 
     def save(self, **kwargs) -> None:
         update_fields = kwargs.get("update_fields")
