@@ -162,18 +162,24 @@ class RichText:
         super().save(**kwargs)
 
 
-def render_stored_rows(model, names: tuple[str, ...], *, using: str, batch_size: int = 200) -> None:
-    """Fill the `_html` companions of rows written before they existed (for data migrations, which
-    pass their historical model: it has the fields but not `RichText`). Lengths are not checked:
-    text already saved is shown, however long."""
-    html_fields = [f"{name}_html" for name in names]
-    rows = model.objects.using(using).only("pk", *names).order_by("pk")
-    batch = []
-    for row in rows.iterator(chunk_size=batch_size):
-        for name in names:
-            setattr(row, f"{name}_html", str(render_markdown(getattr(row, name))))
-        batch.append(row)
-        if len(batch) == batch_size:
-            model.objects.using(using).bulk_update(batch, html_fields)
+def render_stored_rows(app_label: str, rich_text: dict[str, tuple[str, ...]], *, batch_size: int = 200):
+    """A data migration's forward step: fill the `_html` companions of the rows of `app_label`
+    written before they existed ({model name: source fields}). It works on the historical models,
+    which have the fields but not `RichText`, and checks no length: text already saved is shown."""
+
+    def render(apps, schema_editor) -> None:
+        for model_name, names in rich_text.items():
+            model = apps.get_model(app_label, model_name)
+            rows = model.objects.using(schema_editor.connection.alias)
+            html_fields = [f"{name}_html" for name in names]
             batch = []
-    model.objects.using(using).bulk_update(batch, html_fields)
+            for row in rows.only("pk", *names).order_by("pk").iterator(chunk_size=batch_size):
+                for name in names:
+                    setattr(row, f"{name}_html", str(render_markdown(getattr(row, name))))
+                batch.append(row)
+                if len(batch) == batch_size:
+                    rows.bulk_update(batch, html_fields)
+                    batch = []
+            rows.bulk_update(batch, html_fields)
+
+    return render

@@ -5,40 +5,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('modifications', '0004_search_document'),
+        ("modifications", "0004_search_document"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='consultation',
-            name='introduction_html',
-            field=secportal.richtext.SanitisedHTMLField(blank=True, default='', editable=False),
+            model_name="consultation",
+            name="introduction_html",
+            field=secportal.richtext.SanitisedHTMLField(blank=True, default="", editable=False),
         ),
         migrations.AddField(
-            model_name='modificationproposal',
-            name='issue_html',
-            field=secportal.richtext.SanitisedHTMLField(blank=True, default='', editable=False),
+            model_name="modificationproposal",
+            name="issue_html",
+            field=secportal.richtext.SanitisedHTMLField(blank=True, default="", editable=False),
         ),
         migrations.AddField(
-            model_name='modificationproposal',
-            name='solution_html',
-            field=secportal.richtext.SanitisedHTMLField(blank=True, default='', editable=False),
+            model_name="modificationproposal",
+            name="solution_html",
+            field=secportal.richtext.SanitisedHTMLField(blank=True, default="", editable=False),
         ),
         migrations.AlterField(
-            model_name='consultation',
-            name='introduction',
-            field=models.TextField(blank=True, help_text='Markdown.', max_length=20000),
+            model_name="consultation",
+            name="introduction",
+            field=models.TextField(blank=True, help_text="Markdown.", max_length=20000),
         ),
         migrations.AlterField(
-            model_name='modificationproposal',
-            name='issue',
-            field=models.TextField(help_text='Markdown.', max_length=20000, verbose_name='What is the issue'),
+            model_name="modificationproposal",
+            name="issue",
+            field=models.TextField(help_text="Markdown.", max_length=20000, verbose_name="What is the issue"),
         ),
         migrations.AlterField(
-            model_name='modificationproposal',
-            name='solution',
-            field=models.TextField(blank=True, help_text='Markdown.', max_length=20000, verbose_name='What is the solution'),
+            model_name="modificationproposal",
+            name="solution",
+            field=models.TextField(
+                blank=True, help_text="Markdown.", max_length=20000, verbose_name="What is the solution"
+            ),
         ),
     ]

@@ -11,12 +11,7 @@ RICH_TEXT = {
 }
 
 
-def render(apps, schema_editor):
-    for model_name, names in RICH_TEXT.items():
-        render_stored_rows(apps.get_model("modifications", model_name), names, using=schema_editor.connection.alias)
-
-
 class Migration(migrations.Migration):
     dependencies = [("modifications", "0005_rich_text_html")]
 
-    operations = [migrations.RunPython(render, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(render_stored_rows("modifications", RICH_TEXT), migrations.RunPython.noop)]

@@ -5,50 +5,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('news', '0001_initial'),
+        ("news", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='event',
-            name='description_html',
-            field=secportal.richtext.SanitisedHTMLField(blank=True, default='', editable=False),
+            model_name="event",
+            name="description_html",
+            field=secportal.richtext.SanitisedHTMLField(blank=True, default="", editable=False),
         ),
         migrations.AddField(
-            model_name='eventseries',
-            name='description_html',
-            field=secportal.richtext.SanitisedHTMLField(blank=True, default='', editable=False),
+            model_name="eventseries",
+            name="description_html",
+            field=secportal.richtext.SanitisedHTMLField(blank=True, default="", editable=False),
         ),
         migrations.AddField(
-            model_name='newspost',
-            name='body_html',
-            field=secportal.richtext.SanitisedHTMLField(blank=True, default='', editable=False),
+            model_name="newspost",
+            name="body_html",
+            field=secportal.richtext.SanitisedHTMLField(blank=True, default="", editable=False),
         ),
         migrations.AddField(
-            model_name='newspostrevision',
-            name='body_html',
-            field=secportal.richtext.SanitisedHTMLField(blank=True, default='', editable=False),
+            model_name="newspostrevision",
+            name="body_html",
+            field=secportal.richtext.SanitisedHTMLField(blank=True, default="", editable=False),
         ),
         migrations.AlterField(
-            model_name='event',
-            name='description',
-            field=models.TextField(blank=True, help_text='Markdown.', max_length=20000),
+            model_name="event",
+            name="description",
+            field=models.TextField(blank=True, help_text="Markdown.", max_length=20000),
         ),
         migrations.AlterField(
-            model_name='eventseries',
-            name='description',
-            field=models.TextField(blank=True, help_text='Markdown.', max_length=20000),
+            model_name="eventseries",
+            name="description",
+            field=models.TextField(blank=True, help_text="Markdown.", max_length=20000),
         ),
         migrations.AlterField(
-            model_name='newspost',
-            name='body',
-            field=models.TextField(help_text='Markdown.', max_length=50000),
+            model_name="newspost",
+            name="body",
+            field=models.TextField(help_text="Markdown.", max_length=50000),
         ),
         migrations.AlterField(
-            model_name='newspostrevision',
-            name='body',
+            model_name="newspostrevision",
+            name="body",
             field=models.TextField(max_length=50000),
         ),
     ]

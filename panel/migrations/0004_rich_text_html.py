@@ -5,50 +5,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('panel', '0003_meeting_sequence'),
+        ("panel", "0003_meeting_sequence"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='committee',
-            name='purpose_html',
-            field=secportal.richtext.SanitisedHTMLField(blank=True, default='', editable=False),
+            model_name="committee",
+            name="purpose_html",
+            field=secportal.richtext.SanitisedHTMLField(blank=True, default="", editable=False),
         ),
         migrations.AddField(
-            model_name='committee',
-            name='terms_of_reference_html',
-            field=secportal.richtext.SanitisedHTMLField(blank=True, default='', editable=False),
+            model_name="committee",
+            name="terms_of_reference_html",
+            field=secportal.richtext.SanitisedHTMLField(blank=True, default="", editable=False),
         ),
         migrations.AddField(
-            model_name='meeting',
-            name='headlines_html',
-            field=secportal.richtext.SanitisedHTMLField(blank=True, default='', editable=False),
+            model_name="meeting",
+            name="headlines_html",
+            field=secportal.richtext.SanitisedHTMLField(blank=True, default="", editable=False),
         ),
         migrations.AddField(
-            model_name='minutes',
-            name='text_html',
-            field=secportal.richtext.SanitisedHTMLField(blank=True, default='', editable=False),
+            model_name="minutes",
+            name="text_html",
+            field=secportal.richtext.SanitisedHTMLField(blank=True, default="", editable=False),
         ),
         migrations.AlterField(
-            model_name='committee',
-            name='purpose',
-            field=models.TextField(help_text='Markdown: what the committee is for.', max_length=5000),
+            model_name="committee",
+            name="purpose",
+            field=models.TextField(help_text="Markdown: what the committee is for.", max_length=5000),
         ),
         migrations.AlterField(
-            model_name='committee',
-            name='terms_of_reference',
-            field=models.TextField(blank=True, help_text='Markdown.', max_length=50000),
+            model_name="committee",
+            name="terms_of_reference",
+            field=models.TextField(blank=True, help_text="Markdown.", max_length=50000),
         ),
         migrations.AlterField(
-            model_name='meeting',
-            name='headlines',
-            field=models.TextField(blank=True, help_text='Markdown: what was decided, in brief.', max_length=20000),
+            model_name="meeting",
+            name="headlines",
+            field=models.TextField(blank=True, help_text="Markdown: what was decided, in brief.", max_length=20000),
         ),
         migrations.AlterField(
-            model_name='minutes',
-            name='text',
-            field=models.TextField(help_text='Markdown.', max_length=50000, verbose_name='minutes'),
+            model_name="minutes",
+            name="text",
+            field=models.TextField(help_text="Markdown.", max_length=50000, verbose_name="minutes"),
         ),
     ]

@@ -12,12 +12,7 @@ RICH_TEXT = {
 }
 
 
-def render(apps, schema_editor):
-    for model_name, names in RICH_TEXT.items():
-        render_stored_rows(apps.get_model("panel", model_name), names, using=schema_editor.connection.alias)
-
-
 class Migration(migrations.Migration):
     dependencies = [("panel", "0004_rich_text_html")]
 
-    operations = [migrations.RunPython(render, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(render_stored_rows("panel", RICH_TEXT), migrations.RunPython.noop)]
