@@ -51,7 +51,7 @@ def seed(*, sizes: dict, stdout=None) -> None:
                 impacts={"large_supplier": "high", "small_supplier": "low"},
                 next_milestone="Change Board vote",
                 updated_at=timezone.now() - datetime.timedelta(minutes=n),
-            )
+            ).render_rich_text()
         )
         if len(batch) == 1000:
             ModificationProposal.objects.bulk_create(batch)

@@ -5,9 +5,9 @@ from django import forms
 from parties import roles
 from parties.models import Party, User
 from secportal.classification import Classification
-from secportal.forms import bootstrap_fields
+from secportal.forms import bootstrap_fields, rich_text_field
 
-from .models import Impact, ModificationDocument, Path, Release, Route, Stage
+from .models import Consultation, Impact, ModificationDocument, ModificationProposal, Path, Release, Route, Stage
 from .selectors import SORTS, ModificationFilters
 
 
@@ -65,12 +65,12 @@ class ModificationFilterForm(forms.Form):
 
 class DraftProposalForm(forms.Form):
     title = forms.CharField(max_length=250, help_text="A short name for the problem.")
-    issue = forms.CharField(
+    issue = rich_text_field(
+        ModificationProposal,
+        "issue",
         label="What is the issue?",
-        widget=forms.Textarea(attrs={"rows": 8}),
         help_text="Describe the problem, who it affects and why it matters. Markdown is allowed. "
         "The solution comes later, with the Working Group.",
-        max_length=20000,
     )
     sec_sections = forms.CharField(
         required=False, max_length=200, label="SEC sections affected (if known)", help_text="For example: Section D, H"
@@ -171,10 +171,10 @@ class UpdateForm(forms.Form):
 
 class AlternativeForm(forms.Form):
     title = forms.CharField(max_length=250, help_text="A short name for this alternative solution.")
-    solution = forms.CharField(
+    solution = rich_text_field(
+        ModificationProposal,
+        "solution",
         label="The alternative solution",
-        max_length=20000,
-        widget=forms.Textarea(attrs={"rows": 8}),
         help_text="What this alternative would change in the SEC, and how it differs. Markdown is allowed.",
     )
 
@@ -185,12 +185,12 @@ class AlternativeForm(forms.Form):
 
 class FastTrackForm(forms.Form):
     title = forms.CharField(max_length=250)
-    issue = forms.CharField(
-        label="What needs correcting", max_length=20000, widget=forms.Textarea(attrs={"rows": 5}),
+    issue = rich_text_field(
+        ModificationProposal, "issue", label="What needs correcting", widget=forms.Textarea(attrs={"rows": 5}),
         help_text="A housekeeping change: a typo, a broken cross-reference. Markdown is allowed.",
     )  # fmt: skip
-    solution = forms.CharField(
-        label="The change to the SEC", max_length=20000, widget=forms.Textarea(attrs={"rows": 5})
+    solution = rich_text_field(
+        ModificationProposal, "solution", label="The change to the SEC", widget=forms.Textarea(attrs={"rows": 5})
     )
     sec_sections = forms.CharField(required=False, max_length=500, label="SEC sections (optional)")
 
@@ -231,8 +231,12 @@ class ConsultationForm(forms.Form):
         ]
     )
     modification = forms.CharField(required=False, max_length=10, label="Modification reference (e.g. MP212)")
-    introduction = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 4}), label="Introduction (Markdown)"
+    introduction = rich_text_field(
+        Consultation,
+        "introduction",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Introduction (Markdown)",
     )
     opens_on = forms.DateField(
         required=False,

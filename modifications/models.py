@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from parties.models import Party
 from secportal.classification import Classified
+from secportal.richtext import RichText, SanitisedHTMLField
 
 
 class Release(models.Model):
@@ -145,8 +146,10 @@ class ModificationQuerySet(models.QuerySet):
         return self.filter(impacts__has_key=category)
 
 
-class ModificationProposal(models.Model):
+class ModificationProposal(RichText, models.Model):
     """A Draft Proposal (DP) or Modification Proposal (MP) to change the Smart Energy Code."""
+
+    rich_text_fields = ("issue", "solution")
 
     number = models.PositiveIntegerField(help_text="DP084 and MP084 share the number 84.")
     suffix = models.CharField(max_length=2, blank=True, help_text="Alternatives: MP102A.")
@@ -166,8 +169,11 @@ class ModificationProposal(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="modifications_led"
     )
     raised_on = models.DateField(default=timezone.localdate)
-    issue = models.TextField("What is the issue", help_text="Markdown.")
-    solution = models.TextField("What is the solution", blank=True, help_text="Markdown.")
+    # A few pages each: the detail of a proposal is in its documents (proposal form, legal text).
+    issue = models.TextField("What is the issue", max_length=20_000, help_text="Markdown.")
+    issue_html = SanitisedHTMLField()
+    solution = models.TextField("What is the solution", max_length=20_000, blank=True, help_text="Markdown.")
+    solution_html = SanitisedHTMLField()
     impacts = models.JSONField(
         default=dict, blank=True, help_text="Party category to impact level (high, medium, low)."
     )
@@ -354,8 +360,10 @@ class FilterFollow(models.Model):
 # --- Consultations ---------------------------------------------------------------------------------------
 
 
-class Consultation(models.Model):
+class Consultation(RichText, models.Model):
     """A Refinement Consultation, a Modification Report Consultation, or a stand-alone one."""
+
+    rich_text_fields = ("introduction",)
 
     class Kind(models.TextChoices):
         REFINEMENT = "refinement", "Refinement Consultation"
@@ -367,7 +375,9 @@ class Consultation(models.Model):
     )
     kind = models.CharField(max_length=12, choices=Kind.choices)
     title = models.CharField(max_length=250)
-    introduction = models.TextField(blank=True, help_text="Markdown.")
+    # A few paragraphs before the questions; the consultation document itself is a document.
+    introduction = models.TextField(max_length=20_000, blank=True, help_text="Markdown.")
+    introduction_html = SanitisedHTMLField()
     opens_at = models.DateTimeField()
     closes_at = models.DateTimeField(help_text="Responses are accepted up to this instant, and not after.")
     excluded_categories = models.JSONField(

@@ -18,7 +18,7 @@ def seed(*, sizes: dict, stdout=None) -> None:
             body="Some **Markdown** text. " * 20,
             status=NewsPost.Status.PUBLISHED,
             published_at=now - datetime.timedelta(hours=n),
-        )
+        ).render_rich_text()
         for n in range(have, sizes["news"])
     )
     have = Event.objects.filter(slug__startswith="bench-event-").count()

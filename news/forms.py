@@ -8,9 +8,9 @@ from django import forms
 from modifications.models import ModificationProposal
 from parties.models import Party, User
 from secportal.classification import Classification
-from secportal.forms import bootstrap_fields
+from secportal.forms import bootstrap_fields, rich_text_field
 
-from .models import EventKind, NewsPost
+from .models import Event, EventKind, EventSeries, NewsPost
 from .selectors import PostFilters
 from .services import AgendaLine, EventDetails
 
@@ -64,8 +64,9 @@ class PostForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="One or two sentences, shown in lists, the feed and on the home page.",
     )
-    body = forms.CharField(
-        max_length=50000,
+    body = rich_text_field(
+        NewsPost,
+        "body",
         widget=forms.Textarea(attrs={"rows": 14}),
         help_text="Markdown: headings (##), lists, links, tables, and images uploaded on the Images page. "
         "Scripts and embedded frames are removed.",
@@ -179,8 +180,8 @@ class EventForm(forms.Form):
     title = forms.CharField(max_length=200)
     kind = forms.ChoiceField(choices=EventKind.choices)
     summary = forms.CharField(max_length=400, widget=forms.Textarea(attrs={"rows": 2}))
-    description = forms.CharField(
-        required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 6}), help_text="Markdown."
+    description = rich_text_field(
+        Event, "description", required=False, widget=forms.Textarea(attrs={"rows": 6}), help_text="Markdown."
     )
     starts_at = _datetime_field("Starts")
     ends_at = _datetime_field("Ends")
@@ -277,7 +278,9 @@ class SeriesForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         initial="Progress on the active modifications, then your questions to SECAS.",
     )
-    description = forms.CharField(required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 4}))
+    description = rich_text_field(
+        EventSeries, "description", required=False, widget=forms.Textarea(attrs={"rows": 4}), help_text="Markdown."
+    )
     first_month = forms.DateField(
         label="From the month of",
         widget=forms.DateInput(attrs={"type": "date"}),

@@ -14,6 +14,11 @@ from django.utils import timezone
 from modifications.models import ModificationProposal
 from parties.models import Party
 from secportal.classification import Classified, ClassifiedQuerySet
+from secportal.richtext import RichText, SanitisedHTMLField
+
+# A newsletter of several thousand words; events and series take a few paragraphs and an agenda.
+POST_BODY_LIMIT = 50_000
+DESCRIPTION_LIMIT = 20_000
 
 # Paths under /news/ and /events/ that are pages of their own, never a slug.
 RESERVED_SLUGS = frozenset(
@@ -56,8 +61,10 @@ class NewsPostQuerySet(models.QuerySet):
         return self.filter(status=NewsPost.Status.SCHEDULED, publish_at__lte=now)
 
 
-class NewsPost(models.Model):
+class NewsPost(RichText, models.Model):
     """A news item, newsletter, release announcement or publication, written in Markdown."""
+
+    rich_text_fields = ("body",)
 
     class Kind(models.TextChoices):
         NEWS = "news", "News"
@@ -77,7 +84,8 @@ class NewsPost(models.Model):
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True, editable=False, help_text="Set once, never changed.")
     summary = models.CharField(max_length=400, help_text="One or two sentences for lists, the feed and the home page.")
-    body = models.TextField(help_text="Markdown.")
+    body = models.TextField(max_length=POST_BODY_LIMIT, help_text="Markdown.")
+    body_html = SanitisedHTMLField()
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NEWS, db_index=True)
     tags = models.ManyToManyField(NewsTag, blank=True, related_name="posts")
     related_modifications = models.ManyToManyField(ModificationProposal, blank=True, related_name="news_posts")
@@ -126,14 +134,17 @@ POST_TRANSITIONS = {
 }
 
 
-class NewsPostRevision(models.Model):
+class NewsPostRevision(RichText, models.Model):
     """The content of a post as it was after each save: nothing written is lost."""
+
+    rich_text_fields = ("body",)
 
     post = models.ForeignKey(NewsPost, on_delete=models.CASCADE, related_name="revisions")
     number = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
     summary = models.CharField(max_length=400)
-    body = models.TextField()
+    body = models.TextField(max_length=POST_BODY_LIMIT)
+    body_html = SanitisedHTMLField()
     kind = models.CharField(max_length=20, choices=NewsPost.Kind.choices)
     tags = models.CharField(max_length=500, blank=True)
     editor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -231,7 +242,7 @@ class EventKind(models.TextChoices):
     WORKSHOP = "workshop", "Workshop"
 
 
-class EventSeries(models.Model):
+class EventSeries(RichText, models.Model):
     """A recurring event: the Questions Hour on the first Monday of each month at 11:00 UK time,
     moved to the next Working Day when that Monday is a bank holiday. Each occurrence is an
     Event of its own, so one can be edited or cancelled without touching the others."""
@@ -240,7 +251,8 @@ class EventSeries(models.Model):
     slug = models.SlugField(max_length=200, unique=True)
     kind = models.CharField(max_length=20, choices=EventKind.choices, default=EventKind.QUESTIONS_HOUR)
     summary = models.CharField(max_length=400)
-    description = models.TextField(blank=True, help_text="Markdown.")
+    description = models.TextField(max_length=DESCRIPTION_LIMIT, blank=True, help_text="Markdown.")
+    description_html = SanitisedHTMLField()
     local_start = models.TimeField(help_text="UK time (Europe/London).")
     duration_minutes = models.PositiveSmallIntegerField(default=60)
     online_link = models.URLField(blank=True)
@@ -249,6 +261,8 @@ class EventSeries(models.Model):
     places_per_party = models.PositiveSmallIntegerField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+
+    rich_text_fields = ("description",)
 
     class Meta:
         verbose_name_plural = "event series"
@@ -266,8 +280,10 @@ class EventQuerySet(models.QuerySet):
         return self.filter(ends_at__lt=now or timezone.now()).order_by("-starts_at", "-pk")
 
 
-class Event(models.Model):
+class Event(RichText, models.Model):
     """A seminar, webinar, workshop or Questions Hour; registration is for signed-in Party users."""
+
+    rich_text_fields = ("description",)
 
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", "Scheduled"
@@ -278,7 +294,8 @@ class Event(models.Model):
     slug = models.SlugField(max_length=220, unique=True)
     kind = models.CharField(max_length=20, choices=EventKind.choices, db_index=True)
     summary = models.CharField(max_length=400)
-    description = models.TextField(blank=True, help_text="Markdown.")
+    description = models.TextField(max_length=DESCRIPTION_LIMIT, blank=True, help_text="Markdown.")
+    description_html = SanitisedHTMLField()
     starts_at = models.DateTimeField(db_index=True)
     ends_at = models.DateTimeField()
     online_link = models.URLField(blank=True)

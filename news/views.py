@@ -16,7 +16,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from secportal.classification import can_view
 from secportal.exceptions import ApplicationError
-from secportal.richtext import render_markdown
 
 from . import calendar, selectors, services
 from .forms import (
@@ -337,7 +336,7 @@ class PostFeed(Feed):
         return escape(post.summary)
 
     def item_extra_kwargs(self, post) -> dict:
-        return {"content_html": str(render_markdown(post.body))}
+        return {"content_html": str(post.body_html)}  # rendered and sanitised when saved
 
     def item_link(self, post) -> str:
         return reverse("news:post-detail", args=[post.slug])

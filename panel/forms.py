@@ -4,8 +4,9 @@ from django import forms
 
 from parties.models import Party, User
 from secportal.classification import Classification
+from secportal.forms import rich_text_field
 
-from .models import Action, AgendaItem, Meeting, Membership, Paper, Seat
+from .models import Action, AgendaItem, Meeting, Membership, Minutes, Paper, Seat
 from .services import OUTCOMES
 
 
@@ -81,7 +82,7 @@ class OutcomeForm(forms.Form):
 
 
 class MinutesForm(forms.Form):
-    text = forms.CharField(label="Minutes (Markdown)", widget=forms.Textarea(attrs={"rows": 14}))
+    text = rich_text_field(Minutes, "text", label="Minutes (Markdown)", widget=forms.Textarea(attrs={"rows": 14}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -8,11 +8,14 @@ from django.utils import timezone
 from modifications.models import ModificationProposal
 from parties.models import Party
 from secportal.classification import Classified
+from secportal.richtext import RichText, SanitisedHTMLField
 from secportal.workingdays import add_working_days
 
 
-class Committee(models.Model):
+class Committee(RichText, models.Model):
     """The SEC Panel, the Change Board, the sub-committees and Working Groups."""
+
+    rich_text_fields = ("purpose", "terms_of_reference")
 
     class Kind(models.TextChoices):
         PANEL = "panel", "SEC Panel"
@@ -23,8 +26,12 @@ class Committee(models.Model):
     name = models.CharField(max_length=150, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    purpose = models.TextField(help_text="Markdown: what the committee is for.")
-    terms_of_reference = models.TextField(blank=True, help_text="Markdown.")
+    # The purpose is a paragraph or two at the top of the page; terms of reference are a document
+    # of several pages (the Panel's run to some 30,000 characters).
+    purpose = models.TextField(max_length=5_000, help_text="Markdown: what the committee is for.")
+    purpose_html = SanitisedHTMLField()
+    terms_of_reference = models.TextField(max_length=50_000, blank=True, help_text="Markdown.")
+    terms_of_reference_html = SanitisedHTMLField()
     meets = models.CharField(max_length=100, blank=True, help_text="How often, e.g. Monthly.")
     order = models.PositiveSmallIntegerField(default=100)
 
@@ -110,7 +117,7 @@ class Membership(models.Model):
         return self.role in (self.Role.CHAIR, self.Role.MEMBER) and bool(self.seat and self.seat.voting)
 
 
-class Meeting(models.Model):
+class Meeting(RichText, models.Model):
     class Status(models.TextChoices):
         PLANNED = "planned", "Planned"
         PAPERS_PUBLISHED = "papers_published", "Papers published"
@@ -125,8 +132,11 @@ class Meeting(models.Model):
     venue = models.CharField(max_length=200, blank=True)
     online_link = models.URLField(blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLANNED)
-    headlines = models.TextField(blank=True, help_text="Markdown: what was decided, in brief.")
+    headlines = models.TextField(max_length=20_000, blank=True, help_text="Markdown: what was decided, in brief.")
+    headlines_html = SanitisedHTMLField()
     sequence = models.PositiveIntegerField(default=0, editable=False, help_text="iCalendar SEQUENCE: bumped on moves.")
+
+    rich_text_fields = ("headlines",)
 
     class Meta:
         ordering = ["-starts_at"]
@@ -214,15 +224,19 @@ class Attendance(models.Model):
         return f"{self.user}: {self.get_status_display()}"
 
 
-class Minutes(models.Model):
+class Minutes(RichText, models.Model):
     """Drafted after the meeting, approved at the next one, then locked."""
+
+    rich_text_fields = ("text",)
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         APPROVED = "approved", "Approved"
 
     meeting = models.OneToOneField(Meeting, on_delete=models.CASCADE, related_name="minutes")
-    text = models.TextField(help_text="Markdown.")
+    # Full minutes of a day-long Panel meeting, some 7,000 words; the papers carry the detail.
+    text = models.TextField("minutes", max_length=50_000, help_text="Markdown.")
+    text_html = SanitisedHTMLField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     approved_at = models.ForeignKey(
         Meeting, null=True, blank=True, on_delete=models.PROTECT, related_name="minutes_approved_here"

@@ -47,3 +47,15 @@ class NotificationSettingsForm(forms.Form):
 
     def choices(self) -> dict[str, str]:
         return {kind.key: self.cleaned_data[f"kind_{kind.key}"] for kind in self.kinds}
+
+
+def rich_text_field(model, name: str, **kwargs) -> forms.CharField:
+    """The form field for a model's rich text field: a textarea with the model field's limit and a
+    message that says what to do when it is passed."""
+    limit = model._meta.get_field(name).max_length
+    message = (
+        f"This is %(show_value)s characters long; the most it may be is {limit:,}. "
+        "Put longer material in a document and link to it."
+    )
+    kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 8}))
+    return forms.CharField(max_length=limit, error_messages={"max_length": message}, **kwargs)

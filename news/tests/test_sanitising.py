@@ -1,6 +1,8 @@
 """Markdown cannot inject script: a corpus of hostile Markdown and HTML, through the same
 renderer the post page uses (and through the page itself)."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -44,11 +46,18 @@ FORBIDDEN = ["<script", "onerror", "onload", "onclick", "onmouseover", "ontoggle
              "srcdoc"]  # fmt: skip
 
 
+def _markup(html: str) -> str:
+    """The tags and attributes of sanitised HTML without its text (nh3 escapes < and > in text)."""
+    return re.sub(r">[^<]*<", "><", html)
+
+
 @pytest.mark.parametrize("source", HOSTILE)
 def test_hostile_input_is_neutralised(source):
+    # Checked in the markup only: a person may write the words "javascript:" as text (CommonMark
+    # keeps the text of an autolink whose address nh3 refused), and text is escaped, never run.
     html = str(render_markdown(source)).lower()
     for needle in FORBIDDEN:
-        assert needle not in html, f"{needle!r} survived in {html!r}"
+        assert needle not in _markup(html), f"{needle!r} survived in {html!r}"
 
 
 def test_script_in_code_stays_visible_as_text():

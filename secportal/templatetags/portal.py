@@ -56,14 +56,6 @@ def date_leaf(value: datetime) -> str:
 
 
 @register.filter
-def markdown(value: str):
-    """Markdown rendered and sanitised (scripts, handlers, javascript: URLs and iframes removed)."""
-    from secportal.richtext import render_markdown
-
-    return render_markdown(value)
-
-
-@register.filter
 def filesize(value: int) -> str:
     if value is None:
         return ""

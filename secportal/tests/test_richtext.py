@@ -2,7 +2,7 @@
 
 import pytest
 
-from secportal.richtext import render_markdown
+from secportal.richtext import HTML_GROWTH, MAX_NESTING, render_markdown
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -59,3 +59,36 @@ def test_every_kept_image_has_alt_text():
 def test_headings_start_below_the_pages_own_h1():
     html = render_markdown("# Background\n\n### Detail\n\nText")
     assert "<h2>Background</h2>" in html and "<h3>Detail</h3>" in html and "<h1>" not in html
+
+
+# Hostile input of 20,000 characters and more, each of which kept Python-Markdown busy for seconds
+# to about a minute (quadratic). A smoke test of bounded size: it finishes fast because the parser
+# is linear; the nesting is bounded too.
+HOSTILE_LONG = {
+    "brackets": "[" * 20_000,
+    "stars": "*" * 20_000,
+    "underscores": "_" * 20_000,
+    "nested quotes": "> " * 10_000,
+    "quote marks": ">" * 20_000,
+    "quotes in lists": "> - " * 5_000,
+    "nested lists": "1. " * 6_667,
+    "angle brackets": "<" * 20_000,
+    "unclosed links": "[a](" * 5_000,
+    "link chain": "[a](b)" * 3_334,
+    "images": "![" * 10_000,
+    "backticks": "`" * 20_000,
+    "tags": "<a " * 6_667,
+}
+
+
+@pytest.mark.parametrize("text", HOSTILE_LONG.values(), ids=HOSTILE_LONG.keys())
+def test_hostile_input_of_20000_characters_renders_and_stays_bounded(text):
+    assert len(text) >= 20_000
+    html = render_markdown(text)
+    assert len(html) <= HTML_GROWTH * len(text)
+    for tag in ("<blockquote>", "<ul>", "<ol>", "<li>"):
+        assert html.count(tag) <= MAX_NESTING, tag
+
+
+def test_setext_headings_start_below_the_pages_own_h1_too():
+    assert render_markdown("Background\n==========\n\nText").startswith("<h2>Background</h2>")

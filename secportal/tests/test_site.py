@@ -7,7 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.urls import reverse
+
+from secportal.richtext import RichText, render_markdown
 
 pytestmark = pytest.mark.django_db
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -141,6 +144,13 @@ def test_seed_demo_is_idempotent(db):
 
     assert VoteRound.objects.filter(status=VoteRound.Status.OPEN).count() == 1
     assert Notification.objects.filter(user__email="user@smallsupplier.example").exists()
+    # Every rich text of the demo was rendered when it was saved (bulk inserts included).
+    rich = [model for model in apps.get_models() if issubclass(model, RichText)]
+    assert len(rich) == 9
+    for model in rich:
+        for row in model.objects.all():
+            for name in model.rich_text_fields:
+                assert getattr(row, f"{name}_html") == render_markdown(getattr(row, name)), (model, row.pk, name)
 
 
 @pytest.mark.parametrize(
