@@ -74,7 +74,7 @@ def _sync_committee_roles(user: User) -> None:
     if kinds - {Committee.Kind.PANEL}:
         wanted.add(roles.COMMITTEE_MEMBER)
     if wanted != set(user.role_names):
-        user_set_roles(user=user, role_names=wanted)
+        user_set_roles(actor=None, user=user, role_names=wanted)  # the SECAS staff role is kept as it is
 
 
 @transaction.atomic

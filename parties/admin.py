@@ -1,8 +1,17 @@
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+
+from secportal.admin_mixins import PortalManagedAdmin
 
 from .models import AccountRequest, Invitation, Party, PartyChangeRequest, PartyEvent, User, VotingGroup
-from .services import party_has_history
+
+
+def _superuser(request) -> bool:
+    return request.user.is_active and request.user.is_superuser
 
 
 class PartyEventInline(admin.TabularInline):
@@ -17,19 +26,18 @@ class PartyEventInline(admin.TabularInline):
 
 
 @admin.register(Party)
-class PartyAdmin(admin.ModelAdmin):
-    """Listed here too; day-to-day management (with history) is in the portal's staff pages."""
+class PartyAdmin(PortalManagedAdmin):
+    """Listed here too; Parties are recorded, edited, moved through accession and deleted on the
+    portal's staff pages, which keep every change in the Party's history (and old addresses)."""
 
     list_display = ("name", "category", "status", "party_signifier", "voting_group", "acceded_on")
     list_filter = ("category", "status", "voting_group")
     search_fields = ("name", "party_signifier")
     list_select_related = ("voting_group",)
-    readonly_fields = ("slug", "status", "applied_on", "agreement_sent_on", "acceded_on", "withdrawn_on")
     inlines = [PartyEventInline]
-    actions = None  # no bulk delete: a Party with history is withdrawn, never deleted
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return super().has_delete_permission(request, obj) and obj is not None and not party_has_history(obj)
+    def portal_url(self, obj) -> str:
+        return reverse("parties:party-edit", args=[obj.slug])
 
 
 @admin.register(VotingGroup)
@@ -47,6 +55,9 @@ class InvitationAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # withdrawn on the Party's people page; the record stays
+
 
 @admin.register(PartyChangeRequest)
 class PartyChangeRequestAdmin(admin.ModelAdmin):
@@ -58,9 +69,17 @@ class PartyChangeRequestAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # decided on the portal; the record stays
+
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    """People. What gives access (the staff and superuser flags, roles, a password, the email a
+    password reset goes to) is changed here by superusers only, and no one changes their own. Others
+    with admin access edit names and job titles of people who are not superusers; accounts come from
+    approved requests and invitations, roles from the portal's pages."""
+
     ordering = ("email",)
     list_display = ("email", "full_name", "party", "is_active", "is_staff", "removed_at")
     list_filter = ("is_active", "is_staff", "groups", "party__category")
@@ -76,15 +95,63 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"classes": ("wide",), "fields": ("email", "full_name", "party", "password1", "password2")}),
     )
     filter_horizontal = ("groups",)
+    # Whoever may change these may sign in as the person or give themselves more access.
+    ACCESS_FIELDS = ("email", "is_staff", "is_superuser", "groups", "user_permissions")
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or _superuser(request):
+            return fieldsets
+        # No link to the set-password form: only superusers set passwords here.
+        return tuple(
+            (name, {**options, "fields": tuple(f for f in options["fields"] if f != "password")})
+            for name, options in fieldsets
+        )
 
     def get_readonly_fields(self, request, obj=None):
-        """Only a superuser grants superuser status, and no one changes their own access here."""
         readonly = list(super().get_readonly_fields(request, obj))
-        if not request.user.is_superuser:
-            readonly.append("is_superuser")
+        if not _superuser(request):
+            readonly += self.ACCESS_FIELDS
         if obj is not None and obj.pk == request.user.pk:
             readonly += ["is_active", "is_staff", "is_superuser", "groups"]
-        return readonly
+        return list(dict.fromkeys(readonly))
+
+    def has_add_permission(self, request) -> bool:
+        return _superuser(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.is_superuser and not _superuser(request):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and not _superuser(request) and (obj.is_superuser or obj.is_staff or obj.is_secas_staff):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def user_change_password(self, request, id, form_url=""):
+        if not _superuser(request):
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
+
+
+# Django's own Group admin, for superusers only: a role's permissions are what the role may do.
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(DjangoGroupAdmin):
+    def has_view_permission(self, request, obj=None) -> bool:
+        return _superuser(request)
+
+    def has_add_permission(self, request) -> bool:
+        return _superuser(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return _superuser(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return _superuser(request)
 
 
 @admin.register(AccountRequest)

@@ -58,11 +58,18 @@ def roles_sync() -> dict[str, Group]:
     return groups
 
 
-def user_set_roles(*, user: User, role_names: set[str]) -> User:
-    """Give a user exactly these roles (Group memberships)."""
+def user_set_roles(*, actor: User | None, user: User, role_names: set[str]) -> User:
+    """Give a user exactly these roles (Group memberships).
+
+    `actor` is the person who asks, or None for the portal itself (seeding the demo, the roles that
+    follow committee memberships). Only a superuser gives or takes away the SECAS staff role: it
+    opens the Django admin and every staff page."""
     unknown = set(role_names) - set(roles.ALL_ROLES)
     if unknown:
         raise ApplicationError(f"Unknown role: {', '.join(sorted(unknown))}.")
+    staff_changes = (roles.SECAS_STAFF in role_names) != (roles.SECAS_STAFF in user.role_names)
+    if staff_changes and actor is not None and not (actor.is_active and actor.is_superuser):
+        raise ApplicationError("Only a superuser can give or take away the SECAS staff role.")
     user.groups.set(Group.objects.filter(name__in=role_names))
     user.__dict__.pop("role_names", None)
     # Django admin access goes with the SECAS staff role (superusers keep theirs).
@@ -194,7 +201,7 @@ def account_request_approve(*, actor: User, account_request: AccountRequest) -> 
         job_title=account_request.job_title,
         party=account_request.party,
     )
-    user_set_roles(user=user, role_names={roles.PARTY_USER})
+    user_set_roles(actor=actor, user=user, role_names={roles.PARTY_USER})
     EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=False)
     account_request.user = user
     _event(
@@ -490,7 +497,7 @@ def invitation_accept(*, token: str, full_name: str, job_title: str, password: s
         job_title=job_title.strip(),
         party=invitation.party,
     )
-    user_set_roles(user=user, role_names={roles.PARTY_USER})
+    user_set_roles(actor=user, user=user, role_names={roles.PARTY_USER})
     # The link went to this address: following it proves the person owns it.
     EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
     invitation.accepted_at = timezone.now()
@@ -528,7 +535,7 @@ def party_user_remove(*, actor: User, user: User) -> User:
     user.is_active = False
     user.removed_at = timezone.now()
     user.save(update_fields=["is_active", "removed_at"])
-    user_set_roles(user=user, role_names=set())
+    user_set_roles(actor=actor, user=user, role_names=set())
     _event(
         user.party,
         kind=PartyEvent.Kind.USER_REMOVED,
@@ -544,7 +551,7 @@ def party_admin_promote(*, actor: User, user: User) -> User:
     user = _lock_party_user(actor, user, "make them an administrator")
     if user.is_party_administrator:
         raise ApplicationError(f"{user} is already an administrator of {user.party}.")
-    user_set_roles(user=user, role_names=set(user.role_names) | {roles.PARTY_ADMINISTRATOR})
+    user_set_roles(actor=actor, user=user, role_names=set(user.role_names) | {roles.PARTY_ADMINISTRATOR})
     _event(user.party, kind=PartyEvent.Kind.ADMIN_PROMOTED, actor=actor, summary=f"{user} made an administrator")
     return user
 
@@ -558,7 +565,7 @@ def party_admin_demote(*, actor: User, user: User) -> User:
     Party.objects.select_for_update().get(pk=user.party_id)
     if _admin_count(user.party) <= 1:
         raise ApplicationError(f"{user} is the only administrator of {user.party}; make someone else one first.")
-    user_set_roles(user=user, role_names=set(user.role_names) - {roles.PARTY_ADMINISTRATOR})
+    user_set_roles(actor=actor, user=user, role_names=set(user.role_names) - {roles.PARTY_ADMINISTRATOR})
     _event(user.party, kind=PartyEvent.Kind.ADMIN_DEMOTED, actor=actor, summary=f"{user} is no longer an administrator")
     return user
 

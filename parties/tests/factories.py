@@ -37,7 +37,7 @@ def make_user(*, role_names=frozenset({roles.PARTY_USER}), party=None, password=
         party=party,
         **fields,
     )
-    user_set_roles(user=user, role_names=set(role_names))
+    user_set_roles(actor=None, user=user, role_names=set(role_names))
     EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=verified)
     return user
 

@@ -51,10 +51,10 @@ def test_admin_access_goes_with_the_staff_role_and_needs_mfa(settings):
     settings.SECPORTAL_REQUIRE_MFA = True
     user = make_user(role_names={roles.PARTY_USER})
     assert not user.is_staff and not user.requires_mfa
-    user_set_roles(user=user, role_names={roles.SECAS_STAFF})
+    user_set_roles(actor=None, user=user, role_names={roles.SECAS_STAFF})
     user.refresh_from_db()
     assert user.is_staff and user.requires_mfa
-    user_set_roles(user=user, role_names={roles.PARTY_USER})
+    user_set_roles(actor=None, user=user, role_names={roles.PARTY_USER})
     user.refresh_from_db()
     assert not user.is_staff
     # Admin access given by hand still means MFA.
