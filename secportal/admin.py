@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 
 from .models import Notification, OutboxMessage, ReminderSchedule
 from .notifications import offset_code, parse_offsets
@@ -8,14 +8,33 @@ from .services import outbox_requeue
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):
-    """What was sent to whom and when, what is queued, what failed and why."""
+    """What was sent to whom and when, what is queued, what failed and why. What an email carrying
+    a personal link said is never shown: the link would let whoever reads it sign in as the recipient."""
 
     list_display = ("created_at", "recipient", "kind", "subject", "status", "attempts", "sent_at", "last_error")
     list_filter = ("status", "kind")
     search_fields = ("recipient", "subject", "kind")
     date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
     actions = ["requeue"]
+    # What the email said (and its headers and attachments) as it went out.
+    CONTENT = ("body_text", "body_html", "headers", "attachments")
+
+    def get_fields(self, request, obj=None):
+        fields = [f.name for f in OutboxMessage._meta.fields]
+        if obj is None or obj.sensitive:
+            return [*(f for f in fields if f not in self.CONTENT), "content_not_shown"]
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    @admin.display(description="Content")
+    def content_not_shown(self, obj) -> str:
+        return (
+            "Not shown: this email carries a personal link (a password reset, set-password, invitation or "
+            "verification link). It is erased once the email is sent or has failed; a person whose email "
+            "failed asks for a new link."
+        )
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -28,8 +47,8 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send the selected failed messages again", permissions=["view"])
     def requeue(self, request, queryset) -> None:
-        count = outbox_requeue(message_ids=list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, f"{count} failed message(s) queued again.", messages.SUCCESS)
+        requeued = outbox_requeue(message_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, requeued.summary(), requeued.level)
 
 
 class ReminderScheduleForm(forms.ModelForm):

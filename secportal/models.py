@@ -38,7 +38,8 @@ class OutboxMessage(models.Model):
     subject = models.CharField(max_length=300)
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
-    # Carries a sign-in, set-password or invitation link: the bodies are erased once sent.
+    # Carries a personal link (password reset, set-password, invitation, email verification): its
+    # bodies are never shown (admin, outbox page) and are erased once it is sent, fails or is withheld.
     sensitive = models.BooleanField(default=False)
     # Extra headers (List-Unsubscribe) and small text attachments ([{"name", "type", "content"}]: an .ics).
     headers = models.JSONField(default=dict, blank=True)
@@ -64,6 +65,11 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.recipient} ({self.status})"
+
+    @property
+    def link_not_kept(self) -> bool:
+        """A personal message that failed: its link was erased, so it cannot be sent again."""
+        return self.sensitive and self.status == self.Status.FAILED
 
 
 class Frequency(models.TextChoices):

@@ -142,9 +142,9 @@ def outbox(request: HttpRequest) -> HttpResponse:
     if status not in OutboxMessage.Status.values:
         status = ""
     q = request.GET.get("q", "").strip()[:200]
-    rows = OutboxMessage.objects.only(
-        "recipient", "kind", "subject", "status", "attempts", "last_error", "due_at", "sent_at", "created_at"
-    )
+    # Never the bodies: a personal link in one would let whoever reads it sign in as the recipient.
+    shown = ("recipient", "kind", "subject", "sensitive", "status", "attempts", "last_error", "due_at", "sent_at")
+    rows = OutboxMessage.objects.only(*shown, "created_at")
     if status:
         rows = rows.filter(status=status)
     if q:
@@ -172,10 +172,6 @@ def outbox(request: HttpRequest) -> HttpResponse:
 @require_POST
 def outbox_retry(request: HttpRequest) -> HttpResponse:
     _require_staff(request)
-    ids = _ids(request)
-    count = outbox_requeue(message_ids=ids)
-    if count:
-        messages.success(request, f"{count} failed message{'s' if count != 1 else ''} queued to be sent again.")
-    else:
-        messages.info(request, "Nothing to retry: only failed messages can be sent again.")
+    requeued = outbox_requeue(message_ids=_ids(request))
+    messages.add_message(request, requeued.level, requeued.summary())
     return redirect(reverse("notifications:outbox") + "?status=failed")

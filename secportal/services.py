@@ -6,6 +6,7 @@ import re
 import smtplib
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from email.charset import QP, Charset
 from email.header import Header
@@ -14,6 +15,7 @@ from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, parseaddr
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.db import IntegrityError, models, transaction
@@ -319,7 +321,17 @@ def _withheld_reason(message: OutboxMessage) -> str:
     return "Withheld: the recipient may no longer see what this message is about."
 
 
-ERASED_BODY = "(Erased after sending: this email carried a personal link.)"
+# A personal link (password reset, set-password, invitation, email verification) is kept only while
+# its email waits to be sent: once the email is sent, has failed or is withheld, its bodies go.
+ERASED_BODY = "(Erased: this email carried a personal link, which is not kept once the email is sent or has failed.)"
+
+
+def _erase_if_personal(message: OutboxMessage, update_fields: list[str]) -> list[str]:
+    """Erase a personal message's bodies as it leaves the queue; the fields to save."""
+    if not message.sensitive:
+        return update_fields
+    message.body_text, message.body_html = ERASED_BODY, ""
+    return [*update_fields, "body_text", "body_html"]
 
 
 # The two statements every delivery runs, written once: compiling them through the ORM for each
@@ -365,7 +377,7 @@ def outbox_deliver(*, message_id: int, connection=None) -> OutboxMessage | None:
         if reason:
             message.status = OutboxMessage.Status.WITHHELD
             message.last_error = reason
-            message.save(update_fields=["status", "last_error"])
+            message.save(update_fields=_erase_if_personal(message, ["status", "last_error"]))
             return message
         outgoing = OutboxEmail(
             subject=message.subject,
@@ -386,41 +398,70 @@ def outbox_deliver(*, message_id: int, connection=None) -> OutboxMessage | None:
             # carry): no retry will cure it.
             message.status = OutboxMessage.Status.FAILED
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            message.save(update_fields=["attempts", "last_error", "status"])
+            message.save(update_fields=_erase_if_personal(message, ["attempts", "last_error", "status"]))
             return message
         try:
             _send(outgoing, envelope, raw, connection)
         except Exception as exc:  # noqa: BLE001 (any transport error is recorded and retried)
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            update_fields = ["attempts", "last_error", "status", "due_at"]
             if _is_permanent(exc) and message.attempts >= settings.SECPORTAL_OUTBOX_MAX_ATTEMPTS:
                 message.status = OutboxMessage.Status.FAILED
+                update_fields = _erase_if_personal(message, update_fields)
             else:
                 message.due_at = timezone.now() + _retry_delay(message.attempts)
-            message.save(update_fields=["attempts", "last_error", "status", "due_at"])
+            message.save(update_fields=update_fields)
             return message
         message.status = OutboxMessage.Status.SENT
         message.sent_at = timezone.now()
         message.last_error = ""
         if message.sensitive:
-            message.body_text = ERASED_BODY
-            message.body_html = ""
-            message.save(update_fields=["attempts", "last_error", "status", "sent_at", "body_text", "body_html"])
+            message.save(update_fields=_erase_if_personal(message, ["attempts", "last_error", "status", "sent_at"]))
         else:
             _mark_sent(message)
         return message
 
 
+@dataclass(frozen=True)
+class Requeued:
+    """What "send again" did: failed messages queued again, and failed personal messages refused
+    (their link was erased when they failed: the person asks for a new one)."""
+
+    queued: int
+    link_not_kept: int
+
+    def summary(self) -> str:
+        said = []
+        if self.queued:
+            said.append(f"{self.queued} failed message{'s' if self.queued != 1 else ''} queued to be sent again.")
+        if self.link_not_kept:
+            n = self.link_not_kept
+            said.append(
+                f"{n} not sent again: {'it' if n == 1 else 'each'} carried a personal link (a password reset, "
+                "set-password, invitation or verification link), which is not kept once an email fails. "
+                "Ask the person to request a new one."
+            )
+        return " ".join(said) or "Nothing to send again: only failed messages can be sent again."
+
+    @property
+    def level(self) -> int:
+        """How the summary is shown (a level of django.contrib.messages)."""
+        return messages.WARNING if self.link_not_kept else messages.SUCCESS if self.queued else messages.INFO
+
+
 @transaction.atomic
-def outbox_requeue(*, message_ids: list[int]) -> int:
-    """Send failed messages again (SECAS, after fixing the cause); returns how many."""
-    count = OutboxMessage.objects.filter(pk__in=message_ids, status=OutboxMessage.Status.FAILED).update(
+def outbox_requeue(*, message_ids: list[int]) -> Requeued:
+    """Send failed messages again (SECAS, after fixing the cause). A failed personal message cannot
+    be: its body was erased when it failed."""
+    failed = OutboxMessage.objects.filter(pk__in=message_ids, status=OutboxMessage.Status.FAILED)
+    count = failed.filter(sensitive=False).update(
         status=OutboxMessage.Status.QUEUED, due_at=timezone.now(), last_error=""
     )
     if count:
         from .tasks import outbox_deliver_due
 
         transaction.on_commit(outbox_deliver_due.delay, robust=True)
-    return count
+    return Requeued(queued=count, link_not_kept=failed.filter(sensitive=True).count())
 
 
 def outbox_deliver_due(*, limit: int | None = None, seconds: float = 50.0) -> int:

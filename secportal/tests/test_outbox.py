@@ -162,7 +162,7 @@ def test_a_refused_address_is_marked_failed_and_can_be_sent_again(subject, setti
     assert "SMTPRecipientsRefused" in message.last_error
     monkeypatch.undo()
     assert outbox_deliver_due() == 0
-    assert outbox_requeue(message_ids=[message.pk]) == 1
+    assert outbox_requeue(message_ids=[message.pk]).queued == 1
     assert outbox_deliver_due() == 1
     assert len(mail.outbox) == 1
 
