@@ -1,4 +1,7 @@
 from django.contrib import admin
+from django.urls import reverse
+
+from secportal.admin_mixins import PortalManagedAdmin
 
 from .models import DocumentDownload, ModificationDocument, ModificationEvent, ModificationProposal, Release
 
@@ -24,7 +27,9 @@ class EventInline(admin.TabularInline):
 
 @admin.register(ModificationProposal)
 class ModificationProposalAdmin(admin.ModelAdmin):
-    """Details may be corrected here; the stage moves only through the lifecycle on the portal's pages."""
+    """Wording may be corrected here. The stage, path and dates move only through the lifecycle on the
+    portal's pages; who proposed it (who may withdraw it), what it is an alternative of and its latest
+    update (on its timeline) are set there too."""
 
     list_display = ("reference", "title", "stage", "path", "proposer_party", "target_release", "updated_at")
     list_filter = ("stage", "path", "urgent", "target_release")
@@ -33,9 +38,10 @@ class ModificationProposalAdmin(admin.ModelAdmin):
     readonly_fields = (
         "reference", "number", "suffix", "stage", "path", "route", "decided_on", "appeal_window_ends",
         "target_release", "implementation_date", "next_milestone", "next_milestone_date", "updated_at",
+        "proposer", "proposer_party", "raised_on", "alternative_of", "latest_update",
     )  # fmt: skip
     autocomplete_fields = ("related",)
-    raw_id_fields = ("proposer", "lead_analyst", "alternative_of")
+    raw_id_fields = ("lead_analyst",)
     inlines = [EventInline]
 
     def has_add_permission(self, request) -> bool:
@@ -46,25 +52,33 @@ class ModificationProposalAdmin(admin.ModelAdmin):
 
 
 @admin.register(ModificationDocument)
-class ModificationDocumentAdmin(admin.ModelAdmin):
+class ModificationDocumentAdmin(PortalManagedAdmin):
+    """Uploaded (checked by content) and versioned on the modification's page; the classification
+    decides who may download it, and a published version stays listed."""
+
     list_display = ("modification", "kind", "title", "version", "classification", "published_at")
     list_filter = ("classification", "kind")
     search_fields = ("title", "modification__reference")
     list_select_related = ("modification",)
-    readonly_fields = ("file", "content_type", "size", "sha256", "uploaded_by", "version")
+    portal_label = "Upload documents and new versions on the modification's page"
 
-    def has_add_permission(self, request) -> bool:
-        return False  # uploads are checked by content on the modification's page
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # a published version stays listed
+    def portal_url(self, obj) -> str:
+        return reverse("modifications:modification-detail", args=[obj.modification.reference])
 
 
 @admin.register(DocumentDownload)
 class DocumentDownloadAdmin(admin.ModelAdmin):
+    """The log of downloads: kept as written."""
+
     list_display = ("document", "user", "downloaded_at")
     list_select_related = ("document", "user")
     readonly_fields = ("document", "user", "downloaded_at")
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

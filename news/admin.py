@@ -1,4 +1,7 @@
 from django.contrib import admin
+from django.urls import reverse
+
+from secportal.admin_mixins import PortalManagedAdmin
 
 from .models import (
     AgendaItem,
@@ -38,23 +41,19 @@ class PostEventInline(ReadOnlyInline):
 
 
 @admin.register(NewsPost)
-class NewsPostAdmin(admin.ModelAdmin):
-    """Posts are written and published on the portal's pages (revisions kept); corrections only here."""
+class NewsPostAdmin(PortalManagedAdmin):
+    """Posts are written, edited (every revision kept, the Markdown rendered once), published and
+    withdrawn on the portal's pages; nothing published is silently deleted."""
 
     list_display = ("title", "kind", "status", "published_at", "publish_at", "author")
     list_filter = ("status", "kind", "tags")
     search_fields = ("title", "slug", "summary")
     list_select_related = ("author",)
-    readonly_fields = ("slug", "status", "publish_at", "published_at", "withdrawn_at", "withdrawal_reason")
-    filter_horizontal = ("tags",)
-    raw_id_fields = ("author", "related_modifications")
     inlines = [RevisionInline, PostEventInline]
+    portal_label = "Edit, publish or withdraw it on the portal"
 
-    def has_add_permission(self, request) -> bool:
-        return False  # written on the portal, which keeps the revisions
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # nothing published is silently deleted: withdraw it instead
+    def portal_url(self, obj) -> str:
+        return reverse("news:post-edit", args=[obj.slug])
 
 
 @admin.register(NewsTag)
@@ -64,71 +63,78 @@ class NewsTagAdmin(admin.ModelAdmin):
 
 
 @admin.register(NewsAttachment)
-class NewsAttachmentAdmin(admin.ModelAdmin):
+class NewsAttachmentAdmin(PortalManagedAdmin):
+    """Uploaded (checked by content, with a classification that decides who downloads it) on the
+    post's page."""
+
     list_display = ("title", "post", "classification", "uploaded_at")
     list_filter = ("classification",)
     list_select_related = ("post",)
-    readonly_fields = ("file", "content_type", "size", "sha256", "uploaded_by")
+    portal_label = "Attachments are added on the post's page"
 
-    def has_add_permission(self, request) -> bool:
-        return False  # uploads are checked by content on the post's page
+    def portal_url(self, obj) -> str:
+        return reverse("news:post-detail", args=[obj.post.slug])
 
 
-class AgendaInline(admin.TabularInline):
+class AgendaInline(ReadOnlyInline):
     model = AgendaItem
-    extra = 0
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(PortalManagedAdmin):
+    """Created, edited and cancelled on the portal (event_create, event_update, event_cancel), which
+    tell the people registered, withhold stale reminders and move the waitlist on."""
+
     list_display = ("title", "kind", "starts_at", "status", "capacity", "confirmed_count", "series")
     list_filter = ("kind", "status", "series")
     search_fields = ("title", "slug")
     list_select_related = ("series",)
-    readonly_fields = ("uid", "confirmed_count", "status", "cancellation_reason", "series", "occurrence_key",
-                       "detached", "sequence")  # fmt: skip
     inlines = [AgendaInline]
+    portal_label = "Edit or cancel it on the portal"
 
-    def get_readonly_fields(self, request, obj=None):
-        # Times and places are changed on the portal (event_update), which tells the people
-        # registered, withholds stale reminders and moves the waitlist on.
-        moved_on_the_portal = ("starts_at", "ends_at", "capacity", "places_per_party")
-        return (*self.readonly_fields, *moved_on_the_portal) if obj is not None else self.readonly_fields
-
-    def has_add_permission(self, request) -> bool:
-        return False  # created on the portal, through the same checks
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # cancel it on the portal: its page and calendar entry say so
+    def portal_url(self, obj) -> str:
+        return reverse("news:event-edit", args=[obj.slug])
 
 
 @admin.register(EventSeries)
 class EventSeriesAdmin(admin.ModelAdmin):
+    """What a series' occurrences are made from: a change applies to months added later (each
+    occurrence already made is an event of its own, edited on the portal)."""
+
     list_display = ("title", "kind", "local_start", "duration_minutes")
+    readonly_fields = ("slug",)
+
+    def has_add_permission(self, request) -> bool:
+        return False  # created on the portal (series_create), which makes its occurrences
 
 
 @admin.register(Registration)
-class RegistrationAdmin(admin.ModelAdmin):
+class RegistrationAdmin(PortalManagedAdmin):
+    """Places are counted under a lock by the registration services; SECAS sees them on the
+    event's attendee list."""
+
     list_display = ("event", "user", "party", "status", "created_at")
     list_filter = ("status",)
     list_select_related = ("event", "user", "party")
     search_fields = ("user__email", "user__full_name", "event__title")
-    readonly_fields = ("event", "user", "party", "status", "created_at", "waitlisted_at", "confirmed_at",
-                       "cancelled_at")  # fmt: skip
+    portal_label = "See the attendee list on the portal"
 
-    def has_add_permission(self, request) -> bool:
-        return False  # places are counted under a lock by the registration services
+    def portal_url(self, obj) -> str:
+        return reverse("news:event-attendees", args=[obj.event.slug])
 
 
 @admin.register(SlidePack)
-class SlidePackAdmin(admin.ModelAdmin):
+class SlidePackAdmin(PortalManagedAdmin):
+    """Uploaded (checked by content, with a classification that decides who downloads it) on the
+    event's page."""
+
     list_display = ("title", "event", "classification", "uploaded_at")
     list_filter = ("classification",)
     list_select_related = ("event",)
-    readonly_fields = ("file", "thumbnail", "content_type", "size", "sha256", "uploaded_by")
+    portal_label = "Slide packs are added on the event's page"
 
-    def has_add_permission(self, request) -> bool:
-        return False
+    def portal_url(self, obj) -> str:
+        return reverse("news:event-detail", args=[obj.event.slug])
 
 
 @admin.register(CalendarToken)

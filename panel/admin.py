@@ -1,5 +1,8 @@
 from django import forms
 from django.contrib import admin
+from django.urls import reverse
+
+from secportal.admin_mixins import PortalManagedAdmin, ServiceSavedAdmin
 
 from .models import Action, AgendaItem, Attendance, Committee, Meeting, Membership, Minutes, Paper, Seat
 from .services import meeting_save
@@ -9,6 +12,13 @@ class MeetingAdminForm(forms.ModelForm):
     class Meta:
         model = Meeting
         fields = ["committee", "title", "starts_at", "ends_at", "venue", "online_link", "status", "headlines"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Approving the minutes on the meeting's page (minutes_approve) is what sets that status.
+        approved = Meeting.Status.MINUTES_APPROVED
+        if self.instance.status != approved:
+            self.fields["status"].choices = [c for c in self.fields["status"].choices if c[0] != approved]
 
     def clean(self):
         data = super().clean()
@@ -37,11 +47,17 @@ class CommitteeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(PortalManagedAdmin):
+    """Members are appointed and memberships ended on the committee's page (membership_add and
+    membership_end): a membership decides who sees the committee's AMBER papers and who votes."""
+
     list_display = ("user", "committee", "role", "seat", "party", "starts_on", "ends_on", "ended_on")
     list_filter = ("committee", "role")
     list_select_related = ("user", "committee", "seat", "party")
-    raw_id_fields = ("user", "alternate_for")
+    portal_label = "Appoint or end memberships on the committee's page"
+
+    def portal_url(self, obj) -> str:
+        return reverse("panel:committee-detail", args=[obj.committee.slug])
 
 
 class AgendaItemInline(admin.TabularInline):
@@ -58,7 +74,7 @@ class AttendanceInline(admin.TabularInline):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(admin.ModelAdmin):
+class MeetingAdmin(ServiceSavedAdmin):
     """Meetings and their agendas are set up here; papers, outcomes and minutes on the meeting's page."""
 
     list_display = ("title", "committee", "starts_at", "status")
@@ -72,34 +88,44 @@ class MeetingAdmin(admin.ModelAdmin):
         # Through the service: a moved or cancelled meeting tells its members.
         meeting_save(actor=request.user, meeting=obj)
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # cancel it instead: its members are told, and its papers and minutes stay
+
 
 @admin.register(Paper)
-class PaperAdmin(admin.ModelAdmin):
+class PaperAdmin(PortalManagedAdmin):
+    """Papers are published (checked by content, with their classification) and revised on the
+    meeting's page; their classification decides who may download them."""
+
     list_display = ("title", "meeting", "version", "classification", "published_at")
     list_filter = ("classification",)
     list_select_related = ("meeting",)
-    readonly_fields = ("file", "content_type", "size", "sha256", "version", "supersedes", "uploaded_by")
+    portal_label = "Publish or revise papers on the meeting's page"
 
-    def has_add_permission(self, request) -> bool:
-        return False  # papers are published (checked by content) from the meeting's page
+    def portal_url(self, obj) -> str:
+        return reverse("panel:meeting-detail", args=[obj.meeting_id])
 
 
 @admin.register(Minutes)
-class MinutesAdmin(admin.ModelAdmin):
+class MinutesAdmin(PortalManagedAdmin):
+    """Drafted, approved and corrected on the meeting's page: approved minutes are locked."""
+
     list_display = ("meeting", "status", "approved_on")
-    readonly_fields = ("status", "approved_at", "approved_by", "approved_on")
+    portal_label = "Edit, approve or correct the minutes on the meeting's page"
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return (obj is None or obj.status != Minutes.Status.APPROVED) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return (obj is not None and obj.status != Minutes.Status.APPROVED) and super().has_delete_permission(
-            request, obj
-        )
+    def portal_url(self, obj) -> str:
+        return reverse("panel:minutes-edit", args=[obj.meeting_id])
 
 
 @admin.register(Action)
 class ActionAdmin(admin.ModelAdmin):
+    """Actions are recorded (and numbered) and their status changed on the meeting's page; their
+    wording, owner and due date may be corrected here."""
+
     list_display = ("reference", "title", "owner", "due_on", "status")
     list_filter = ("status",)
     list_select_related = ("owner",)
+    readonly_fields = ("meeting", "reference", "status", "updated_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False

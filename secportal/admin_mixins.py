@@ -2,8 +2,12 @@
 its changes tell people, what history they leave) is shown in the admin and changed only on the
 portal's pages, which call the service: the admin is never a way round the portal."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 from django.utils.html import format_html
+
+from .exceptions import ApplicationError
 
 
 class PortalManagedAdmin(admin.ModelAdmin):
@@ -29,3 +33,18 @@ class PortalManagedAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ServiceSavedAdmin(admin.ModelAdmin):
+    """Saved through a service: a subclass's `save_model` calls it with `actor=request.user`. What
+    the service refuses comes back as a message above the form, and nothing is saved (the admin's
+    transaction is undone, with anything the service queued)."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        return HttpResponseRedirect(request.get_full_path())
