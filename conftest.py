@@ -74,6 +74,28 @@ def party_factory(db):
     return make_party
 
 
+@pytest.fixture
+def secas_staff(db):
+    """staff@secas.example, SECAS staff (with no authenticator app: use `without_mfa` with it)."""
+    from parties import roles
+    from parties.tests.factories import make_user
+
+    return make_user(email="staff@secas.example", role_names={roles.SECAS_STAFF})
+
+
+@pytest.fixture
+def superuser(db):
+    from parties.tests.factories import make_user
+
+    return make_user(email="root@secas.example", role_names=set(), is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def without_mfa(settings):
+    """Privileged roles must use MFA; parties/tests cover that. Elsewhere it would only add set-up."""
+    settings.SECPORTAL_REQUIRE_MFA = False
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():

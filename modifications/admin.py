@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import reverse
 
-from secportal.admin_mixins import PortalManagedAdmin
+from secportal.admin_mixins import PortalManagedAdmin, ViewOnlyAdmin
 
 from .models import DocumentDownload, ModificationDocument, ModificationEvent, ModificationProposal, Release
 
@@ -67,18 +67,8 @@ class ModificationDocumentAdmin(PortalManagedAdmin):
 
 
 @admin.register(DocumentDownload)
-class DocumentDownloadAdmin(admin.ModelAdmin):
+class DocumentDownloadAdmin(ViewOnlyAdmin):
     """The log of downloads: kept as written."""
 
     list_display = ("document", "user", "downloaded_at")
     list_select_related = ("document", "user")
-    readonly_fields = ("document", "user", "downloaded_at")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
-from secportal.admin_mixins import PortalManagedAdmin
+from secportal.admin_mixins import PortalManagedAdmin, ViewOnlyAdmin
 
 from .models import AccountRequest, Invitation, Party, PartyChangeRequest, PartyEvent, User, VotingGroup
 
@@ -46,31 +46,21 @@ class VotingGroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(ViewOnlyAdmin):
+    """Sent and withdrawn on the Party's people page; the record stays."""
+
     list_display = ("email", "party", "invited_by", "created_at", "expires_at", "accepted_at", "revoked_at")
     list_select_related = ("party", "invited_by")
     search_fields = ("email", "party__name")
-    readonly_fields = [f.name for f in Invitation._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # withdrawn on the Party's people page; the record stays
 
 
 @admin.register(PartyChangeRequest)
-class PartyChangeRequestAdmin(admin.ModelAdmin):
+class PartyChangeRequestAdmin(ViewOnlyAdmin):
+    """Asked for and decided on the portal; the record stays."""
+
     list_display = ("party", "requested_by", "status", "created_at", "decided_by")
     list_filter = ("status",)
     list_select_related = ("party", "requested_by", "decided_by")
-    readonly_fields = [f.name for f in PartyChangeRequest._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # decided on the portal; the record stays
 
 
 @admin.register(User)

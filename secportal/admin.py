@@ -1,13 +1,14 @@
 from django import forms
 from django.contrib import admin
 
+from .admin_mixins import ViewOnlyAdmin
 from .models import Notification, OutboxMessage, ReminderSchedule
 from .notifications import offset_code, parse_offsets
 from .services import outbox_requeue
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(ViewOnlyAdmin):
     """What was sent to whom and when, what is queued, what failed and why. What an email carrying
     a personal link said is never shown: the link would let whoever reads it sign in as the recipient."""
 
@@ -35,15 +36,6 @@ class OutboxMessageAdmin(admin.ModelAdmin):
             "verification link). It is erased once the email is sent or has failed; a person whose email "
             "failed asks for a new link."
         )
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.action(description="Send the selected failed messages again", permissions=["view"])
     def requeue(self, request, queryset) -> None:

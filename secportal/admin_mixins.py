@@ -10,7 +10,20 @@ from django.utils.html import format_html
 from .exceptions import ApplicationError
 
 
-class PortalManagedAdmin(admin.ModelAdmin):
+class ViewOnlyAdmin(admin.ModelAdmin):
+    """Listed and shown here; never added, changed or deleted here."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class PortalManagedAdmin(ViewOnlyAdmin):
     """Listed and shown here, changed only on the portal: a subclass says where (`portal_url`)."""
 
     portal_label = "Change it on the portal"
@@ -24,15 +37,6 @@ class PortalManagedAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return (*super().get_readonly_fields(request, obj), "on_the_portal")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class ServiceSavedAdmin(admin.ModelAdmin):

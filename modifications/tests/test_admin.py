@@ -8,28 +8,17 @@ from django.urls import reverse
 from modifications.models import DocumentDownload, ModificationDocument, Stage
 from modifications.services import document_download_record
 from modifications.tests.factories import make_document, make_modification
-from parties import roles
-from parties.tests.factories import make_party, make_user
+from parties.tests.factories import make_party
 from secportal.classification import Classification
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("without_mfa")]
 
 
-@pytest.fixture(autouse=True)
-def _no_mfa(settings):
-    settings.SECPORTAL_REQUIRE_MFA = False
-
-
-@pytest.fixture
-def staff():
-    return make_user(email="staff@secas.example", role_names={roles.SECAS_STAFF})
-
-
-def test_a_documents_classification_is_not_changed_in_the_admin(client, staff):
+def test_a_documents_classification_is_not_changed_in_the_admin(client, secas_staff):
     modification = make_modification()
     document = make_document(modification, classification=Classification.AMBER)
-    download = document_download_record(user=staff, document=document)
-    client.force_login(staff)
+    download = document_download_record(user=secas_staff, document=document)
+    client.force_login(secas_staff)
     url = reverse("admin:modifications_modificationdocument_change", args=[document.pk])
     assert (
         reverse("modifications:modification-detail", args=[modification.reference]) in client.get(url).content.decode()
@@ -45,10 +34,10 @@ def test_a_documents_classification_is_not_changed_in_the_admin(client, staff):
     assert DocumentDownload.objects.filter(pk=download.pk).exists()
 
 
-def test_wording_is_corrected_in_the_admin_but_not_the_stage_or_the_proposer(client, staff):
+def test_wording_is_corrected_in_the_admin_but_not_the_stage_or_the_proposer(client, secas_staff):
     proposer_party, other_party = make_party(), make_party()
     modification = make_modification(stage=Stage.REFINEMENT, proposer_party=proposer_party)
-    client.force_login(staff)
+    client.force_login(secas_staff)
     url = reverse("admin:modifications_modificationproposal_change", args=[modification.pk])
     page = client.get(url).content.decode()
     for field in ("stage", "proposer_party", "proposer", "alternative_of", "latest_update"):

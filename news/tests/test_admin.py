@@ -6,24 +6,14 @@ from django.urls import reverse
 
 from news.models import Event, Registration
 from news.services import registration_create
-from news.tests.factories import make_event, make_party_user, make_post, make_staff
+from news.tests.factories import make_event, make_party_user, make_post
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_mfa(settings):
-    settings.SECPORTAL_REQUIRE_MFA = False
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("without_mfa")]
 
 
-@pytest.fixture
-def staff():
-    return make_staff(totp=False)
-
-
-def test_a_post_is_edited_on_the_portal_which_keeps_its_revisions(client, staff):
-    post = make_post(actor=staff, body="As published.")
-    client.force_login(staff)
+def test_a_post_is_edited_on_the_portal_which_keeps_its_revisions(client, secas_staff):
+    post = make_post(actor=secas_staff, body="As published.")
+    client.force_login(secas_staff)
     url = reverse("admin:news_newspost_change", args=[post.pk])
     assert reverse("news:post-edit", args=[post.slug]) in client.get(url).content.decode()
     data = {"title": post.title, "summary": post.summary, "body": "Quietly rewritten.", "kind": post.kind}
@@ -33,10 +23,10 @@ def test_a_post_is_edited_on_the_portal_which_keeps_its_revisions(client, staff)
     assert client.get(reverse("admin:news_newspost_add")).status_code == 403
 
 
-def test_an_event_is_moved_on_the_portal_which_tells_the_people_registered(client, staff):
-    event = make_event(actor=staff, title="Spotlight on the SEC")
+def test_an_event_is_moved_on_the_portal_which_tells_the_people_registered(client, secas_staff):
+    event = make_event(actor=secas_staff, title="Spotlight on the SEC")
     registration = registration_create(actor=make_party_user(), event=event)
-    client.force_login(staff)
+    client.force_login(secas_staff)
     url = reverse("admin:news_event_change", args=[event.pk])
     assert reverse("news:event-edit", args=[event.slug]) in client.get(url).content.decode()
     assert client.post(url, {"title": "Renamed", "kind": event.kind, "summary": event.summary}).status_code == 403

@@ -9,8 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from panel import services
-from panel.models import Committee, Meeting, Membership, Minutes, Seat
-from parties import roles
+from panel.models import Committee, Meeting, Membership, Minutes
 from parties.models import User
 from parties.tests.factories import make_user
 from secportal.classification import Classification
@@ -18,37 +17,18 @@ from secportal.models import Notification
 
 from .test_panel import make_meeting, make_paper
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_mfa(settings):
-    settings.SECPORTAL_REQUIRE_MFA = False
-
-
-@pytest.fixture
-def staff():
-    return make_user(email="staff@secas.example", role_names={roles.SECAS_STAFF})
-
-
-@pytest.fixture
-def superuser():
-    return make_user(email="root@secas.example", role_names=set(), is_superuser=True, is_staff=True)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("without_mfa")]
 
 
 @pytest.fixture
 def board():
-    committee = Committee.objects.create(
-        name="Change Board", slug="change-board", kind=Committee.Kind.CHANGE_BOARD, purpose="Votes on changes."
-    )
-    Seat.objects.create(committee=committee, label="Large Supplier", constituency="large_supplier")
-    return committee
+    return Committee.objects.create(name="SEC Panel", slug="panel", kind=Committee.Kind.PANEL, purpose="Runs the SEC.")
 
 
 @pytest.fixture
-def membership(board, staff):
+def membership(board, secas_staff):
     member = make_user(email="member@panel.example")
-    return services.membership_add(actor=staff, committee=board, user=member, role=Membership.Role.MEMBER)
+    return services.membership_add(actor=secas_staff, committee=board, user=member, role=Membership.Role.MEMBER)
 
 
 def meeting_data(meeting: Meeting, **changes) -> dict:
@@ -71,7 +51,7 @@ def meeting_data(meeting: Meeting, **changes) -> dict:
     return data | changes
 
 
-@pytest.mark.parametrize("who", ["staff", "superuser"])
+@pytest.mark.parametrize("who", ["secas_staff", "superuser"])
 def test_memberships_are_shown_in_the_admin_but_changed_on_the_committee_page(client, membership, who, request):
     client.force_login(request.getfixturevalue(who))
     url = reverse("admin:panel_membership_change", args=[membership.pk])
@@ -88,9 +68,9 @@ def test_memberships_are_shown_in_the_admin_but_changed_on_the_committee_page(cl
     assert Membership.objects.count() == 1
 
 
-def test_a_meeting_moved_in_the_admin_tells_its_members_through_the_service(client, staff, board, membership):
+def test_a_meeting_moved_in_the_admin_tells_its_members_through_the_service(client, secas_staff, board, membership):
     meeting = make_meeting(board)
-    client.force_login(staff)
+    client.force_login(secas_staff)
     later = timezone.localtime(meeting.starts_at).replace(microsecond=0) + datetime.timedelta(days=1)
     response = client.post(
         reverse("admin:panel_meeting_change", args=[meeting.pk]),
@@ -118,9 +98,9 @@ def test_what_the_meeting_service_refuses_is_a_message_and_nothing_is_saved(clie
     assert not Meeting.objects.exists()
 
 
-def test_minutes_approved_is_not_a_status_the_admin_sets(client, staff, board):
+def test_minutes_approved_is_not_a_status_the_admin_sets(client, secas_staff, board):
     meeting = make_meeting(board, starts=timezone.now() - datetime.timedelta(days=3))
-    client.force_login(staff)
+    client.force_login(secas_staff)
     url = reverse("admin:panel_meeting_change", args=[meeting.pk])
     response = client.post(url, meeting_data(meeting, status=Meeting.Status.MINUTES_APPROVED))
     assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
@@ -130,11 +110,11 @@ def test_minutes_approved_is_not_a_status_the_admin_sets(client, staff, board):
     assert Meeting.objects.filter(pk=meeting.pk).exists()
 
 
-def test_papers_and_minutes_are_changed_only_on_the_meeting_page(client, staff, board):
+def test_papers_and_minutes_are_changed_only_on_the_meeting_page(client, secas_staff, board):
     meeting = make_meeting(board, starts=timezone.now() - datetime.timedelta(days=3))
     paper = make_paper(meeting, classification=Classification.AMBER)
-    minutes = services.minutes_save_draft(actor=staff, meeting=meeting, text="Draft minutes.")
-    client.force_login(staff)
+    minutes = services.minutes_save_draft(actor=secas_staff, meeting=meeting, text="Draft minutes.")
+    client.force_login(secas_staff)
     url = reverse("admin:panel_paper_change", args=[paper.pk])
     assert reverse("panel:meeting-detail", args=[meeting.pk]) in client.get(url).content.decode()
     response = client.post(url, {"title": paper.title, "meeting": meeting.pk, "classification": "white"})

@@ -14,24 +14,9 @@ from parties.services import party_admin_promote, user_set_roles
 from parties.tests.factories import PASSWORD, make_party, make_user
 from secportal.exceptions import ApplicationError
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("without_mfa")]
 
 NEW_PASSWORD = "another-horse-battery-2026"
-
-
-@pytest.fixture(autouse=True)
-def _no_mfa(settings):
-    settings.SECPORTAL_REQUIRE_MFA = False
-
-
-@pytest.fixture
-def staff():
-    return make_user(email="staff@secas.example", role_names={roles.SECAS_STAFF})
-
-
-@pytest.fixture
-def superuser():
-    return make_user(email="root@secas.example", role_names=set(), is_superuser=True, is_staff=True)
 
 
 @pytest.fixture
@@ -66,8 +51,8 @@ def still_has_old_password(user: User) -> bool:
     return user.check_password(PASSWORD) and not user.check_password(NEW_PASSWORD)
 
 
-def test_staff_cannot_set_a_superusers_password_or_anyone_elses(client, staff, superuser, person):
-    client.force_login(staff)
+def test_staff_cannot_set_a_superusers_password_or_anyone_elses(client, secas_staff, superuser, person):
+    client.force_login(secas_staff)
     for target in (superuser, person):
         url = reverse("admin:auth_user_password_change", args=[target.pk])
         assert client.get(url).status_code == 403
@@ -78,9 +63,9 @@ def test_staff_cannot_set_a_superusers_password_or_anyone_elses(client, staff, s
     assert "../password/" not in page and 'name="password"' not in page
 
 
-def test_staff_cannot_edit_or_delete_a_superuser(client, staff, superuser):
+def test_staff_cannot_edit_or_delete_a_superuser(client, secas_staff, superuser):
     EmailAddress.objects.filter(user=superuser).delete()  # nothing else of theirs to refuse the deletion
-    client.force_login(staff)
+    client.force_login(secas_staff)
     url = reverse("admin:parties_user_change", args=[superuser.pk])
     page = client.get(url)
     assert page.status_code == 200 and 'name="_save"' not in page.content.decode()  # shown, not editable
@@ -96,16 +81,16 @@ def test_staff_cannot_edit_or_delete_a_superuser(client, staff, superuser):
     assert User.objects.filter(pk=superuser.pk).exists()
 
 
-def test_staff_cannot_delete_another_staff_member(client, staff):
+def test_staff_cannot_delete_another_staff_member(client, secas_staff):
     colleague = make_user(email="colleague@secas.example", role_names={roles.SECAS_STAFF})
     EmailAddress.objects.filter(user=colleague).delete()  # nothing else of theirs to refuse the deletion
-    client.force_login(staff)
+    client.force_login(secas_staff)
     assert client.post(reverse("admin:parties_user_delete", args=[colleague.pk]), {"post": "yes"}).status_code == 403
     assert User.objects.filter(pk=colleague.pk).exists()
 
 
-def test_staff_cannot_give_access_through_the_user_form(client, staff, person):
-    client.force_login(staff)
+def test_staff_cannot_give_access_through_the_user_form(client, secas_staff, person):
+    client.force_login(secas_staff)
     staff_group = Group.objects.get(name=roles.SECAS_STAFF)
     url = reverse("admin:parties_user_change", args=[person.pk])
     page = client.get(url).content.decode()
@@ -129,8 +114,8 @@ def test_staff_cannot_give_access_through_the_user_form(client, staff, person):
     assert roles.SECAS_STAFF not in person.role_names
 
 
-def test_staff_cannot_add_people_with_a_password_they_know(client, staff):
-    client.force_login(staff)
+def test_staff_cannot_add_people_with_a_password_they_know(client, secas_staff):
+    client.force_login(secas_staff)
     url = reverse("admin:parties_user_add")
     assert client.get(url).status_code == 403
     client.post(
@@ -139,12 +124,14 @@ def test_staff_cannot_add_people_with_a_password_they_know(client, staff):
     assert not User.objects.filter(email="new@example.org").exists()
 
 
-def test_groups_and_their_permissions_are_for_superusers_only(client, staff):
+def test_groups_and_their_permissions_are_for_superusers_only(client, secas_staff):
     """Even a staff member given the Group permissions directly cannot change a role's rights."""
-    staff.user_permissions.add(*Permission.objects.filter(content_type__app_label="auth", codename__endswith="_group"))
-    staff = User.objects.get(pk=staff.pk)
-    assert staff.has_perm("auth.change_group")
-    client.force_login(staff)
+    secas_staff.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="auth", codename__endswith="_group")
+    )
+    secas_staff = User.objects.get(pk=secas_staff.pk)
+    assert secas_staff.has_perm("auth.change_group")
+    client.force_login(secas_staff)
     group = Group.objects.get(name=roles.PARTY_USER)
     everything = list(Permission.objects.values_list("pk", flat=True))
     url = reverse("admin:auth_group_change", args=[group.pk])
@@ -189,14 +176,14 @@ def test_a_superuser_does_each_of_these(client, superuser, person):
     assert not User.objects.filter(pk=other_root.pk).exists()
 
 
-def test_only_a_superuser_gives_or_takes_away_the_staff_role(staff, superuser, person):
+def test_only_a_superuser_gives_or_takes_away_the_staff_role(secas_staff, superuser, person):
     with pytest.raises(ApplicationError, match="Only a superuser"):
-        user_set_roles(actor=staff, user=person, role_names={roles.SECAS_STAFF, roles.PARTY_USER})
+        user_set_roles(actor=secas_staff, user=person, role_names={roles.SECAS_STAFF, roles.PARTY_USER})
     person = User.objects.get(pk=person.pk)
     assert not person.is_staff and roles.SECAS_STAFF not in person.role_names
     colleague = make_user(email="colleague@secas.example", role_names={roles.SECAS_STAFF})
     with pytest.raises(ApplicationError, match="Only a superuser"):
-        user_set_roles(actor=staff, user=colleague, role_names={roles.PARTY_USER})
+        user_set_roles(actor=secas_staff, user=colleague, role_names={roles.PARTY_USER})
     assert User.objects.get(pk=colleague.pk).is_staff
     # A superuser does both.
     user_set_roles(actor=superuser, user=person, role_names={roles.SECAS_STAFF, roles.PARTY_USER})
@@ -208,7 +195,7 @@ def test_only_a_superuser_gives_or_takes_away_the_staff_role(staff, superuser, p
     staff_of_party = make_user(
         email="both@secas.example", party=party, role_names={roles.SECAS_STAFF, roles.PARTY_USER}
     )
-    party_admin_promote(actor=staff, user=staff_of_party)
+    party_admin_promote(actor=secas_staff, user=staff_of_party)
     assert User.objects.get(pk=staff_of_party.pk).role_names == {
         roles.SECAS_STAFF,
         roles.PARTY_USER,
@@ -216,7 +203,7 @@ def test_only_a_superuser_gives_or_takes_away_the_staff_role(staff, superuser, p
     }
 
 
-@pytest.mark.parametrize("who", ["staff", "superuser"])
+@pytest.mark.parametrize("who", ["secas_staff", "superuser"])
 def test_every_list_and_add_page_of_the_admin_answers(client, who, request):
     """None of the rules above breaks a page: each answers 200 (or 403 where adding is refused)."""
     client.force_login(request.getfixturevalue(who))

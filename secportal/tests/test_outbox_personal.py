@@ -8,14 +8,13 @@ import pytest
 from django.apps import apps
 from django.urls import reverse
 
-from parties import roles
 from parties.tests.factories import make_user
 from secportal.models import OutboxMessage
 from secportal.services import ERASED_BODY, outbox_deliver, outbox_enqueue_rendered, outbox_requeue
 
 from .conftest import Inbox, SmtpServer
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("without_mfa")]
 
 LINK = "https://portal.example/accounts/password/reset/key/4-secret-token/"
 FAILED = OutboxMessage.Status.FAILED
@@ -42,16 +41,6 @@ def refusing_smtp(settings):
     settings.SECPORTAL_OUTBOX_MAX_ATTEMPTS = 1
     yield server
     server.stop()
-
-
-@pytest.fixture(autouse=True)
-def _no_mfa(settings):
-    settings.SECPORTAL_REQUIRE_MFA = False
-
-
-@pytest.fixture
-def staff():
-    return make_user(email="staff@secas.example", role_names={roles.SECAS_STAFF})
 
 
 def personal(recipient="kim@example.org", *, status=OutboxMessage.Status.QUEUED, sensitive=True) -> OutboxMessage:
@@ -105,12 +94,12 @@ def test_a_message_that_cannot_be_written_fails_and_loses_its_link_too():
     assert message.status == FAILED and message.body_text == ERASED_BODY and message.body_html == ""
 
 
-def test_the_outbox_page_never_shows_a_body_and_refuses_to_resend_a_lost_link(client, staff):
+def test_the_outbox_page_never_shows_a_body_and_refuses_to_resend_a_lost_link(client, secas_staff):
     failed_link = personal("kim@example.org", status=FAILED)
     OutboxMessage.objects.filter(pk=failed_link.pk).update(last_error="SMTPRecipientsRefused: 550")
     queued_link = personal("lee@example.org")
     ordinary = personal("ann@example.org", status=FAILED, sensitive=False)
-    client.force_login(staff)
+    client.force_login(secas_staff)
     for status in ("", "failed", "queued"):
         page = client.get(reverse("notifications:outbox"), {"status": status} if status else {}).content.decode()
         assert "secret-token" not in page and "Reset your password" not in page
@@ -130,9 +119,9 @@ def test_the_outbox_page_never_shows_a_body_and_refuses_to_resend_a_lost_link(cl
     assert OutboxMessage.objects.get(pk=ordinary.pk).status != FAILED
 
 
-@pytest.mark.parametrize("who", ["staff", "superuser"])
-def test_the_admin_never_shows_what_a_personal_email_says(client, staff, who):
-    user = staff if who == "staff" else make_user(role_names=set(), is_superuser=True, is_staff=True)
+@pytest.mark.parametrize("who", ["secas_staff", "superuser"])
+def test_the_admin_never_shows_what_a_personal_email_says(client, who, request):
+    user = request.getfixturevalue(who)
     queued_link = personal("lee@example.org")
     ordinary = personal("ann@example.org", sensitive=False)
     client.force_login(user)
@@ -145,9 +134,9 @@ def test_the_admin_never_shows_what_a_personal_email_says(client, staff, who):
     assert "secret-token" not in page
 
 
-def test_the_admins_send_again_refuses_a_lost_link(client, staff):
+def test_the_admins_send_again_refuses_a_lost_link(client, secas_staff):
     failed_link = personal("kim@example.org", status=FAILED)
-    client.force_login(staff)
+    client.force_login(secas_staff)
     response = client.post(
         reverse("admin:secportal_outboxmessage_changelist"),
         {"action": "requeue", "_selected_action": [failed_link.pk]},
