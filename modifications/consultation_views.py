@@ -18,7 +18,7 @@ from secportal.workingdays import LONDON
 from . import selectors, services
 from .forms import ConsultationForm
 from .models import Question
-from .permissions import can_move_modification
+from .permissions import can_list_responses, can_move_modification
 
 
 def _changes(post) -> dict:
@@ -69,8 +69,8 @@ def _detail(request: HttpRequest, consultation, *, posted=None, status: int = 20
     questions = list(consultation.questions.all())
     response = selectors.party_response(consultation=consultation, party=party)
     answers = {a.question_id: a for a in response.answers.all()} if response else {}
-    rows = selectors.published_responses(user=user, consultation=consultation)
     now = timezone.now()
+    rows = selectors.visible_responses(user=user, consultation=consultation, now=now)
     items = []
     for q in questions:
         answer = answers.get(q.pk)
@@ -223,9 +223,9 @@ def consultation_publish(request: HttpRequest, pk: int) -> HttpResponse:
 
 def consultation_csv(request: HttpRequest, pk: int) -> HttpResponse:
     consultation = selectors.consultation_get(pk=pk)
-    rows = selectors.published_responses(user=request.user, consultation=consultation)
-    if not rows and not consultation.published_at:
-        raise Http404
+    if not can_list_responses(request.user, consultation):
+        raise Http404  # not yet theirs to read: as if there were nothing (never 403)
+    rows = selectors.visible_responses(user=request.user, consultation=consultation)
     from .views import _csv_safe
 
     response = HttpResponse(content_type="text/csv; charset=utf-8")

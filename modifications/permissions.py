@@ -1,6 +1,7 @@
 """Who may do what with modifications: pure functions of the user (and object)."""
 
 from parties.models import Party
+from secportal.classification import committee_access
 
 
 def _active(user) -> bool:
@@ -35,3 +36,36 @@ def can_withdraw_modification(user, modification) -> bool:
 
 def can_follow(user) -> bool:
     return _active(user)
+
+
+# --- Consultation responses ---------------------------------------------------------------------------------
+# Until the close, a Party's users see only their own Party's response and SECAS sees all. After the
+# close, the current Panel and Change Board (chairs, members, alternates of current members; never
+# observers) read every response, confidential ones included. Everybody else reads the ones not
+# marked confidential once SECAS publishes them. Every surface asks these: the consultation's page,
+# its CSV, and anything that would show or send a response's content.
+
+
+def _is_secas(user) -> bool:
+    return _active(user) and user.has_perm("modifications.change_consultation")
+
+
+def can_read_all_responses(user, consultation, *, now=None) -> bool:
+    """Every response, confidential ones included."""
+    if _is_secas(user):
+        return True
+    return consultation.is_closed(now) and committee_access(user).panel_or_change_board
+
+
+def can_list_responses(user, consultation, *, now=None) -> bool:
+    """May see the responses of the Parties (the table on the page, the summary, the CSV)."""
+    return consultation.published_at is not None or can_read_all_responses(user, consultation, now=now)
+
+
+def can_read_response(user, consultation, *, party_id: int, confidential: bool, now=None) -> bool:
+    """One Party's response (as sent: `confidential` is the version's own flag)."""
+    if can_read_all_responses(user, consultation, now=now):
+        return True
+    if _active(user) and user.party_id is not None and user.party_id == party_id:
+        return True  # their own Party's
+    return consultation.published_at is not None and not confidential

@@ -30,6 +30,7 @@ from .models import (
     Stage,
     stages_for_path,
 )
+from .permissions import can_list_responses, can_read_response
 
 SHORT_PATH = {"path_1": "Path 1", "path_2": "Path 2", "path_3": "Path 3", "fast_track": "Fast track", "none": "Draft"}
 
@@ -281,15 +282,6 @@ def feed_events(*, user, filters: ModificationFilters, limit: int = 50) -> list[
 # --- Consultations -------------------------------------------------------------------------------------------
 
 
-def can_see_confidential(user) -> bool:
-    """Confidential responses: SECAS staff and the Panel only."""
-    from parties import roles
-
-    return bool(user and user.is_authenticated and user.is_active) and (
-        user.has_perm("modifications.change_consultation") or roles.PANEL_MEMBER in user.role_names
-    )
-
-
 def consultation_list():
     return Consultation.objects.select_related("modification").annotate(
         question_count=Count("questions", distinct=True),
@@ -319,9 +311,11 @@ def party_response(*, consultation: Consultation, party) -> Response | None:
     )
 
 
-def published_responses(*, user, consultation: Consultation) -> list[dict]:
-    """The responses as submitted (last version), once published; confidential ones only for SECAS and the Panel."""
-    if not consultation.published_at and not can_see_confidential(user):
+def visible_responses(*, user, consultation: Consultation, now=None) -> list[dict]:
+    """The Parties' responses as submitted (last version) that the viewer may read
+    (modifications.permissions: SECAS always; the Panel and Change Board after the close; everyone
+    the ones not confidential once published)."""
+    if not can_list_responses(user, consultation, now=now):
         return []
     responses = Response.objects.filter(consultation=consultation, status=Response.Status.SUBMITTED).select_related(
         "party"
@@ -333,7 +327,9 @@ def published_responses(*, user, consultation: Consultation) -> list[dict]:
     rows = []
     for response in sorted(responses, key=lambda r: r.party.name):
         version = latest.get(response.pk)
-        if version is None or (version.confidential and not can_see_confidential(user)):
+        if version is None or not can_read_response(
+            user, consultation, party_id=response.party_id, confidential=version.confidential, now=now
+        ):
             continue  # confidential as sent: a later change to the draft does not publish it
         rows.append({
             "party": response.party,

@@ -6,15 +6,18 @@ class PanelConfig(AppConfig):
     verbose_name = "Panel and committees"
 
     def ready(self) -> None:
-        from secportal.classification import register_committee_lookup
+        from secportal.classification import CommitteeLookup, register_committee_lookup
         from secportal.registry import Section, bench_seeders, dashboard_sections, demo_seeders, party_sections
 
-        from . import demo, notifications, sections, selectors
+        from . import demo, notifications, permissions, sections
 
         notifications.register()
 
-        # AMBER papers and documents: members of the owning committee may open them.
-        register_committee_lookup(selectors.committee_slugs_for)
+        # Every right that comes from a committee place (AMBER papers and documents, confidential
+        # consultation responses, the MFA rule) is asked of panel.permissions through this.
+        register_committee_lookup(
+            CommitteeLookup(access=permissions.committee_rights, second_factor_places=permissions.second_factor_places)
+        )
         dashboard_sections.register(
             Section(
                 key="my_committees",

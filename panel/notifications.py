@@ -25,7 +25,8 @@ from secportal.notifications import (
 from secportal.registry import NotificationKind, notification_access, notification_kinds, notification_sources
 from secportal.workingdays import LONDON
 
-from .models import Meeting, Membership, Paper
+from .models import Meeting, Paper
+from .permissions import committee_rights, current_places
 
 MEETING_REMINDER = "panel.meeting_reminder"
 MEETING_CHANGED = "panel.meeting_changed"
@@ -80,7 +81,7 @@ def _calendar(meeting: Meeting) -> list[dict]:
 
 def _members(meeting: Meeting) -> list:
     on = timezone.localtime(meeting.starts_at, LONDON).date()
-    rows = Membership.objects.current(on=on).filter(committee_id=meeting.committee_id).select_related("user")
+    rows = current_places(on).filter(committee_id=meeting.committee_id).select_related("user")
     return list({m.user_id: m.user for m in rows}.values())
 
 
@@ -215,17 +216,18 @@ def meeting_changed(*, meeting: Meeting, old_starts_at: datetime.datetime, old_s
 
 
 def _members_of(user, ids: list[str]) -> set[str]:
-    """People hear about a meeting while they sit on its committee (or are SECAS staff)."""
+    """People hear about a meeting while they have a place on its committee today, observers
+    included (panel.permissions), or are SECAS staff."""
     meetings = Meeting.objects.filter(pk__in=ids)
     if not (getattr(user, "is_secas_staff", False) or user.is_superuser):
-        committees = Membership.objects.current().filter(user=user).values("committee_id")
-        meetings = meetings.filter(committee_id__in=committees)
+        meetings = meetings.filter(committee_id__in=committee_rights(user).committee_ids)
     return {str(pk) for pk in meetings.values_list("pk", flat=True)}
 
 
 def meetings_for_calendar(user) -> list[icalendar.Event]:
-    """The private calendar: meetings of the person's committees, from a month ago onwards."""
-    committees = Membership.objects.current().filter(user=user).values("committee_id")
+    """The private calendar: meetings of the person's committees (a place today, observers
+    included), from a month ago onwards."""
+    committees = committee_rights(user).committee_ids
     meetings = Meeting.objects.filter(
         committee_id__in=committees, starts_at__gte=timezone.now() - datetime.timedelta(days=31)
     ).select_related("committee")

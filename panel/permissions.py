@@ -1,4 +1,50 @@
-"""Who may do what in `panel`: pure functions of the user (and object)."""
+"""Who may do what in `panel`: pure functions of the user (and object).
+
+Every right that comes from sitting on a committee is decided here, from the person's current
+memberships at the moment of the request, never from a copy of them (a Group, a flag): an
+appointment, an ending, an edit in the admin or a start date that arrives counts at once.
+
+A place counts while it is current today (started, its term not over, not ended), and an
+alternate's only while the chair or member they stand in for is current too (`current_places`):
+
+| place that counts             | AMBER | draft minutes | vote                 | meetings, link | all responses | MFA |
+| chair, member                 | yes   | yes           | on a voting seat     | yes            | yes (1)       | yes |
+| alternate of a current member | yes   | yes           | on the member's seat | yes            | yes (1)       | yes |
+| observer                      | no    | no            | no                   | yes            | no            | yes |
+| none (ended, not yet started) | no    | no            | no                   | no             | no            | (2) |
+
+AMBER: the committee's own AMBER papers and documents. Link: the online meeting's. All responses:
+every consultation response, confidential ones included. (1) On the Panel or the Change Board,
+after the consultation closes (modifications.permissions). (2) Only for another reason (a role, a
+RED document: User.requires_mfa).
+
+`committee_rights(user)` reads them in one query and keeps the answer on the user object for the
+rest of the request (Django keeps its permission cache the same way), so a page that asks many
+times pays once. `secportal.classification` asks through the registry filled in `PanelConfig.ready()`,
+so `modifications`, `news` and `parties` never import `panel`.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from .models import Committee, Membership
+
+# Where the rights are kept on the user object for the request (with the day they were read).
+_MEMO = "_panel_committee_rights"
+
+_FULL_ROLES = (Membership.Role.CHAIR, Membership.Role.MEMBER)
+_DECIDING_KINDS = (Committee.Kind.PANEL, Committee.Kind.CHANGE_BOARD)
+
+
+def current_places(on: datetime.date | None = None) -> QuerySet:
+    """The memberships that count on a day: current ones, an alternate's only while the chair or
+    member they stand in for is current too. Every right below starts from here."""
+    current = Membership.objects.current(on or timezone.localdate())
+    members = current.filter(role__in=_FULL_ROLES)
+    return current.filter(~Q(role=Membership.Role.ALTERNATE) | Q(alternate_for__in=members))
 
 
 def _active(user) -> bool:
@@ -12,3 +58,162 @@ def can_manage_panel(user) -> bool:
 
 def can_update_action(user, action) -> bool:
     return _active(user) and (can_manage_panel(user) or action.owner_id == user.pk)
+
+
+@dataclass(frozen=True)
+class Place:
+    """One of a person's current memberships, as far as rights go."""
+
+    membership_id: int
+    committee_id: int
+    committee_slug: str
+    committee_name: str
+    committee_kind: str
+    role: str
+    seat_id: int | None
+    seat_votes: bool
+    ends_on: datetime.date | None
+
+    @property
+    def is_full(self) -> bool:
+        """A chair, member or alternate (of a current member): the committee's own rights."""
+        return self.role != Membership.Role.OBSERVER
+
+    @property
+    def votes(self) -> bool:
+        """Votes on its seat (an alternate on the seat of the member they stand in for)."""
+        return self.is_full and self.seat_id is not None and self.seat_votes
+
+    @property
+    def label(self) -> str:
+        until = f", until {self.ends_on:%-d %B %Y}" if self.ends_on else ""
+        return f"{Membership.Role(self.role).label}, {self.committee_name}{until}"
+
+
+@dataclass(frozen=True)
+class CommitteeRights:
+    """What a person's current memberships give them today (see the table at the top)."""
+
+    places: tuple[Place, ...] = ()
+
+    @property
+    def amber_committees(self) -> frozenset[str]:
+        """Slugs of the committees whose AMBER material the person may open."""
+        return frozenset(p.committee_slug for p in self.places if p.is_full)
+
+    @property
+    def panel_or_change_board(self) -> bool:
+        """A current chair, member or alternate (of a current member) of the Panel or the Change Board:
+        they read every consultation response after the close, confidential ones included."""
+        return any(p.is_full and p.committee_kind in _DECIDING_KINDS for p in self.places)
+
+    @property
+    def any_membership(self) -> bool:
+        """Any current place, observers included (they attend meetings and see their join links)."""
+        return bool(self.places)
+
+    @property
+    def memberships(self) -> tuple[str, ...]:
+        """The person's current places, in words (their profile)."""
+        return tuple(p.label for p in self.places)
+
+    @property
+    def committee_ids(self) -> frozenset[int]:
+        """The committees whose meetings the person attends (observers included)."""
+        return frozenset(p.committee_id for p in self.places)
+
+    def attends(self, committee_id: int) -> bool:
+        return any(p.committee_id == committee_id for p in self.places)
+
+    def is_full_member_of(self, committee_id: int) -> bool:
+        return any(p.committee_id == committee_id and p.is_full for p in self.places)
+
+    def voting_place(self, committee_id: int) -> Place | None:
+        return next((p for p in self.places if p.committee_id == committee_id and p.votes), None)
+
+
+NO_RIGHTS = CommitteeRights()
+
+
+def _read(user_id: int, today: datetime.date) -> CommitteeRights:
+    rows = (
+        current_places(today)
+        .filter(user_id=user_id)
+        .order_by("committee__order", "committee__name", "pk")
+        .values_list(
+            "pk",
+            "committee_id",
+            "committee__slug",
+            "committee__name",
+            "committee__kind",
+            "role",
+            "seat_id",
+            "seat__voting",
+            "ends_on",
+        )
+    )
+    return CommitteeRights(
+        places=tuple(
+            Place(
+                membership_id=pk,
+                committee_id=committee_id,
+                committee_slug=slug,
+                committee_name=name,
+                committee_kind=kind,
+                role=role,
+                seat_id=seat_id,
+                seat_votes=bool(seat_voting),
+                ends_on=ends_on,
+            )
+            for pk, committee_id, slug, name, kind, role, seat_id, seat_voting, ends_on in rows
+        )
+    )
+
+
+def committee_rights(user) -> CommitteeRights:
+    """The person's rights from their current memberships: one query, then kept on the user object
+    for the rest of the request (a new request loads a new user object, so reads afresh)."""
+    if not _active(user):
+        return NO_RIGHTS
+    today = timezone.localdate()
+    kept = getattr(user, _MEMO, None)
+    if kept is not None and kept[0] == today:
+        return kept[1]
+    rights = _read(user.pk, today)
+    setattr(user, _MEMO, (today, rights))
+    return rights
+
+
+def forget_committee_rights(user) -> None:
+    """After a change to this person's memberships: the next question reads them again."""
+    if user is not None and getattr(user, _MEMO, None) is not None:
+        setattr(user, _MEMO, None)
+
+
+def second_factor_places(user) -> QuerySet:
+    """The memberships that oblige a person to use a second factor (SECPORTAL_REQUIRE_MFA): any
+    current place, observers included, since they attend meetings and see their join links. A
+    queryset, so the MFA rule asks it in the same statement as its other reasons
+    (secportal.classification.needs_second_factor)."""
+    return current_places().filter(user_id=user.pk)
+
+
+def can_see_draft_minutes(user, committee: Committee) -> bool:
+    """Draft minutes are for the committee's chair, members and alternates, and SECAS, until approved."""
+    return can_manage_panel(user) or committee_rights(user).is_full_member_of(committee.pk)
+
+
+def can_join_meeting(user, meeting) -> bool:
+    """The online link is for those who attend: anyone with a current place on the committee,
+    observers included, and SECAS."""
+    return can_manage_panel(user) or committee_rights(user).attends(meeting.committee_id)
+
+
+def voting_place(user, committee: Committee) -> Place | None:
+    """The place through which the person votes today: a chair or member on a voting seat, or the
+    alternate of a current one (on that member's seat). Observers never vote."""
+    return committee_rights(user).voting_place(committee.pk)
+
+
+def can_vote(user, vote_round) -> bool:
+    return voting_place(user, vote_round.committee) is not None

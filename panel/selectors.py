@@ -10,22 +10,10 @@ from django.utils import timezone
 from modifications.models import ModificationDocument
 
 from .models import Action, Attendance, Committee, Meeting, Membership, Minutes, MinutesCorrection, Paper, VoteRound
+from .permissions import can_see_draft_minutes, committee_rights, current_places
 
 UPCOMING_LIMIT = 6
 PAST_LIMIT = 12
-
-
-def committee_slugs_for(user) -> set[str]:
-    """The AMBER rule: committees where the person is a chair or member today, or the alternate of a
-    member who is. Observers attend without seeing AMBER papers."""
-    if not (user and user.is_authenticated):
-        return set()
-    current = Membership.objects.current()
-    memberships = current.filter(user=user).filter(
-        Q(role__in=[Membership.Role.CHAIR, Membership.Role.MEMBER])
-        | Q(role=Membership.Role.ALTERNATE, alternate_for__in=current)
-    )
-    return set(memberships.values_list("committee__slug", flat=True))
 
 
 def committee_list():
@@ -144,12 +132,12 @@ def meeting_record(*, user, meeting: Meeting) -> dict:
     """Attendance, minutes (drafts only for the committee and SECAS), corrections and actions."""
     attendance = list(meeting.attendance.select_related("user").order_by("status", "user__full_name"))
     minutes = Minutes.objects.filter(meeting=meeting).select_related("approved_at", "approved_by").first()
-    if minutes is not None and minutes.status != Minutes.Status.APPROVED:
-        # Draft minutes are for the committee and SECAS until approved.
-        from .permissions import can_manage_panel
-
-        if not (can_manage_panel(user) or meeting.committee.slug in committee_slugs_for(user)):
-            minutes = None
+    if (
+        minutes is not None
+        and minutes.status != Minutes.Status.APPROVED
+        and not can_see_draft_minutes(user, meeting.committee)
+    ):
+        minutes = None
     corrections = (
         list(MinutesCorrection.objects.filter(minutes=minutes).select_related("created_by")) if minutes else []
     )
@@ -172,13 +160,14 @@ def paper_get(*, user, pk: int) -> Paper:
 
 
 def user_memberships(*, user):
-    return Membership.objects.current().filter(user=user).select_related("committee", "seat", "alternate_for__user")
+    """The places that count today (panel.permissions.current_places), for the dashboard."""
+    return current_places().filter(user=user).select_related("committee", "seat", "alternate_for__user")
 
 
 def user_upcoming_meetings(*, user, limit: int = 5):
-    slugs = Membership.objects.current().filter(user=user).values("committee_id")
+    committees = committee_rights(user).committee_ids
     return (
-        Meeting.objects.filter(committee_id__in=slugs, starts_at__gte=timezone.now())
+        Meeting.objects.filter(committee_id__in=committees, starts_at__gte=timezone.now())
         .exclude(status=Meeting.Status.CANCELLED)
         .select_related("committee")
         .order_by("starts_at")[:limit]

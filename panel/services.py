@@ -10,9 +10,7 @@ from django.utils import timezone
 
 from modifications import services as modification_services
 from modifications.models import Stage
-from parties import roles
 from parties.models import Party, User
-from parties.services import user_set_roles
 from secportal.exceptions import ApplicationError
 from secportal.uploads import UploadRejected, check_upload, stored_name
 
@@ -30,7 +28,7 @@ from .models import (
     Vote,
     VoteRound,
 )
-from .permissions import can_manage_panel, can_update_action
+from .permissions import can_manage_panel, can_update_action, forget_committee_rights, voting_place
 
 
 def _require_staff(actor: User, what: str) -> None:
@@ -63,18 +61,6 @@ def _add_months(day: datetime.date, months: int) -> datetime.date:
         except ValueError:
             continue
     raise ValueError(day)
-
-
-def _sync_committee_roles(user: User) -> None:
-    """Panel member / Committee member roles follow the person's current memberships."""
-    kinds = set(Membership.objects.current().filter(user=user).values_list("committee__kind", flat=True))
-    wanted = set(user.role_names) - {roles.PANEL_MEMBER, roles.COMMITTEE_MEMBER}
-    if Committee.Kind.PANEL in kinds:
-        wanted.add(roles.PANEL_MEMBER)
-    if kinds - {Committee.Kind.PANEL}:
-        wanted.add(roles.COMMITTEE_MEMBER)
-    if wanted != set(user.role_names):
-        user_set_roles(actor=None, user=user, role_names=wanted)  # the SECAS staff role is kept as it is
 
 
 @transaction.atomic
@@ -130,13 +116,15 @@ def membership_add(
         ends_on=ends_on,
         alternate_for=alternate_for,
     )
-    _sync_committee_roles(user)
+    # Rights follow from the membership itself when next asked (panel.permissions); nothing to copy.
+    forget_committee_rights(user)
     return membership
 
 
 @transaction.atomic
 def membership_end(*, actor: User, membership: Membership) -> Membership:
-    """End a membership today: the person loses the committee's AMBER papers on their next request."""
+    """End a membership today: the person loses what it gave them (AMBER papers, votes, draft
+    minutes, meetings) on their next request, since every right is read from current memberships."""
     _require_staff(actor, "end a membership")
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.ended_on is not None:
@@ -148,8 +136,6 @@ def membership_end(*, actor: User, membership: Membership) -> Membership:
     for alternate in membership.alternates.filter(ended_on__isnull=True):
         alternate.ended_on = membership.ended_on
         alternate.save(update_fields=["ended_on"])
-        _sync_committee_roles(alternate.user)
-    _sync_committee_roles(membership.user)
     return membership
 
 
@@ -343,23 +329,12 @@ def action_set_status(*, actor: User, action: Action, status: str) -> Action:
 
 
 def voting_membership(user: User, committee: Committee) -> Membership | None:
-    """The membership through which the user votes today: a member or chair on a voting seat, or the
-    alternate of one (voting on that member's seat)."""
-    memberships = (
-        Membership.objects.current().filter(committee=committee, user=user).select_related("seat", "alternate_for")
-    )
-    for membership in memberships:
-        if (
-            membership.role in (Membership.Role.MEMBER, Membership.Role.CHAIR)
-            and membership.seat
-            and membership.seat.voting
-        ):
-            return membership
-        if membership.role == Membership.Role.ALTERNATE and membership.seat and membership.seat.voting:
-            member = membership.alternate_for
-            if member is not None and Membership.objects.current().filter(pk=member.pk).exists():
-                return membership
-    return None
+    """The membership through which the user votes today (panel.permissions.voting_place decides:
+    a chair or member on a voting seat, or the alternate of a current one; never an observer)."""
+    place = voting_place(user, committee)
+    if place is None:
+        return None
+    return Membership.objects.select_related("seat", "alternate_for").get(pk=place.membership_id)
 
 
 @transaction.atomic

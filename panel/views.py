@@ -19,7 +19,7 @@ from .forms import (
     PaperForm,
 )
 from .models import Action, Constituency, Membership, Minutes, VoteRound
-from .permissions import can_manage_panel, can_update_action
+from .permissions import can_join_meeting, can_manage_panel, can_update_action
 
 
 def _staff_only(request: HttpRequest) -> None:
@@ -61,6 +61,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             **selectors.meeting_agenda(meeting=meeting, papers=papers, documents=documents),
             **selectors.meeting_record(user=user, meeting=meeting),
             "can_manage": can_manage,
+            "can_join": can_join_meeting(user, meeting),
             "outcome_form": OutcomeForm() if can_manage else None,
         },
     )

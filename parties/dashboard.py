@@ -2,6 +2,8 @@
 
 from django.utils import timezone
 
+from secportal.classification import committee_access
+
 from .models import Invitation
 from .permissions import can_decide_account_request, can_decide_party_change, can_manage_party_users
 from .selectors import account_request_pending_count, party_change_pending_count
@@ -12,6 +14,7 @@ def account_section(request, **objects) -> dict:
     return {
         "user": user,
         "roles": sorted(user.role_names),
+        "memberships": committee_access(user).memberships,
         "has_totp": user.has_totp,
     }
 

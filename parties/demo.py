@@ -46,16 +46,18 @@ DEMO_ACCEDING = [
     ("Riverside Power Supply Ltd", Party.Category.SMALL_SUPPLIER, Party.Status.WITHDRAWN),
 ]
 
-# email, full name, job title, Party name (None for SECAS and the independent Chair), roles, staff
+# email, full name, job title, Party name (None for SECAS and the independent Chair), roles given
+# directly, staff. Committee places (the Chair's, the Panel member's) come from their memberships,
+# which panel.demo appoints: they are not roles.
 DEMO_ACCOUNTS = [
     ("staff@secas.example", "Sam Patel", "Modifications Analyst, SECAS", None, {roles.SECAS_STAFF}, True),
-    ("chair@panel.example", "Helen Marsh", "Independent Chair, SEC Panel", None, {roles.PANEL_MEMBER}, False),
+    ("chair@panel.example", "Helen Marsh", "Independent Chair, SEC Panel", None, set(), False),
     (
         "member@panel.example",
         "Gareth Owen",
         "Regulatory Manager",
         "Brightwater Home Energy plc",
-        {roles.PANEL_MEMBER, roles.COMMITTEE_MEMBER, roles.PARTY_USER},
+        {roles.PARTY_USER},
         False,
     ),
     (

@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from secportal.classification import needs_second_factor
+
 from . import roles
 
 # Paths under /parties/ that are pages, never a Party's slug.
@@ -182,8 +184,15 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def requires_mfa(self) -> bool:
-        """Privileged roles (SECAS staff, Panel and committee members) must use TOTP."""
-        return self.is_superuser or self.is_staff or bool(self.role_names & roles.PRIVILEGED_ROLES)
+        """Whoever can reach AMBER or RED material beyond their own Party's must use TOTP (when
+        SECPORTAL_REQUIRE_MFA is on), whatever gives them the access: superusers, admin access,
+        the SECAS staff role, a current place on any committee (chair, member, alternate or
+        observer: panel.permissions) or being named as a RED recipient of anything. Asked afresh
+        each time: the roles come with the user, the rest is one query
+        (secportal.classification.needs_second_factor)."""
+        if self.is_superuser or self.is_staff or self.role_names & roles.PRIVILEGED_ROLES:
+            return True
+        return needs_second_factor(self)
 
     @cached_property
     def has_totp(self) -> bool:

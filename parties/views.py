@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from secportal import ratelimit
+from secportal.classification import committee_access
 from secportal.exceptions import ApplicationError
 from secportal.registry import party_sections
 
@@ -343,6 +344,8 @@ def profile(request: HttpRequest) -> HttpResponse:
             "form": form,
             "has_totp": user.has_totp,
             "roles": sorted(user.role_names),
+            # Committee places are not roles: they come from the current memberships.
+            "memberships": committee_access(user).memberships,
         },
     )
 

@@ -8,13 +8,21 @@ object already in hand.
 | label | who may open it |
 | WHITE | everyone, anonymous visitors included |
 | GREEN | any signed-in, approved user (Party users, committee members, SECAS staff) |
-| AMBER | members of the owning committee, users of the named Party, SECAS staff |
+| AMBER | the owning committee's chair, members and alternates (of a current member; never its
+|       | observers), as of today (panel.permissions), users of the named Party, SECAS staff |
 | RED   | named recipients only, and SECAS staff who administer them |
+
+`needs_second_factor(user)` is the part of the MFA rule (parties.User.requires_mfa) that does not
+come from a role given directly: a current committee place or being named as a RED recipient.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
 
+from django.apps import apps
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
@@ -26,19 +34,77 @@ class Classification(models.TextChoices):
     RED = "red", "RED: named recipients"
 
 
-# The committees a user sits on (slugs). The panel app registers the real lookup in ready();
-# until then no one is a committee member.
-_committee_lookup: list[Callable[[object], set[str]]] = []
+class CommitteeAccess(Protocol):
+    """What a person's current committee memberships give them, as the panel app computes it
+    (panel.permissions.committee_rights): the lower apps ask through here, never import `panel`."""
+
+    @property
+    def amber_committees(self) -> frozenset[str]: ...  # slugs whose AMBER material they may open
+
+    @property
+    def panel_or_change_board(self) -> bool: ...  # chair, member or alternate of either (not observer)
+
+    @property
+    def memberships(self) -> tuple[str, ...]: ...  # their current places, in words
 
 
-def register_committee_lookup(lookup: Callable[[object], set[str]]) -> None:
+@dataclass(frozen=True)
+class NoCommitteeAccess:
+    amber_committees: frozenset[str] = frozenset()
+    panel_or_change_board: bool = False
+    memberships: tuple[str, ...] = ()
+
+
+NO_COMMITTEE_ACCESS = NoCommitteeAccess()
+
+
+@dataclass(frozen=True)
+class CommitteeLookup:
+    # The person's rights from their current memberships (kept for the request by the panel app).
+    access: Callable[[object], CommitteeAccess]
+    # The rows (with a `user_id`) that oblige the person to use a second factor: their current
+    # places, observers included. A queryset, so the MFA rule is one statement.
+    second_factor_places: Callable[[object], models.QuerySet]
+
+
+# The panel app registers the real lookup in ready(); until then no one sits on a committee.
+_committee_lookup: list[CommitteeLookup] = []
+
+
+def register_committee_lookup(lookup: CommitteeLookup) -> None:
     _committee_lookup[:] = [lookup]
 
 
-def committee_slugs_for(user) -> set[str]:
+def committee_access(user) -> CommitteeAccess:
     if not _committee_lookup or not _active(user):
-        return set()
-    return set(_committee_lookup[0](user))
+        return NO_COMMITTEE_ACCESS
+    return _committee_lookup[0].access(user)
+
+
+def committee_slugs_for(user) -> set[str]:
+    """The committees whose AMBER material the person may open (slugs)."""
+    return set(committee_access(user).amber_committees)
+
+
+def _classified_models() -> list[type["Classified"]]:
+    return [model for model in apps.get_models() if issubclass(model, Classified)]
+
+
+def needs_second_factor(user) -> bool:
+    """Whether anything but a role given directly lets the person reach AMBER or RED material: a
+    current place on a committee (observers included) or being named as a RED recipient of a
+    document, paper, attachment or slide pack. One query, whatever the number of reasons."""
+    if not _active(user):
+        return False
+    reasons = [model.red_recipients.through.objects.filter(user_id=user.pk) for model in _classified_models()]
+    if _committee_lookup:
+        reasons.append(_committee_lookup[0].second_factor_places(user))
+    if not reasons:
+        return False
+    condition = Q()
+    for rows in reasons:
+        condition |= Q(Exists(rows))
+    return get_user_model()._default_manager.filter(condition, pk=user.pk).exists()
 
 
 def _active(user) -> bool:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from modifications import services
 from modifications.models import Answer, Consultation, ModificationProposal, Response, ResponseVersion, Stage
 from modifications.tests.factories import make_modification
+from panel.tests.factories import make_place
 from parties import roles
 from parties.models import Party
 from parties.tests.factories import give_totp, make_party, make_user
@@ -228,7 +229,8 @@ def test_confidential_responses_never_reach_another_party(client, staff, mrc):
     Consultation.objects.filter(pk=mrc.pk).update(closes_at=timezone.now() - datetime.timedelta(minutes=1))
     services.consultation_publish(actor=staff, consultation=Consultation.objects.get(pk=mrc.pk))
     outsider = make_user(party=make_party(name="Outsider", status=Party.Status.ACCEDED))
-    panel_member = make_user(role_names={roles.PANEL_MEMBER})
+    panel_member = make_user(role_names=set())
+    make_place(panel_member)
     give_totp(panel_member)
     for viewer, sees_secret in ((None, False), (outsider, False), (panel_member, True), (staff, True)):
         client.logout()

@@ -10,7 +10,7 @@ from modifications import services
 from modifications.models import DocumentDownload, ModificationDocument, Stage
 from modifications.tests.factories import PDF_BYTES, make_document, make_modification
 from parties import roles
-from parties.models import Party
+from parties.models import Party, User
 from parties.tests.factories import make_party, make_user
 from secportal import classification
 from secportal.classification import Classification
@@ -29,7 +29,14 @@ def committee_lookup():
     """Members of the 'change-board' committee, whoever the test says (the panel app's lookup is restored after)."""
     members = set()
     saved = list(classification._committee_lookup)
-    classification.register_committee_lookup(lambda user: {"change-board"} if user.pk in members else set())
+
+    def access(user):
+        amber = frozenset({"change-board"}) if user.pk in members else frozenset()
+        return classification.NoCommitteeAccess(amber_committees=amber)
+
+    classification.register_committee_lookup(
+        classification.CommitteeLookup(access=access, second_factor_places=lambda user: User.objects.none())
+    )
     yield members
     classification._committee_lookup[:] = saved
 
@@ -120,7 +127,7 @@ def world(committee_lookup):
         "anonymous": None,
         "other_party_user": make_user(party=other),
         "owner_party_user": make_user(party=owner),
-        "committee_member": make_user(role_names={roles.COMMITTEE_MEMBER}),
+        "committee_member": make_user(role_names=set()),
         "red_recipient": make_user(party=other),
         "staff": make_user(role_names={roles.SECAS_STAFF}),
     }

@@ -17,6 +17,7 @@ from modifications.models import (
     Stage,
 )
 from modifications.tests.factories import make_modification, make_release
+from panel.tests.factories import make_place
 from parties import roles
 from parties.models import Party
 from parties.tests.factories import make_party, make_user
@@ -97,7 +98,7 @@ def test_only_users_of_an_acceded_party_raise_drafts():
     with pytest.raises(ApplicationError):
         services.modification_raise(actor=applying, title="x", issue="y")
     with pytest.raises(ApplicationError):
-        services.modification_raise(actor=make_user(role_names={roles.PANEL_MEMBER}), title="x", issue="y")
+        services.modification_raise(actor=make_place(make_user(role_names=set())).user, title="x", issue="y")
 
 
 def test_conversion_keeps_the_number_and_the_old_reference_redirects(client, staff):

@@ -118,10 +118,22 @@ def test_removed_user_cannot_sign_in(client, user_factory):
     assert response.status_code in {200, 302}
 
 
-@pytest.mark.parametrize("role", [roles.SECAS_STAFF, roles.PANEL_MEMBER, roles.COMMITTEE_MEMBER])
+@pytest.mark.parametrize("role", [roles.SECAS_STAFF, "panel member", "committee observer", "red recipient"])
 def test_privileged_roles_are_sent_to_set_up_mfa(client, user_factory, settings, role):
+    from panel.models import Committee, Membership
+    from panel.tests.factories import make_place
+    from panel.tests.test_panel import make_meeting, make_paper
+    from secportal.classification import Classification
+
     settings.SECPORTAL_REQUIRE_MFA = True
-    user_factory(email="priv@example.org", role_names={role})
+    user = user_factory(email="priv@example.org", role_names={role} if role in roles.ALL_ROLES else {roles.PARTY_USER})
+    if role == "panel member":
+        make_place(user)
+    elif role == "committee observer":
+        make_place(user, kind=Committee.Kind.SUB_COMMITTEE, role=Membership.Role.OBSERVER)
+    elif role == "red recipient":
+        make_paper(make_meeting(make_place(user_factory()).committee), classification=Classification.RED,
+                   red_recipients=[user])  # fmt: skip
     login(client, "priv@example.org")
     for url in (reverse("dashboard"), reverse("home"), reverse("modifications:modification-list")):
         response = client.get(url)
@@ -148,7 +160,10 @@ def test_mfa_enforcement_can_be_switched_off(client, user_factory, settings):
 
 def test_mfa_setup_then_sign_in_needs_the_code(client, user_factory, settings):
     settings.SECPORTAL_REQUIRE_MFA = True
-    user = user_factory(email="helen@example.org", role_names={roles.PANEL_MEMBER})
+    from panel.tests.factories import make_place
+
+    user = user_factory(email="helen@example.org", role_names=set())
+    make_place(user, role="chair")
     login(client, "helen@example.org")
     response = client.get(reverse("mfa_activate_totp"))
     secret = response.context["form"].secret

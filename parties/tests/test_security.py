@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from panel.tests.factories import make_place
 from parties import roles
 from parties.models import AccountRequest, User
 from parties.services import account_request_create, user_set_roles
@@ -18,7 +19,8 @@ pytestmark = pytest.mark.django_db
 def test_adding_a_second_factor_ends_every_other_session(settings, django_capture_on_commit_callbacks):
     """Someone who signed in with the password before the owner set up TOTP loses that session."""
     settings.SECPORTAL_REQUIRE_MFA = True
-    user = make_user(email="member@panel.example", role_names={roles.PANEL_MEMBER})
+    user = make_user(email="member@panel.example")
+    make_place(user)
     intruder, owner = Client(), Client()
     login(intruder, user.email)
     login(owner, user.email)
@@ -37,7 +39,8 @@ def test_adding_a_second_factor_ends_every_other_session(settings, django_captur
 @pytest.mark.django_db(transaction=True)
 def test_deactivating_needs_the_password_even_right_after_set_up(settings, client, django_capture_on_commit_callbacks):
     settings.SECPORTAL_REQUIRE_MFA = True
-    user = make_user(email="member@panel.example", role_names={roles.PANEL_MEMBER})
+    user = make_user(email="member@panel.example")
+    make_place(user)
     login(client, user.email)
     secret = client.get(reverse("mfa_activate_totp")).context["form"].secret
     with django_capture_on_commit_callbacks(execute=True):

@@ -154,16 +154,25 @@ def test_seed_demo_is_idempotent(db):
 
 
 @pytest.mark.parametrize(
-    ("email", "expected_roles"),
+    ("email", "expected_roles", "expected_places"),
     [
-        ("staff@secas.example", {"SECAS staff"}),
-        ("chair@panel.example", {"Panel member"}),
-        ("member@panel.example", {"Panel member", "Committee member", "Party user"}),
-        ("admin@largesupplier.example", {"Party administrator", "Party user"}),
-        ("user@smallsupplier.example", {"Party user"}),
+        ("staff@secas.example", {"SECAS staff"}, set()),
+        ("chair@panel.example", set(), {"Chair, SEC Panel"}),
+        (
+            "member@panel.example",
+            {"Party user"},
+            {
+                "Member, SEC Panel",
+                "Member, Change Board",
+                "Observer, Technical Architecture and Business Architecture Sub-Committee",
+            },
+        ),
+        ("admin@largesupplier.example", {"Party administrator", "Party user"}, set()),
+        ("user@smallsupplier.example", {"Party user"}, set()),
     ],
 )
-def test_demo_accounts_sign_in_with_their_roles(client, settings, email, expected_roles):
+def test_demo_accounts_sign_in_with_their_roles(client, settings, email, expected_roles, expected_places):
+    """Roles given directly are groups; committee places come from the demo's memberships."""
     from django.core.management import call_command
 
     settings.SECPORTAL_REQUIRE_MFA = False
@@ -172,6 +181,8 @@ def test_demo_accounts_sign_in_with_their_roles(client, settings, email, expecte
     response = client.get(reverse("dashboard"))
     assert response.status_code == 200
     assert set(response.context["user"].role_names) == expected_roles
+    profile = client.get(reverse("profile"))
+    assert {place.split(", until")[0] for place in profile.context["memberships"]} == expected_places
 
 
 def test_navigation_and_layout(client):
