@@ -112,6 +112,8 @@ def seed(*, stdout=None) -> None:
         return services.membership_add(actor=staff, committee=committee, user=user, role=role, seat=seat, party=party,
                                        starts_on=today - datetime.timedelta(days=200), alternate_for=alternate_for)  # fmt: skip
 
+    # The demo's committee members get their rights (AMBER papers, votes, MFA) from these places
+    # alone: nothing is copied into a role (panel.permissions).
     R = Membership.Role
     appoint("chair@panel.example", "sec-panel", R.CHAIR, "Independent Chair")
     member = appoint("member@panel.example", "sec-panel", R.MEMBER, "Large Supplier 1")

@@ -188,8 +188,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         SECPORTAL_REQUIRE_MFA is on), whatever gives them the access: superusers, admin access,
         the SECAS staff role, a current place on any committee (chair, member, alternate or
         observer: panel.permissions) or being named as a RED recipient of anything. Asked afresh
-        each time: the roles come with the user, the rest is one query
-        (secportal.classification.needs_second_factor)."""
+        on every request: beyond the roles, one query (secportal.classification.needs_second_factor)
+        for someone who is not staff, so a place or a RED document counts from the moment it exists."""
         if self.is_superuser or self.is_staff or self.role_names & roles.PRIVILEGED_ROLES:
             return True
         return needs_second_factor(self)

@@ -390,3 +390,19 @@ def test_the_migration_removes_the_groups_that_copied_committee_places():
     executor.migrate([("parties", "0003_remove_committee_role_groups")])
     assert set(Group.objects.values_list("name", flat=True)) == set(roles.ALL_ROLES)
     assert set(person.groups.values_list("name", flat=True)) == {roles.PARTY_USER}
+
+
+def test_a_party_user_appointed_panel_observer_by_secas_reads_no_other_partys_response(client, world):
+    """The reported case: made a Panel observer through the service, a Party user could download the
+    responses of an open MRC, confidential ones included. Observers read what everybody reads."""
+    staff, person = world["people"]["staff"], world["people"]["party_user"]
+    panel = make_committee(Committee.Kind.PANEL)
+    services.membership_add(actor=staff, committee=panel, user=person, role=Membership.Role.OBSERVER)
+    client.force_login(person)
+    consultations = world["consultations"]
+    assert _csv(client, consultations["open"]) is None
+    assert _csv(client, consultations["closed"]) is None
+    published = _csv(client, consultations["published"])
+    assert "published open answer" in published and "published secret answer" not in published
+    # Their own Party's response stays theirs to read.
+    assert "published own answer" in published
