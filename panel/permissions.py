@@ -27,7 +27,8 @@ so `modifications`, `news` and `parties` never import `panel`.
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .models import Committee, Membership
@@ -140,34 +141,19 @@ def _read(user_id: int, today: datetime.date) -> CommitteeRights:
         current_places(today)
         .filter(user_id=user_id)
         .order_by("committee__order", "committee__name", "pk")
-        .values_list(
-            "pk",
+        .values(
             "committee_id",
-            "committee__slug",
-            "committee__name",
-            "committee__kind",
             "role",
             "seat_id",
-            "seat__voting",
             "ends_on",
+            membership_id=F("pk"),
+            committee_slug=F("committee__slug"),
+            committee_name=F("committee__name"),
+            committee_kind=F("committee__kind"),
+            seat_votes=Coalesce("seat__voting", Value(False)),
         )
     )
-    return CommitteeRights(
-        places=tuple(
-            Place(
-                membership_id=pk,
-                committee_id=committee_id,
-                committee_slug=slug,
-                committee_name=name,
-                committee_kind=kind,
-                role=role,
-                seat_id=seat_id,
-                seat_votes=bool(seat_voting),
-                ends_on=ends_on,
-            )
-            for pk, committee_id, slug, name, kind, role, seat_id, seat_voting, ends_on in rows
-        )
-    )
+    return CommitteeRights(places=tuple(Place(**row) for row in rows))
 
 
 def committee_rights(user) -> CommitteeRights:

@@ -372,6 +372,7 @@ def test_a_place_that_starts_today_needs_mfa_from_today(client, world, settings)
     assert client.get(url).status_code == 200
 
 
+@pytest.mark.django_db(transaction=True)  # migrations run outside a transaction (SQLite needs it)
 def test_the_migration_removes_the_groups_that_copied_committee_places():
     """Databases of earlier versions had "Panel member" and "Committee member" groups (an observer in
     one, a former member still in it): the data migration removes them and everyone's place in them."""
@@ -381,13 +382,13 @@ def test_the_migration_removes_the_groups_that_copied_committee_places():
 
     person = make_user(role_names={roles.PARTY_USER})
     executor = MigrationExecutor(connection)
-    executor.migrate(
-        [("parties", "0002_user_drop_mfa_stamp")]
-    )  # as before this change (the test's transaction undoes it)
-    for name in ("Panel member", "Committee member"):
-        person.groups.add(Group.objects.create(name=name))
-    executor = MigrationExecutor(connection)
-    executor.migrate([("parties", "0003_remove_committee_role_groups")])
+    executor.migrate([("parties", "0002_user_drop_mfa_stamp")])  # as before this change
+    try:
+        for name in ("Panel member", "Committee member"):
+            person.groups.add(Group.objects.create(name=name))
+    finally:  # the database is left migrated for the tests after this one, whatever happens
+        executor = MigrationExecutor(connection)
+        executor.migrate([("parties", "0003_remove_committee_role_groups")])
     assert set(Group.objects.values_list("name", flat=True)) == set(roles.ALL_ROLES)
     assert set(person.groups.values_list("name", flat=True)) == {roles.PARTY_USER}
 
