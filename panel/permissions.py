@@ -74,6 +74,11 @@ class Place:
     seat_id: int | None
     seat_votes: bool
     ends_on: datetime.date | None
+    stands_in_for: str | None  # an alternate's member, by name
+
+    @property
+    def role_label(self) -> str:
+        return Membership.Role(self.role).label
 
     @property
     def is_full(self) -> bool:
@@ -88,7 +93,8 @@ class Place:
     @property
     def label(self) -> str:
         until = f", until {self.ends_on:%-d %B %Y}" if self.ends_on else ""
-        return f"{Membership.Role(self.role).label}, {self.committee_name}{until}"
+        standing_in = f" for {self.stands_in_for}" if self.stands_in_for else ""
+        return f"{self.role_label}{standing_in}, {self.committee_name}{until}"
 
 
 @dataclass(frozen=True)
@@ -151,6 +157,7 @@ def _read(user_id: int, today: datetime.date) -> CommitteeRights:
             committee_name=F("committee__name"),
             committee_kind=F("committee__kind"),
             seat_votes=Coalesce("seat__voting", Value(False)),
+            stands_in_for=F("alternate_for__user__full_name"),
         )
     )
     return CommitteeRights(places=tuple(Place(**row) for row in rows))

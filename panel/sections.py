@@ -1,12 +1,13 @@
 """What `panel` contributes to the dashboard and a Party's page."""
 
 from .models import Membership
-from .selectors import user_actions, user_memberships, user_upcoming_meetings
+from .permissions import committee_rights
+from .selectors import user_actions, user_upcoming_meetings
 
 
 def my_committees(request, **objects) -> dict | None:
     user = request.user
-    memberships = list(user_memberships(user=user))
+    memberships = committee_rights(user).places  # the places that count today, read once per request
     actions = list(user_actions(user=user))
     if not memberships and not actions:
         return None

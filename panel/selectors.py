@@ -10,7 +10,7 @@ from django.utils import timezone
 from modifications.models import ModificationDocument
 
 from .models import Action, Attendance, Committee, Meeting, Membership, Minutes, MinutesCorrection, Paper, VoteRound
-from .permissions import can_see_draft_minutes, committee_rights, current_places
+from .permissions import can_see_draft_minutes, committee_rights
 
 UPCOMING_LIMIT = 6
 PAST_LIMIT = 12
@@ -157,11 +157,6 @@ def paper_get(*, user, pk: int) -> Paper:
         return Paper.objects.visible_to(user).select_related("meeting__committee").get(pk=pk)
     except Paper.DoesNotExist:
         raise Http404 from None
-
-
-def user_memberships(*, user):
-    """The places that count today (panel.permissions.current_places), for the dashboard."""
-    return current_places().filter(user=user).select_related("committee", "seat", "alternate_for__user")
 
 
 def user_upcoming_meetings(*, user, limit: int = 5):

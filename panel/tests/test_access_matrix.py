@@ -72,6 +72,7 @@ EXPECTED = {
     "Atom feed: AMBER document": FULL | {"staff"},
     "private calendar: the meeting and its link": ATTENDS,
     "dashboard: the meeting": ATTENDS,
+    "dashboard and profile: the place on the Change Board": ATTENDS,
     # Members on the meeting's day who are current today (the term ending today ends before it).
     "papers published: notification and email": {"member", "chair", "alternate", "observer", "admin_created"},
     "vote page: the ballot": FULL,
@@ -279,6 +280,7 @@ def _what_they_see(client, world, person) -> dict[str, bool]:
     seen["Atom feed: AMBER document"] = AMBER_DOCUMENT in _page(client, "modifications:modification-feed")
     if person is None:
         seen["private calendar: the meeting and its link"] = seen["dashboard: the meeting"] = False
+        seen["dashboard and profile: the place on the Change Board"] = False
         seen["vote page: the ballot"] = False
     else:
         token = news_services.calendar_token_get_or_create(user=person).token
@@ -286,7 +288,12 @@ def _what_they_see(client, world, person) -> dict[str, bool]:
         in_calendar = f"meeting-{meeting.pk}@secportal" in calendar
         assert in_calendar == (JOIN_LINK in calendar)
         seen["private calendar: the meeting and its link"] = in_calendar
-        seen["dashboard: the meeting"] = MEETING_TITLE in _page(client, "dashboard")
+        dashboard = _page(client, "dashboard")
+        seen["dashboard: the meeting"] = MEETING_TITLE in dashboard
+        profile = _page(client, "profile")
+        on_board = '/panel/change-board/">Change Board</a> · ' in dashboard
+        assert on_board == ("Change Board, until" in profile), "the dashboard and the profile agree"
+        seen["dashboard and profile: the place on the Change Board"] = on_board
         vote_page = client.get(reverse("panel:vote-detail", args=[world["vote_round"].pk]))
         seen["vote page: the ballot"] = vote_page.context["membership"] is not None
     seen["vote: cast"] = _casts_a_vote(client, world, person)
