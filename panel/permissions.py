@@ -115,11 +115,6 @@ class CommitteeRights:
         return any(p.is_full and p.committee_kind in _DECIDING_KINDS for p in self.places)
 
     @property
-    def any_membership(self) -> bool:
-        """Any current place, observers included (they attend meetings and see their join links)."""
-        return bool(self.places)
-
-    @property
     def memberships(self) -> tuple[str, ...]:
         """The person's current places, in words (their profile)."""
         return tuple(p.label for p in self.places)
@@ -206,7 +201,3 @@ def voting_place(user, committee: Committee) -> Place | None:
     """The place through which the person votes today: a chair or member on a voting seat, or the
     alternate of a current one (on that member's seat). Observers never vote."""
     return committee_rights(user).voting_place(committee.pk)
-
-
-def can_vote(user, vote_round) -> bool:
-    return voting_place(user, vote_round.committee) is not None
