@@ -2,7 +2,7 @@
 
 Every right that comes from sitting on a committee is decided here, from the person's current
 memberships at the moment of the request, never from a copy of them (a Group, a flag): an
-appointment, an ending, an edit in the admin or a start date that arrives counts at once.
+appointment, an ending, a row written by any path or a start date that arrives counts at once.
 
 A place counts while it is current today (started, its term not over, not ended), and an
 alternate's only while the chair or member they stand in for is current too (`current_places`):

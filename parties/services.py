@@ -61,9 +61,9 @@ def roles_sync() -> dict[str, Group]:
 def user_set_roles(*, actor: User | None, user: User, role_names: set[str]) -> User:
     """Give a user exactly these roles (Group memberships).
 
-    `actor` is the person who asks, or None for the portal itself (seeding the demo, the roles that
-    follow committee memberships). Only a superuser gives or takes away the SECAS staff role: it
-    opens the Django admin and every staff page."""
+    `actor` is the person who asks, or None for the portal itself (seeding the demo). Only a
+    superuser gives or takes away the SECAS staff role: it opens the Django admin and every staff
+    page. (A committee place is not a role: panel.permissions reads it from the membership.)"""
     unknown = set(role_names) - set(roles.ALL_ROLES)
     if unknown:
         raise ApplicationError(f"Unknown role: {', '.join(sorted(unknown))}.")

@@ -3,7 +3,7 @@ classified material, against one table.
 
 Every place is on the Change Board (so it also decides who reads every consultation response after
 the close). Rights come from the memberships as they stand today, whatever wrote them: the
-services, the admin's own form, or a row whose dates have simply come or gone.
+services, a row written without them (a data fix), or a row whose dates have simply come or gone.
 """
 
 import csv
@@ -52,10 +52,10 @@ STATES = [
     "ended_yesterday",
     "ends_today",  # the last day of the term: still current
     "starts_tomorrow",
-    "admin_created",  # a member appointed through the Django admin's own form
+    "written_directly",  # a member whose row no service wrote (the admin's add form refuses it)
 ]
 # The committee's own rights: chairs, members and alternates of current members.
-FULL = {"member", "chair", "alternate", "ends_today", "admin_created"}
+FULL = {"member", "chair", "alternate", "ends_today", "written_directly"}
 # Those who attend its meetings: observers too.
 ATTENDS = FULL | {"observer"}
 EVERYONE = set(STATES)
@@ -74,7 +74,7 @@ EXPECTED = {
     "dashboard: the meeting": ATTENDS,
     "dashboard and profile: the place on the Change Board": ATTENDS,
     # Members on the meeting's day who are current today (the term ending today ends before it).
-    "papers published: notification and email": {"member", "chair", "alternate", "observer", "admin_created"},
+    "papers published: notification and email": {"member", "chair", "alternate", "observer", "written_directly"},
     "vote page: the ballot": FULL,
     "vote: cast": FULL,
     "open MRC: another Party's response": {"staff"},
@@ -87,8 +87,9 @@ EXPECTED = {
 }
 
 
-def _admin_appoint(client, *, root, committee, user, seat) -> Membership:
-    """A staff superuser appoints a member with the admin's add form (no service runs)."""
+def _appoint_without_the_service(client, *, root, committee, user, seat) -> Membership:
+    """A staff superuser posts the admin's add form: it is refused (memberships are appointed on the
+    committee's page), so the row is written as a data fix would write it, with no service run."""
     today = timezone.localdate()
     client.force_login(root)
     response = client.post(
@@ -99,17 +100,13 @@ def _admin_appoint(client, *, root, committee, user, seat) -> Membership:
             "user": user.pk,
             "party": user.party_id or "",
             "role": Membership.Role.MEMBER,
-            "alternate_for": "",
             "starts_on": f"{today - datetime.timedelta(days=3):%d/%m/%Y}",
             "ends_on": f"{today + datetime.timedelta(days=700):%d/%m/%Y}",
-            "ended_on": "",
-            "created_at_0": f"{today:%d/%m/%Y}",
-            "created_at_1": "10:00:00",
         },
     )
-    assert response.status_code == 302, response.content.decode()[:2000]
     client.logout()
-    return Membership.objects.get(user=user)
+    assert response.status_code == 403 and not Membership.objects.filter(user=user).exists()
+    return make_place(user, kind=committee.kind, seat=seat, starts_on=today - datetime.timedelta(days=3))
 
 
 def _respond(consultation, *, label: str, people: dict) -> None:
@@ -153,8 +150,8 @@ def world(client, settings):
         role=Membership.Role.ALTERNATE,
         alternate_for=places["ended_yesterday"],
     )
-    places["admin_created"] = _admin_appoint(
-        client, root=root, committee=board, user=people["admin_created"], seat=seats[5]
+    places["written_directly"] = _appoint_without_the_service(
+        client, root=root, committee=board, user=people["written_directly"], seat=seats[5]
     )
 
     # A coming meeting (papers out, online) with a modification at the Change Board on its agenda.
@@ -331,7 +328,7 @@ def test_the_places_are_what_the_table_says(world):
     today = timezone.localdate()
     current = set(Membership.objects.current(today).values_list("user__email", flat=True))
     places = world["places"]
-    assert places["admin_created"].created_at is not None and places["admin_created"].role == "member"
+    assert places["written_directly"].role == "member"
     assert {p.user.email for p in places.values()} - current == {
         "ended.yesterday@board.example",
         "starts.tomorrow@board.example",
