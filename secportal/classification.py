@@ -92,11 +92,17 @@ def _classified_models() -> list[type["Classified"]]:
 
 def needs_second_factor(user) -> bool:
     """Whether anything but a role given directly lets the person reach AMBER or RED material: a
-    current place on a committee (observers included) or being named as a RED recipient of a
-    document, paper, attachment or slide pack. One query, whatever the number of reasons."""
+    current place on a committee (observers included), being named as a RED recipient of a
+    document, paper, attachment or slide pack, or belonging to a Party that owns AMBER material.
+    One query, whatever the number of reasons."""
     if not _active(user):
         return False
     reasons = [model.red_recipients.through.objects.filter(user_id=user.pk) for model in _classified_models()]
+    if getattr(user, "party_id", None):
+        reasons += [
+            model._default_manager.filter(classification=Classification.AMBER, owner_party_id=user.party_id)
+            for model in _classified_models()
+        ]
     if _committee_lookup:
         reasons.append(_committee_lookup[0].second_factor_places(user))
     if not reasons:

@@ -411,3 +411,24 @@ def test_a_party_user_appointed_panel_observer_by_secas_reads_no_other_partys_re
     assert "published open answer" in published and "published secret answer" not in published
     # Their own Party's response stays theirs to read.
     assert "published own answer" in published
+
+
+def test_a_party_user_whose_party_owns_amber_material_sets_up_mfa_before_reaching_it(client, settings):
+    """AMBER owned by a Party reaches every user of that Party: with MFA required they need a second
+    factor too; users of a Party that owns no AMBER material do not."""
+    settings.SECPORTAL_REQUIRE_MFA = True
+    owner, other = make_party(name="Owner Energy"), make_party(name="Other Energy")
+    insider, outsider = (
+        make_user(email="in@owner.example", party=owner),
+        make_user(email="out@other.example", party=other),
+    )
+    document = make_document(
+        make_modification(number=977), classification=Classification.AMBER, owner_party=owner, title="Owner's data"
+    )
+    url = reverse("modifications:document-download", args=[document.pk])
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404  # no MFA asked of them: nothing of theirs is AMBER
+    client.force_login(insider)
+    assert client.get(url).url == reverse("mfa_activate_totp")
+    give_totp(insider)
+    assert client.get(url).status_code == 200
