@@ -11,7 +11,7 @@ from modifications.models import DocumentDownload, ModificationDocument, Stage
 from modifications.tests.factories import PDF_BYTES, make_document, make_modification
 from parties import roles
 from parties.models import Party, User
-from parties.tests.factories import make_party, make_user
+from parties.tests.factories import give_totp, make_party, make_user
 from secportal import classification
 from secportal.classification import Classification
 from secportal.exceptions import ApplicationError
@@ -189,6 +189,7 @@ def _anonymous():
 
 def test_downloads_are_logged(client, world):
     person = world["people"]["owner_party_user"]
+    give_totp(person)  # their Party owns AMBER material: a second factor is required
     client.force_login(person)
     document = world["documents"][Classification.AMBER]
     response = client.get(reverse("modifications:document-download", args=[document.pk]))
@@ -201,6 +202,7 @@ def test_downloads_are_logged(client, world):
 
 def test_removed_from_the_party_loses_amber_at_once(client, world):
     person = world["people"]["owner_party_user"]
+    give_totp(person)  # their Party owns AMBER material: a second factor is required
     client.force_login(person)
     url = reverse("modifications:document-download", args=[world["documents"][Classification.AMBER].pk])
     assert client.get(url).status_code == 200
@@ -211,6 +213,7 @@ def test_removed_from_the_party_loses_amber_at_once(client, world):
 
 def test_an_image_or_fetch_pointing_at_a_download_is_not_logged(client, world):
     person = world["people"]["owner_party_user"]
+    give_totp(person)  # their Party owns AMBER material: a second factor is required
     client.force_login(person)
     url = reverse("modifications:document-download", args=[world["documents"][Classification.AMBER].pk])
     client.get(url, headers={"Sec-Fetch-Dest": "image"})

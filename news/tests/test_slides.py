@@ -11,7 +11,7 @@ from news import services
 from news.models import NewsAttachment, SlidePack
 from news.tests.factories import docx_bytes, make_event, make_party_user, make_post, make_staff, pdf_bytes, pptx_bytes
 from parties.models import Party
-from parties.tests.factories import make_party
+from parties.tests.factories import give_totp, make_party
 from secportal.exceptions import ApplicationError
 
 pytestmark = pytest.mark.django_db
@@ -98,7 +98,9 @@ def test_downloads_follow_the_classification(client):
     client.force_login(make_party_user())
     assert client.get(reverse("news:slide-download", args=[green.pk])).status_code == 200
     assert client.get(reverse("news:slide-download", args=[amber.pk])).status_code == 404
-    client.force_login(make_party_user(party))
+    insider = make_party_user(party)
+    give_totp(insider)  # their Party owns AMBER material: a second factor is required
+    client.force_login(insider)
     response = client.get(reverse("news:slide-download", args=[amber.pk]))
     assert response.status_code == 200 and response["Cache-Control"] == "private, no-store"
     assert b"".join(response.streaming_content).startswith(b"%PDF-")
