@@ -381,23 +381,32 @@ def unfollow_filter(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Feed and export ----------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class FeedRequest:
+    """What one request asks of the feed: who asks and for which view of the register."""
+
+    user: object
+    filters: selectors.ModificationFilters
+
+
 class ModificationFeed(Feed):
+    """One instance serves every request (and, under a threaded server, several at once): the
+    reader and their filters travel in the object `get_object` returns, never on `self`."""
+
     feed_type = Atom1Feed
     title = "SEC modifications: updates"
     subtitle = "Each update to the modifications of the Smart Energy Code, newest first."
 
-    def get_object(self, request, *args, **kwargs):
+    def get_object(self, request, *args, **kwargs) -> FeedRequest:
         _, filters = _filters(request)
-        self.request = request
-        return filters
+        return FeedRequest(user=request.user, filters=filters)
 
-    def link(self, filters) -> str:
-        return reverse("modifications:modification-list") + (
-            f"?{filters.query_string()}" if filters.query_string() else ""
-        )
+    def link(self, asked: FeedRequest) -> str:
+        query = asked.filters.query_string()
+        return reverse("modifications:modification-list") + (f"?{query}" if query else "")
 
-    def items(self, filters):
-        return selectors.feed_events(user=self.request.user, filters=filters)
+    def items(self, asked: FeedRequest):
+        return selectors.feed_events(user=asked.user, filters=asked.filters)
 
     def item_title(self, event) -> str:
         return f"{event.modification.reference}: {event.summary}"
