@@ -55,6 +55,9 @@ def _path(meeting: Meeting) -> str:
 
 
 def meeting_component(meeting: Meeting) -> icalendar.Event:
+    """The meeting as a calendar entry, with its online link: it goes only into the committee's own
+    notices and calendars (members current on the day, checked again when sent), the same people
+    `permissions.can_see_join_link` lets see the link on the meeting's page."""
     component = icalendar.Event()
     component.add("uid", f"meeting-{meeting.pk}@secportal")
     component.add("dtstamp", timezone.now().astimezone(datetime.UTC))

@@ -201,3 +201,9 @@ def voting_place(user, committee: Committee) -> Place | None:
     """The place through which the person votes today: a chair or member on a voting seat, or the
     alternate of a current one (on that member's seat). Observers never vote."""
     return committee_rights(user).voting_place(committee.pk)
+
+
+def can_see_join_link(user, meeting) -> bool:
+    """Who may see a meeting's online link (issue #14 names the rule so): those who attend, as
+    `can_join_meeting` decides from current places, and SECAS. One rule, two names."""
+    return can_join_meeting(user, meeting)
