@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import reverse
 
-from secportal.admin_mixins import PortalManagedAdmin, ViewOnlyAdmin
+from secportal.admin_mixins import DownloadLogAdmin, PortalManagedAdmin
 
 from .models import DocumentDownload, ModificationDocument, ModificationEvent, ModificationProposal, Release
 
@@ -66,9 +66,4 @@ class ModificationDocumentAdmin(PortalManagedAdmin):
         return reverse("modifications:modification-detail", args=[obj.modification.reference])
 
 
-@admin.register(DocumentDownload)
-class DocumentDownloadAdmin(ViewOnlyAdmin):
-    """The log of downloads: kept as written."""
-
-    list_display = ("document", "user", "downloaded_at")
-    list_select_related = ("document", "user")
+admin.site.register(DocumentDownload, DownloadLogAdmin)

@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from parties.models import Party
 from secportal.classification import Classified
+from secportal.downloads import DownloadLog
 from secportal.richtext import RichText, SanitisedHTMLField
 
 
@@ -315,17 +316,11 @@ class ModificationDocument(Classified):
         return self.file.name.rsplit(".", 1)[-1].upper() if "." in self.file.name else ""
 
 
-class DocumentDownload(models.Model):
-    """Who downloaded what, when."""
+class DocumentDownload(DownloadLog):
+    """Who was served a document, when: every time, whatever asked for it."""
 
+    served = "document"
     document = models.ForeignKey(ModificationDocument, on_delete=models.CASCADE, related_name="downloads")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    downloaded_at = models.DateTimeField(default=timezone.now)
-
-    def __str__(self) -> str:
-        return f"{self.document} by {self.user or 'a visitor'}"
 
 
 class Follow(models.Model):

@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from secportal.classification import can_view
+from secportal.downloads import serve_file
 from secportal.exceptions import ApplicationError
 
 from . import selectors, services
@@ -324,13 +325,13 @@ def document_download(request: HttpRequest, pk: int) -> FileResponse:
     document = get_object_or_404(ModificationDocument.objects.select_related("modification"), pk=pk)
     if not can_view(request.user, document):
         raise Http404
-    if request.headers.get("Sec-Fetch-Dest", "document") == "document":  # not an <img> or fetch pointing here
-        services.document_download_record(user=request.user, document=document)
-    filename = f"{document.modification.reference} {document.title} v{document.version}.{document.extension.lower()}"
-    response = FileResponse(document.file.open("rb"), as_attachment=True, filename=filename,
-                            content_type=document.content_type)  # fmt: skip
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return serve_file(
+        request,
+        document.file,
+        filename=f"{document.modification.reference} {document.title} v{document.version}.{document.extension.lower()}",
+        content_type=document.content_type,
+        record=lambda user: services.document_download_record(user=user, document=document),
+    )
 
 
 # --- Following ------------------------------------------------------------------------------------------------

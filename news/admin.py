@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.urls import reverse
 
-from secportal.admin_mixins import PortalManagedAdmin
+from secportal.admin_mixins import DownloadLogAdmin, PortalManagedAdmin
 
 from .models import (
     AgendaItem,
+    AttachmentDownload,
     CalendarToken,
     Event,
     EventSeries,
@@ -16,6 +17,7 @@ from .models import (
     NewsTag,
     Registration,
     SlidePack,
+    SlidePackDownload,
 )
 
 
@@ -154,3 +156,7 @@ class NewsImageAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # uploads are checked by content on the portal's image page
+
+
+admin.site.register(AttachmentDownload, DownloadLogAdmin)
+admin.site.register(SlidePackDownload, DownloadLogAdmin)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from modifications.models import ModificationProposal
 from parties.models import Party
 from secportal.classification import Classified, ClassifiedQuerySet
+from secportal.downloads import DownloadLog
 from secportal.richtext import RichText, SanitisedHTMLField
 
 # A newsletter of several thousand words; events and series take a few paragraphs and an agenda.
@@ -200,6 +201,13 @@ class NewsAttachment(Classified):
     @property
     def extension(self) -> str:
         return self.file.name.rsplit(".", 1)[-1].upper() if "." in self.file.name else ""
+
+
+class AttachmentDownload(DownloadLog):
+    """Who was served a post's attachment, when: every time, whatever asked for it."""
+
+    served = "attachment"
+    attachment = models.ForeignKey(NewsAttachment, on_delete=models.CASCADE, related_name="downloads")
 
 
 class NewsImage(models.Model):
@@ -462,6 +470,14 @@ class SlidePack(Classified):
     @property
     def extension(self) -> str:
         return self.file.name.rsplit(".", 1)[-1].upper() if "." in self.file.name else ""
+
+
+class SlidePackDownload(DownloadLog):
+    """Who was served a slide pack or its first-page thumbnail, when: every time, whatever asked."""
+
+    served = "pack"
+    pack = models.ForeignKey(SlidePack, on_delete=models.CASCADE, related_name="downloads")
+    thumbnail = models.BooleanField(default=False, help_text="The first-page picture, not the pack itself.")
 
 
 class CalendarToken(models.Model):

@@ -32,6 +32,7 @@ from .models import (
     POST_TRANSITIONS,
     RESERVED_SLUGS,
     AgendaItem,
+    AttachmentDownload,
     CalendarToken,
     Event,
     EventKind,
@@ -44,6 +45,7 @@ from .models import (
     NewsTag,
     Registration,
     SlidePack,
+    SlidePackDownload,
 )
 from .permissions import can_cancel_registration, can_manage_events, can_publish_news, can_register
 from .thumbnails import render_first_page
@@ -712,3 +714,13 @@ def calendar_token_reset(*, user: User) -> CalendarToken:
 @transaction.atomic
 def calendar_token_revoke(*, user: User) -> None:
     CalendarToken.objects.filter(user=user).delete()
+
+
+@transaction.atomic
+def attachment_download_record(*, user: User | None, attachment: NewsAttachment) -> AttachmentDownload:
+    return AttachmentDownload.objects.create(attachment=attachment, user=user)
+
+
+@transaction.atomic
+def slide_pack_download_record(*, user: User | None, pack: SlidePack, thumbnail: bool = False) -> SlidePackDownload:
+    return SlidePackDownload.objects.create(pack=pack, user=user, thumbnail=thumbnail)

@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from secportal.classification import can_view
+from secportal.downloads import serve_file
 from secportal.exceptions import ApplicationError
 
 from . import calendar, selectors, services
@@ -275,7 +276,9 @@ def image_upload(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def image_serve(request: HttpRequest, key, extension: str) -> FileResponse:
-    """Images shown in posts: public, immutable (a new upload gets a new key)."""
+    """Images shown in posts: public, immutable (a new upload gets a new key). The one file not
+    served through `serve_file` and its log: anyone may have it, and browsers and proxies keep it
+    for a year, so a log of these requests would count nothing."""
     image = get_object_or_404(NewsImage, key=key, extension=extension)
     response = FileResponse(image.file.open("rb"), content_type=image.content_type)
     response["Cache-Control"] = "public, max-age=31536000, immutable"
@@ -284,22 +287,17 @@ def image_serve(request: HttpRequest, key, extension: str) -> FileResponse:
     return response
 
 
-def _file_response(file, *, filename: str, content_type: str, as_attachment: bool = True) -> FileResponse:
-    response = FileResponse(file.open("rb"), as_attachment=as_attachment, filename=filename, content_type=content_type)
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     attachment = get_object_or_404(NewsAttachment.objects.select_related("post"), pk=pk)
     post_visible = attachment.post.status == NewsPost.Status.PUBLISHED or can_publish_news(request.user)
     if not (post_visible and can_view(request.user, attachment)):
         raise Http404
-    return _file_response(
+    return serve_file(
+        request,
         attachment.file,
         filename=f"{attachment.title}.{attachment.extension.lower()}",
         content_type=attachment.content_type,
+        record=lambda user: services.attachment_download_record(user=user, attachment=attachment),
     )
 
 
@@ -610,8 +608,12 @@ def _slide_pack(request: HttpRequest, pk: int) -> SlidePack:
 
 def slide_download(request: HttpRequest, pk: int) -> FileResponse:
     pack = _slide_pack(request, pk)
-    return _file_response(
-        pack.file, filename=f"{pack.event.title} {pack.title}.{pack.extension.lower()}", content_type=pack.content_type
+    return serve_file(
+        request,
+        pack.file,
+        filename=f"{pack.event.title} {pack.title}.{pack.extension.lower()}",
+        content_type=pack.content_type,
+        record=lambda user: services.slide_pack_download_record(user=user, pack=pack),
     )
 
 
@@ -619,7 +621,14 @@ def slide_thumbnail(request: HttpRequest, pk: int) -> FileResponse:
     pack = _slide_pack(request, pk)
     if not pack.thumbnail:
         raise Http404
-    return _file_response(pack.thumbnail, filename="thumbnail.png", content_type="image/png", as_attachment=False)
+    return serve_file(
+        request,
+        pack.thumbnail,
+        filename="thumbnail.png",
+        content_type="image/png",
+        as_attachment=False,
+        record=lambda user: services.slide_pack_download_record(user=user, pack=pack, thumbnail=True),
+    )
 
 
 # --- Calendars ------------------------------------------------------------------------------------------

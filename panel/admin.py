@@ -2,9 +2,20 @@ from django import forms
 from django.contrib import admin
 from django.urls import reverse
 
-from secportal.admin_mixins import PortalManagedAdmin, ServiceSavedAdmin
+from secportal.admin_mixins import DownloadLogAdmin, PortalManagedAdmin, ServiceSavedAdmin
 
-from .models import Action, AgendaItem, Attendance, Committee, Meeting, Membership, Minutes, Paper, Seat
+from .models import (
+    Action,
+    AgendaItem,
+    Attendance,
+    Committee,
+    Meeting,
+    Membership,
+    Minutes,
+    Paper,
+    PaperDownload,
+    Seat,
+)
 from .services import meeting_save
 
 
@@ -129,3 +140,6 @@ class ActionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+admin.site.register(PaperDownload, DownloadLogAdmin)

@@ -8,6 +8,7 @@ from django.utils import timezone
 from modifications.models import ModificationProposal
 from parties.models import Party
 from secportal.classification import Classified
+from secportal.downloads import DownloadLog
 from secportal.richtext import RichText, SanitisedHTMLField
 from secportal.workingdays import add_working_days
 
@@ -204,6 +205,13 @@ class Paper(Classified):
     @property
     def extension(self) -> str:
         return self.file.name.rsplit(".", 1)[-1].upper() if "." in self.file.name else ""
+
+
+class PaperDownload(DownloadLog):
+    """Who was served a paper, when: every time, whatever asked for it."""
+
+    served = "paper"
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="downloads")
 
 
 class Attendance(models.Model):

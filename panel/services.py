@@ -24,6 +24,7 @@ from .models import (
     Minutes,
     MinutesCorrection,
     Paper,
+    PaperDownload,
     Seat,
     Vote,
     VoteRound,
@@ -433,3 +434,8 @@ def vote_round_close(*, actor: User, vote_round: VoteRound, without_quorum: bool
             note=f"Change Board vote: {outcome}. {counted}.",
         )
     return vote_round
+
+
+@transaction.atomic
+def paper_download_record(*, user: User | None, paper: Paper) -> PaperDownload:
+    return PaperDownload.objects.create(paper=paper, user=user)

@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from secportal.downloads import serve_file
 from secportal.exceptions import ApplicationError
 
 from . import selectors, services
@@ -69,12 +70,13 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def paper_download(request: HttpRequest, pk: int) -> FileResponse:
     paper = selectors.paper_get(user=request.user, pk=pk)
-    filename = f"{paper.meeting.committee.name} {paper.title} v{paper.version}.{paper.extension.lower()}"
-    response = FileResponse(
-        paper.file.open("rb"), as_attachment=True, filename=filename, content_type=paper.content_type
+    return serve_file(
+        request,
+        paper.file,
+        filename=f"{paper.meeting.committee.name} {paper.title} v{paper.version}.{paper.extension.lower()}",
+        content_type=paper.content_type,
+        record=lambda user: services.paper_download_record(user=user, paper=paper),
     )
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _form_page(request, template_title, form, back_url, *, status=200, intro=""):

@@ -52,3 +52,17 @@ class ServiceSavedAdmin(admin.ModelAdmin):
         except ValidationError as exc:
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
         return HttpResponseRedirect(request.get_full_path())
+
+
+class DownloadLogAdmin(ViewOnlyAdmin):
+    """A log of files served (secportal.downloads.DownloadLog): what was served, to whom, when."""
+
+    date_hierarchy = "downloaded_at"
+
+    def get_list_display(self, request):
+        others = [f.name for f in self.model._meta.fields if f.name not in {"id", self.model.served}]
+        return [self.model.served, *others]
+
+    def get_queryset(self, request):
+        related = [f.name for f in self.model._meta.fields if f.is_relation]
+        return super().get_queryset(request).select_related(*related)

@@ -211,15 +211,16 @@ def test_removed_from_the_party_loses_amber_at_once(client, world):
     assert client.get(url).status_code == 404
 
 
-def test_an_image_or_fetch_pointing_at_a_download_is_not_logged(client, world):
+def test_every_download_is_logged_whatever_asked_for_it(client, world):
+    """Sec-Fetch-Dest is the client's to set: an <img>, fetch() or curl gets the file and is logged."""
     person = world["people"]["owner_party_user"]
     give_totp(person)  # their Party owns AMBER material: a second factor is required
     client.force_login(person)
     url = reverse("modifications:document-download", args=[world["documents"][Classification.AMBER].pk])
-    client.get(url, headers={"Sec-Fetch-Dest": "image"})
-    assert not DocumentDownload.objects.exists()
-    client.get(url, headers={"Sec-Fetch-Dest": "document"})
-    assert DocumentDownload.objects.count() == 1
+    for dest in ("image", "empty", "document", None):
+        response = client.get(url, headers={"Sec-Fetch-Dest": dest} if dest else {})
+        assert b"".join(response.streaming_content) == PDF_BYTES
+    assert DocumentDownload.objects.filter(user=person).count() == 4
 
 
 def test_feed_summaries_escape_peoples_text(client, db):
