@@ -2,30 +2,36 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 
 from secportal.forms import bootstrap_fields
 
 from .models import Party
 from .selectors import PARTY_SORTS, PartyFilters, party_choices_for_account_request
+from .validators import NAME_MAX_LENGTH, clean_person_name, job_title_validator
 
-# Names and job titles are repeated in emails to the address given, so they may hold only the
-# characters names and titles use: no links or markup smuggled into our emails.
-name_validator = RegexValidator(
-    r"^[^\W\d_](?:[^\W_]|[ .'\u2019-])*$", "Use letters, spaces, full stops, hyphens and apostrophes only."
-)
-title_validator = RegexValidator(
-    r"^[^\W_](?:[^\W_]|[ .,'\u2019&()/-])*$", "Use letters, numbers, spaces and simple punctuation only."
-)
+
+class PersonNameField(forms.CharField):
+    """A person's full name, by the one rule (parties.validators): trimmed, accents composed."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Full name")
+        kwargs.setdefault("widget", forms.TextInput(attrs={"autocomplete": "name"}))
+        super().__init__(max_length=NAME_MAX_LENGTH, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        return clean_person_name(value) if value else value
+
+
+class JobTitleField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Job title")
+        kwargs.setdefault("widget", forms.TextInput(attrs={"autocomplete": "organization-title"}))
+        super().__init__(max_length=150, validators=[job_title_validator], **kwargs)
 
 
 class AccountRequestForm(forms.Form):
-    full_name = forms.CharField(
-        max_length=150,
-        label="Full name",
-        validators=[name_validator],
-        widget=forms.TextInput(attrs={"autocomplete": "name"}),
-    )
+    full_name = PersonNameField()
     email = forms.EmailField(
         label="Work email address",
         help_text="Use the address your organisation gave you; we send the set-password link there.",
@@ -37,12 +43,7 @@ class AccountRequestForm(forms.Form):
         empty_label="Choose your Party",
         help_text="The SEC Party you work for. SECAS checks this before approving.",
     )
-    job_title = forms.CharField(
-        max_length=150,
-        label="Job title",
-        validators=[title_validator],
-        widget=forms.TextInput(attrs={"autocomplete": "organization-title"}),
-    )
+    job_title = JobTitleField()
     reason = forms.CharField(
         required=False,
         label="Anything SECAS should know (optional)",
@@ -164,10 +165,8 @@ class InvitationForm(forms.Form):
 
 
 class InvitationAcceptForm(forms.Form):
-    full_name = forms.CharField(
-        max_length=150, label="Full name", widget=forms.TextInput(attrs={"autocomplete": "name"})
-    )
-    job_title = forms.CharField(max_length=150, label="Job title")
+    full_name = PersonNameField()
+    job_title = JobTitleField()
     password1 = forms.CharField(
         label="Choose a password",
         help_text="At least 12 characters; not a common password.",
@@ -235,8 +234,8 @@ class DecisionNoteForm(forms.Form):
 
 
 class ProfileForm(forms.Form):
-    full_name = forms.CharField(max_length=150, label="Full name")
-    job_title = forms.CharField(max_length=150, required=False, label="Job title")
+    full_name = PersonNameField()
+    job_title = JobTitleField(required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from secportal.classification import needs_second_factor
 
 from . import roles
+from .validators import validate_person_name
 
 # Paths under /parties/ that are pages, never a Party's slug.
 RESERVED_SLUGS = frozenset({"account-requests", "change-requests", "invitations", "new", "export", "feed"})
@@ -140,7 +141,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A person with a portal account: a Party user, committee member or SECAS staff."""
 
     email = models.EmailField("email address", max_length=254, unique=True)
-    full_name = models.CharField(max_length=150)
+    full_name = models.CharField(max_length=150, validators=[validate_person_name])
     job_title = models.CharField(max_length=150, blank=True)
     party = models.ForeignKey(Party, null=True, blank=True, on_delete=models.PROTECT, related_name="users")
     is_staff = models.BooleanField("Django admin access", default=False)
@@ -216,7 +217,7 @@ class AccountRequest(models.Model):
         APPROVED = "approved", "Approved"
         DECLINED = "declined", "Declined"
 
-    full_name = models.CharField(max_length=150)
+    full_name = models.CharField(max_length=150, validators=[validate_person_name])
     email = models.EmailField(max_length=254)
     party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="account_requests")
     job_title = models.CharField(max_length=150)

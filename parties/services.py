@@ -9,6 +9,7 @@ from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -39,6 +40,7 @@ from .permissions import (
     is_secas_staff,
 )
 from .selectors import staff_recipients
+from .validators import clean_person_name
 
 
 def roles_sync() -> dict[str, Group]:
@@ -88,6 +90,14 @@ def user_mfa_changed(*, user: User, keep_session: str | None = None) -> User:
     return user
 
 
+def _person_name(value: str) -> str:
+    """A person's name by the one rule (parties.validators), or a clear refusal."""
+    try:
+        return clean_person_name(value)
+    except ValidationError as exc:
+        raise ApplicationError(exc.messages[0]) from None
+
+
 def _set_password_url(user: User) -> str:
     key = default_token_generator.make_token(user)
     path = reverse("account_reset_password_from_key", kwargs={"uidb36": user_pk_to_url_str(user), "key": key})
@@ -105,6 +115,7 @@ def account_request_create(
     Returns the new request, or None when nothing new was recorded.
     """
     email = email.strip().lower()
+    full_name = _person_name(full_name)
     if party.status == Party.Status.WITHDRAWN:
         raise ApplicationError(f"{party.name} has withdrawn from the SEC; accounts cannot be requested for it.")
     existing_user = User.objects.filter(email__iexact=email).first()
@@ -123,7 +134,7 @@ def account_request_create(
     try:
         with transaction.atomic():
             account_request = AccountRequest.objects.create(
-                full_name=full_name.strip(),
+                full_name=full_name,
                 email=email,
                 party=party,
                 job_title=job_title.strip(),
@@ -195,9 +206,13 @@ def account_request_approve(*, actor: User, account_request: AccountRequest) -> 
         raise ApplicationError(
             f"{account_request.party.name} has withdrawn from the SEC. Decline this request instead."
         )
+    try:
+        full_name = clean_person_name(account_request.full_name)
+    except ValidationError as exc:  # a request kept from before the rule
+        raise ApplicationError(f"The name on this request is not accepted: {exc.messages[0]} Decline it.") from None
     user = User.objects.create_user(
         email=account_request.email,
-        full_name=account_request.full_name,
+        full_name=full_name,
         job_title=account_request.job_title,
         party=account_request.party,
     )
@@ -479,6 +494,7 @@ INVITATION_REFUSALS = {
 @transaction.atomic
 def invitation_accept(*, token: str, full_name: str, job_title: str, password: str) -> User:
     """Create the invited person's account, approved, in the inviting Party."""
+    full_name = _person_name(full_name)
     found = invitation_for_token(token)
     if found is None:
         raise ApplicationError("This invitation link is not valid. Check that you copied all of it.")
@@ -493,7 +509,7 @@ def invitation_accept(*, token: str, full_name: str, job_title: str, password: s
     user = User.objects.create_user(
         email=invitation.email,
         password=password,
-        full_name=full_name.strip(),
+        full_name=full_name,
         job_title=job_title.strip(),
         party=invitation.party,
     )
@@ -572,10 +588,7 @@ def party_admin_demote(*, actor: User, user: User) -> User:
 
 @transaction.atomic
 def user_update_profile(*, actor: User, full_name: str, job_title: str) -> User:
-    full_name = full_name.strip()
-    if not full_name:
-        raise ApplicationError("Your name cannot be empty.")
-    actor.full_name = full_name
+    actor.full_name = _person_name(full_name)
     actor.job_title = job_title.strip()
     actor.save(update_fields=["full_name", "job_title"])
     return actor

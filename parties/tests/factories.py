@@ -23,6 +23,15 @@ def make_party(**fields) -> Party:
     )
 
 
+def _letters(n: int) -> str:
+    """1 -> A, 26 -> Z, 27 -> AA: a name by the portal's rule (no digits) for each n."""
+    letters = ""
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 def make_user(*, role_names=frozenset({roles.PARTY_USER}), party=None, password=PASSWORD, verified=True, **fields):
     """A user with roles and a verified primary email (the state an approved account reaches)."""
     if not Group.objects.filter(name=roles.SECAS_STAFF, permissions__isnull=False).exists():
@@ -33,7 +42,7 @@ def make_user(*, role_names=frozenset({roles.PARTY_USER}), party=None, password=
     user = User.objects.create_user(
         email=fields.pop("email", f"person{n}@example.org"),
         password=password,
-        full_name=fields.pop("full_name", f"Person {n}"),
+        full_name=fields.pop("full_name", f"Person {_letters(n)}"),
         party=party,
         **fields,
     )

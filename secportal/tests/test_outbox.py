@@ -102,12 +102,15 @@ def test_nothing_is_queued_when_the_change_rolls_back(subject):
 def test_templates_render_text_and_html(subject):
     message = outbox_enqueue(
         recipient="rosa@example.org",
-        kind="account_request.received",
-        template_prefix="emails/parties/account_request_received",
-        context={"account_request": {"full_name": "Rosa O'Brien", "party": {"name": "Fenland & Co"}}},
+        kind="account_request.to_decide",
+        template_prefix="emails/parties/account_request_to_decide",
+        context={
+            "account_request": {"pk": 1, "full_name": "Rosa O'Brien", "party": {"name": "Fenland & Co"}},
+            "staff": {"full_name": "Sam Staff"},
+        },
         subject_obj=subject,
     )
-    assert message.subject == "[SEC Portal] We received your request for an SEC Portal account"
+    assert message.subject == "[SEC Portal] Account request to decide: Rosa O'Brien (Fenland & Co)"
     assert "Rosa O'Brien" in message.body_text and "Fenland & Co" in message.body_text  # not HTML-escaped
     assert "Rosa O&#x27;Brien" in message.body_html and "Fenland &amp; Co" in message.body_html
 
