@@ -12,7 +12,7 @@ from secportal.classification import committee_access
 from secportal.exceptions import ApplicationError
 from secportal.registry import party_sections
 
-from . import selectors, services
+from . import selectors, services, tasks
 from .forms import (
     AccountRequestDeclineForm,
     AccountRequestForm,
@@ -33,6 +33,7 @@ from .permissions import (
     can_view_party_users,
     is_secas_staff,
 )
+from .tasks import enqueue_after_commit
 
 # Public, unauthenticated, and each request emails SECAS staff: keep bots from flooding them.
 ACCOUNT_REQUESTS_PER_HOUR = 5
@@ -366,12 +367,18 @@ def account_request_create(request: HttpRequest) -> HttpResponse:
         )
         return render(request, "parties/accountrequest_form.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.account_request_create(**form.cleaned_data)
-        except ApplicationError as exc:
-            form.add_error(None, exc.message)
-        else:
-            return render(request, "parties/accountrequest_done.html", {"email": form.cleaned_data["email"]})
+        # Whether the address has an account (or a request waiting) is the worker's to find out:
+        # the page does the same work for every address, so its timing tells no one who has one.
+        data = form.cleaned_data
+        enqueue_after_commit(
+            tasks.account_request_receive,
+            full_name=data["full_name"],
+            email=data["email"],
+            party_id=data["party"].pk,
+            job_title=data["job_title"],
+            reason=data["reason"],
+        )
+        return render(request, "parties/accountrequest_done.html", {"email": data["email"]})
     return render(request, "parties/accountrequest_form.html", {"form": form})
 
 

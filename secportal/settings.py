@@ -134,6 +134,7 @@ LOGIN_REDIRECT_URL = "dashboard"
 
 # django-allauth: email login, no public sign-up (accounts are requested and approved).
 ACCOUNT_ADAPTER = "parties.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"reset_password": "parties.forms.PasswordResetForm"}  # the page never looks the address up
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
