@@ -1,16 +1,17 @@
 """A small fixed-window rate limit on the shared cache, for public forms that send email."""
 
-from allauth.core.internal.httpkit import get_client_ip
+from allauth.account.adapter import get_adapter
 from django.core.cache import cache
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The client's address as allauth sees it (TRUSTED_PROXY_COUNT proxies in front)."""
+    """The client's address as allauth sees it (TRUSTED_PROXY_COUNT proxies in front), through its
+    public adapter, so that sign-in and the portal's own forms count the same address."""
     try:
-        return get_client_ip(request) or ""
-    except ImproperlyConfigured:  # fewer X-Forwarded-For hops than proxies configured
+        return get_adapter(request).get_client_ip(request)
+    except (ImproperlyConfigured, PermissionDenied):  # fewer X-Forwarded-For hops than proxies
         return request.META.get("REMOTE_ADDR", "")
 
 
