@@ -239,6 +239,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "publish-due-news-posts": {"task": "news.tasks.news_publish_due", "schedule": 60.0},
     "send-due-reminders-and-digests": {"task": "secportal.tasks.notifications_run_due", "schedule": 60.0},
+    # Changes whose followers a lost task left untold (the broker was down at commit).
+    "tell-untold-happenings": {"task": "secportal.tasks.happenings_tell_due", "schedule": 60.0},
     # Expired sessions are deleted at night (03:30 UK time), as `manage.py clearsessions` would.
     "clear-expired-sessions": {
         "task": "secportal.tasks.sessions_clear_expired",
