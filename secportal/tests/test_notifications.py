@@ -899,3 +899,37 @@ def test_the_navigation_and_the_list_count_the_same_unread_when_some_became_hidd
     assert "<strong>1 unread</strong>" in page
     assert '1<span class="visually-hidden"> unread</span>' in page  # the navigation agrees
     assert "2<span" not in page
+
+
+def test_a_notice_costs_the_request_the_same_queries_however_many_people_hear_it(staff, committee):
+    """Cancelling an event or moving a meeting writes its notices as happenings: the people are
+    worked out and told by the task, so the request's cost does not grow with them."""
+
+    def cancel(registrants: int) -> int:
+        event = make_event(actor=staff, capacity=100)
+        for _ in range(registrants):
+            news_services.registration_create(actor=make_party_user(), event=event)
+        with CaptureQueriesContext(connection) as queries:
+            news_services.event_cancel(actor=staff, event=event, reason="Room unavailable.")
+        assert told() == registrants
+        return len(queries)
+
+    def move(members: int) -> int:
+        starts = timezone.now().replace(microsecond=0) + datetime.timedelta(days=20)
+        meeting = Meeting.objects.create(committee=committee, title=f"Meeting of {members}", starts_at=starts,
+                                         ends_at=starts + datetime.timedelta(hours=1), venue="London")  # fmt: skip
+        Membership.objects.filter(committee=committee).delete()
+        for _ in range(members):
+            Membership.objects.create(committee=committee, user=make_user(role_names={roles.COMMITTEE_MEMBER}),
+                                      starts_on=timezone.localdate())  # fmt: skip
+        meeting.starts_at += datetime.timedelta(days=1)
+        meeting.ends_at += datetime.timedelta(days=1)
+        with CaptureQueriesContext(connection) as queries:
+            panel_services.meeting_save(actor=staff, meeting=meeting)
+        assert told() == members
+        return len(queries)
+
+    cancel(1)  # warm caches
+    assert cancel(1) == cancel(12)
+    move(1)
+    assert move(1) == move(10)
