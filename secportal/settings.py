@@ -321,6 +321,8 @@ SECPORTAL_VOTE_RULE = env.str("SECPORTAL_VOTE_RULE", default="panel.voting.major
 SECPORTAL_TERM_MONTHS = env.int("SECPORTAL_TERM_MONTHS", default=24)
 # How long an invitation to join a Party stays open.
 SECPORTAL_INVITATION_DAYS = env.int("SECPORTAL_INVITATION_DAYS", default=7)
+# How many views of the register one person may follow (each is worked out for every change).
+SECPORTAL_MAX_SAVED_VIEWS = env.int("SECPORTAL_MAX_SAVED_VIEWS", default=50)
 
 LOGGING = {
     "version": 1,
