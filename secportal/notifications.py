@@ -189,15 +189,14 @@ def notify(
     fixed number of queries, so its cost grows with the batches, not the people; still, a change
     made in a request calls `announce()` instead, which leaves the telling to a Celery task.
     Returns the notifications written (none for people already told about this occurrence)."""
-    message = _Message(
+    message = _Message.about(
+        subject_obj,
         kind=kind,
-        subject_type=subject_obj._meta.label_lower,
-        subject_id=str(subject_obj.pk),
         occurrence=occurrence,
-        title=title[:300],
+        title=title,
         body=body,
         url=url,
-        group=group[:300],
+        group=group,
         template_prefix=template_prefix,
         context=context or {},
         attachments=attachments or [],
@@ -222,6 +221,11 @@ class _Message:
     context: dict = field(default_factory=dict)
     attachments: list = field(default_factory=list)
 
+    @classmethod
+    def about(cls, subject_obj: models.Model, *, title: str, group: str = "", **fields) -> "_Message":
+        subject = {"subject_type": subject_obj._meta.label_lower, "subject_id": str(subject_obj.pk)}
+        return cls(**subject, title=title[:300], group=group[:300], **fields)
+
     @property
     def key(self) -> dict:
         return {
@@ -230,6 +234,16 @@ class _Message:
             "subject_id": self.subject_id,
             "occurrence": self.occurrence,
         }
+
+    # What a Happening row keeps of it (a happening's message uses the default template).
+    STORED = ("kind", "subject_type", "subject_id", "occurrence", "title", "body", "url", "group", "attachments")
+
+    def stored(self) -> dict:
+        return {name: getattr(self, name) for name in self.STORED}
+
+    @classmethod
+    def of(cls, happening: Happening) -> "_Message":
+        return cls(**{name: getattr(happening, name) for name in cls.STORED})
 
 
 def _tell(users: Iterable, message: _Message, *, now: datetime.datetime) -> list[Notification]:
@@ -419,18 +433,17 @@ def announce(
 
     notification_kinds.get(kind)
     notification_audiences.get(audience)
-    happening = Happening.objects.create(
+    message = _Message.about(
+        subject_obj,
         kind=kind,
-        audience=audience,
-        subject_type=subject_obj._meta.label_lower,
-        subject_id=str(subject_obj.pk),
         occurrence=occurrence,
-        title=title[:300],
+        title=title,
         body=body,
         url=url,
-        group=group[:300],
+        group=group,
         attachments=attachments or [],
     )
+    happening = Happening.objects.create(audience=audience, **message.stored())
     publish = partial(happening_tell.apply_async, (happening.pk,), retry_policy=PUBLISH_RETRY_POLICY)
     transaction.on_commit(publish, robust=True)
     return happening
@@ -453,19 +466,8 @@ def happening_tell(*, happening_id: int, now: datetime.datetime | None = None) -
             )
             if happening is None:
                 return 0
-            message = _Message(
-                kind=happening.kind,
-                subject_type=happening.subject_type,
-                subject_id=happening.subject_id,
-                occurrence=happening.occurrence,
-                title=happening.title,
-                body=happening.body,
-                url=happening.url,
-                group=happening.group,
-                attachments=happening.attachments,
-            )
             people = notification_audiences.get(happening.audience)(happening)
-            written = len(_tell(people, message, now=now))
+            written = len(_tell(people, _Message.of(happening), now=now))
             happening.told_at, happening.told = timezone.now(), written
             happening.save(update_fields=["told_at", "told"])
             return written
