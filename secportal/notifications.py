@@ -339,6 +339,10 @@ def _tell_batch(people: list, message: _Message, letter: "_Letter", *, now: date
         # writes it, cost more to build than the rest of the batch).
         own_email = OutboxMessage.objects.filter(user_id=OuterRef("user_id"), **message.key).values("pk")[:1]
         Notification.objects.filter(pk__in=[n.pk for n in emailed]).update(email=Subquery(own_email))
+        queued = OutboxMessage.objects.filter(user_id__in=[n.user_id for n in emailed], **message.key)
+        email_ids = dict(queued.values_list("user_id", "pk"))
+        for notification in emailed:
+            notification.email_id = email_ids.get(notification.user_id)
     return written
 
 
