@@ -404,8 +404,9 @@ def classified_audience(users: list, obj) -> set[int]:
     one rule, `can_view`, asked for each person. With their roles read beforehand (as `notify`
     does), it asks the database nothing for WHITE and GREEN, nor for SECAS staff and the owning
     Party's people for AMBER; for RED only the named recipients and SECAS staff are asked (no one
-    else may open it), so a RED document's followers cost one query however many they are. For
-    AMBER owned by a committee, each other person's committees are looked up."""
+    else may open it): one query, and one per named recipient among the people. For AMBER owned by
+    a committee, each person outside SECAS and the owning Party has their committees looked up
+    (`classification` has no form of that lookup for many people at once)."""
     from .classification import Classification, can_view
 
     if obj.classification == Classification.RED:
