@@ -276,3 +276,30 @@ def test_a_happening_whose_telling_fails_is_retried_by_beat_and_then_left_with_i
     happening.refresh_from_db()
     assert happening.attempts == notifications.MAX_TELL_ATTEMPTS and happening.told_at is None
     assert "a bug in the audience" in happening.last_error
+
+
+def test_closing_soon_reminders_from_beat_cost_the_same_queries_for_5_or_150_followers(staff):
+    """Beat's sources write in the same batches: a consultation closing soon costs a fixed number
+    of queries, whatever the number of followers whose Party has not responded."""
+    import datetime
+
+    from django.utils import timezone
+
+    from modifications.models import Consultation
+
+    def closing(n: int, label: str) -> int:
+        modification = make_modification(stage=Stage.REFINEMENT)
+        followed_by(modification, crowd(n, label=label))
+        consultation = Consultation.objects.create(
+            modification=modification,
+            kind=Consultation.Kind.REFINEMENT,
+            title=f"Closing {label}",
+            opens_at=timezone.now() - datetime.timedelta(days=10),
+            closes_at=timezone.now() + datetime.timedelta(days=1),
+        )
+        with CaptureQueriesContext(connection) as queries:
+            assert modification_notifications.consultations_closing(now=timezone.now()) == n
+        assert Notification.objects.filter(subject_id=str(consultation.pk)).count() == n
+        return len(queries)
+
+    assert closing(5, "few") == closing(150, "many")
