@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('secportal', '0003_sessions'),
+        ('secportal', '0004_erase_personal_links_of_failed_emails'),
     ]
 
     operations = [

@@ -12,7 +12,7 @@ def mark_ready(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('news', '0001_initial'),
+        ('news', '0003_render_stored_rich_text'),
     ]
 
     operations = [
