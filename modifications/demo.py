@@ -10,6 +10,7 @@ from fpdf import FPDF
 from parties import roles
 from parties.models import Party, User
 from secportal.classification import Classification
+from secportal.notifications import happening_tell
 from secportal.workingdays import add_working_days, local_today
 
 from .models import (
@@ -785,4 +786,7 @@ def seed_follows(*, stdout=None) -> None:
     for modification in in_progress:
         latest = modification.events.filter(kind=ModificationEvent.Kind.STAGE).order_by("-pk").first()
         if latest is not None:
-            notifications.stage_changed(modification=modification, event_id=latest.pk, summary=latest.summary)
+            happening = notifications.stage_changed(
+                modification=modification, event_id=latest.pk, summary=latest.summary
+            )
+            happening_tell(happening_id=happening.pk)  # now, not after the seed's commit

@@ -678,10 +678,23 @@ def follow_set(*, user: User, modification: ModificationProposal, following: boo
 
 @transaction.atomic
 def filter_follow_add(*, user: User, query: str, label: str) -> FilterFollow:
+    """Follow a view of the register (its filters as a normalised query string), up to
+    SECPORTAL_MAX_SAVED_VIEWS per person: each saved view is worked out for every change."""
     if not (user and user.is_authenticated and user.is_active):
         raise ApplicationError("Sign in to follow a view of the register.")
     if not query:
         raise ApplicationError("Choose at least one filter to follow.")
+    existing = FilterFollow.objects.filter(user=user, query=query).first()
+    if existing is not None:
+        return existing
+    # One person's additions take turns (their row locked), so two at once cannot pass the cap.
+    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+    most = settings.SECPORTAL_MAX_SAVED_VIEWS
+    if FilterFollow.objects.filter(user=user).count() >= most:
+        raise ApplicationError(
+            f"You already follow {most} {'view' if most == 1 else 'views'} of the register, the most one person "
+            "may. Open one you no longer need from your dashboard, choose “Stop following this view”, then try again."
+        )
     follow, _ = FilterFollow.objects.get_or_create(user=user, query=query, defaults={"label": label[:300]})
     return follow
 

@@ -357,13 +357,14 @@ def follow(request: HttpRequest, reference: str) -> HttpResponse:
 def follow_filter(request: HttpRequest) -> HttpResponse:
     form = ModificationFilterForm(request.POST, releases=Release.objects.all())
     filters = form.filters()
+    view = f"{reverse('modifications:modification-list')}?{filters.query_string()}"
     try:
         services.filter_follow_add(user=request.user, query=filters.query_string(), label=filters.describe())
     except ApplicationError as exc:
         messages.error(request, exc.message)
-        return redirect("modifications:modification-list")
+        return redirect(view if filters.query_string() else reverse("modifications:modification-list"))
     messages.success(request, f"You are following {filters.describe()}.")
-    return redirect(f"{reverse('modifications:modification-list')}?{filters.query_string()}")
+    return redirect(view)
 
 
 @login_required

@@ -3,6 +3,7 @@
 import datetime
 import hashlib
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
@@ -27,7 +28,7 @@ from .models import (
     Registration,
     SlidePack,
 )
-from .thumbnails import render_first_page
+from .thumbnails import make_thumbnail
 
 K = NewsPost.Kind
 # slug, kind, title, summary, body, tags, related references, days ago
@@ -186,9 +187,13 @@ def _spotlight(staff) -> None:
         ("Decisions", ["Modification Report Consultation", "Change Board vote", "Ofgem decides Paths 1 and 2"]),
     ])  # fmt: skip
     name = default_storage.save("events/demo/spotlight-lifecycle.pdf", ContentFile(content))
-    thumbnail = default_storage.save("events/demo/spotlight-lifecycle.png", ContentFile(render_first_page(content)))
+    png = make_thumbnail(
+        content, seconds=settings.SECPORTAL_THUMBNAIL_SECONDS, memory_mb=settings.SECPORTAL_THUMBNAIL_MEMORY_MB
+    )
+    thumbnail = default_storage.save("events/demo/spotlight-lifecycle.png", ContentFile(png))
     SlidePack.objects.create(
-        event=event, title="Slides", file=name, thumbnail=thumbnail, content_type="application/pdf",
+        event=event, title="Slides", file=name, thumbnail=thumbnail, thumbnail_status=SlidePack.Thumbnail.READY,
+        content_type="application/pdf",
         size=len(content), sha256=hashlib.sha256(content).hexdigest(), uploaded_by=staff,
         classification=Classification.WHITE, uploaded_at=_at(day, 15),
     )  # fmt: skip

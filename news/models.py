@@ -447,12 +447,22 @@ class SlidePackQuerySet(ClassifiedQuerySet):
 
 
 class SlidePack(Classified):
-    """The slides of an event (PDF or PPTX, checked by content), with a first-page thumbnail."""
+    """The slides of an event (PDF or PPTX, checked by content), with a first-page thumbnail that a
+    Celery task draws after the upload (news.thumbnails)."""
+
+    class Thumbnail(models.TextChoices):
+        NONE = "none", "None (not a PDF)"
+        PENDING = "pending", "Being prepared"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Could not be drawn"
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="slide_packs")
     title = models.CharField(max_length=200)
     file = models.FileField(upload_to="events/", max_length=200)
     thumbnail = models.FileField(upload_to="events/thumbnails/", max_length=200, blank=True)
+    thumbnail_status = models.CharField(max_length=10, choices=Thumbnail.choices, default=Thumbnail.NONE)
+    # Tries at drawing it (a worker killed mid-way leaves it pending; beat tries again, up to a limit).
+    thumbnail_attempts = models.PositiveSmallIntegerField(default=0)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)

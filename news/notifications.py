@@ -10,6 +10,7 @@ from django.utils import timezone
 from secportal.ics import build_calendar, ics_attachment
 from secportal.notifications import (
     ReminderTimes,
+    announce,
     notify,
     reminder_due,
     reminder_occurrence,
@@ -18,7 +19,13 @@ from secportal.notifications import (
     when_text,
     withdraw,
 )
-from secportal.registry import NotificationKind, notification_access, notification_kinds, notification_sources
+from secportal.registry import (
+    NotificationKind,
+    notification_access,
+    notification_audiences,
+    notification_kinds,
+    notification_sources,
+)
 from secportal.workingdays import LONDON
 
 from .calendar import event_component
@@ -41,6 +48,9 @@ KINDS = (
 )  # fmt: skip
 
 ACTIVE = (Registration.Status.CONFIRMED, Registration.Status.WAITLISTED)
+# Audiences of a notice about an event: those holding a place, and those on its waitlist.
+HOLDERS = "news.event_holders"
+WAITING = "news.event_waitlist"
 
 
 def _where(event: Event) -> str:
@@ -56,14 +66,6 @@ def _calendar(event: Event, *, online_link: bool = True) -> list[dict]:
 
 def _path(event: Event) -> str:
     return reverse("news:event-detail", args=[event.slug])
-
-
-def _people(event: Event) -> tuple[list, list]:
-    """(people holding a place, people on the waitlist)."""
-    rows = event.registrations.filter(status__in=ACTIVE).select_related("user")
-    confirmed = [r.user for r in rows if r.status == Registration.Status.CONFIRMED]
-    waiting = [r.user for r in rows if r.status == Registration.Status.WAITLISTED]
-    return confirmed, waiting
 
 
 def event_reminders(*, now: datetime.datetime) -> int:
@@ -116,13 +118,36 @@ def _remind(event: Event, times: ReminderTimes, now: datetime.datetime) -> int:
     )
 
 
+def _holders(happening) -> set[int]:
+    """Audience: the people holding a place at the event a notice is about."""
+    return _registered_people(happening.subject_id, Registration.Status.CONFIRMED)
+
+
+def _waiting(happening) -> set[int]:
+    """Audience: the people on the event's waitlist (their calendar file has no join link)."""
+    return _registered_people(happening.subject_id, Registration.Status.WAITLISTED)
+
+
+def _registered_people(event_id: str, status: str) -> set[int]:
+    rows = Registration.objects.filter(event_id=event_id, status=status)
+    return set(rows.values_list("user_id", flat=True))
+
+
 def _tell(event: Event, *, kind: str, occurrence: str, title: str, body: str) -> None:
-    confirmed, waiting = _people(event)
-    for users, online_link in ((confirmed, True), (waiting, False)):
-        notify(
-            users=users, kind=kind, subject_obj=event, occurrence=occurrence, title=title, body=body,
-            url=_path(event), group=event.title, attachments=_calendar(event, online_link=online_link),
-        )  # fmt: skip
+    """A notice to everyone registered: one row per audience in the edit's transaction; a Celery
+    task tells them after commit."""
+    for audience, online_link in ((HOLDERS, True), (WAITING, False)):
+        announce(
+            audience=audience,
+            kind=kind,
+            subject_obj=event,
+            occurrence=occurrence,
+            title=title,
+            body=body,
+            url=_path(event),
+            group=event.title,
+            attachments=_calendar(event, online_link=online_link),
+        )
 
 
 def event_moved(*, event: Event, old_starts_at: datetime.datetime) -> None:
@@ -157,8 +182,16 @@ def _registered(user, ids: list[str]) -> set[str]:
     return {str(pk) for pk in rows}
 
 
+def _registered_audience(users: list, event_id: str) -> set[int]:
+    """The same rule as `_registered`, for many people and one event, in one query."""
+    rows = Registration.objects.filter(user__in=[u.pk for u in users], event_id=event_id, status__in=ACTIVE)
+    return set(rows.values_list("user_id", flat=True))
+
+
 def register() -> None:
     for kind in KINDS:
         notification_kinds.register(kind)
-    notification_access.register("news.event", _registered)
+    notification_access.register("news.event", _registered, audience=_registered_audience)
+    notification_audiences.register(HOLDERS, _holders)
+    notification_audiences.register(WAITING, _waiting)
     notification_sources.register("news.event_reminders", event_reminders)

@@ -8,15 +8,18 @@ people register at the same moment.
 """
 
 import datetime
+import logging
 import secrets
 import uuid
 from collections import Counter
 from dataclasses import dataclass
+from functools import partial
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Count, F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -27,7 +30,7 @@ from secportal.exceptions import ApplicationError
 from secportal.services import outbox_enqueue
 from secportal.uploads import UploadRejected, check_upload, stored_name
 
-from . import notifications, recurrence
+from . import notifications, recurrence, thumbnails
 from .models import (
     POST_TRANSITIONS,
     RESERVED_SLUGS,
@@ -48,7 +51,8 @@ from .models import (
     SlidePackDownload,
 )
 from .permissions import can_cancel_registration, can_manage_events, can_publish_news, can_register
-from .thumbnails import render_first_page
+
+logger = logging.getLogger(__name__)
 
 SLIDE_KINDS = {"pdf", "pptx"}
 
@@ -656,37 +660,103 @@ def slide_pack_upload(
     red_recipients=(),
     recording_url: str | None = None,
 ) -> SlidePack:
-    """Publish the slides of an event (PDF or PPTX, checked by content); a PDF gets a thumbnail of
-    its first page. `recording_url`, when given, is set on the event."""
+    """Publish the slides of an event (PDF or PPTX, checked by content). A PDF's first-page
+    thumbnail is drawn by a Celery task after commit (the page says "Preview being prepared" until
+    then): nothing here parses or draws the PDF. `recording_url`, when given, is set on the event."""
     _require_event_manager(actor)
     _check_classification(classification, owner_party, owner_committee, red_recipients)
     try:
         checked = check_upload(upload, allowed=SLIDE_KINDS)
-        thumbnail = b""
-        if checked.kind == "pdf":
-            upload.seek(0)
-            thumbnail = render_first_page(upload.read())
-            upload.seek(0)
     except UploadRejected as exc:
         raise ApplicationError(exc.message) from None
+    if checked.kind == "pdf":
+        upload.seek(max(0, checked.size - thumbnails.TAIL_BYTES))
+        tail = upload.read()
+        upload.seek(0)
+        if not thumbnails.looks_like_a_pdf(tail):
+            raise ApplicationError("This PDF could not be read. Export it again from your presentation software.")
     name = default_storage.save(stored_name(checked, prefix="events"), upload)
-    thumbnail_name = ""
-    if thumbnail:
-        today = timezone.localdate()
-        thumbnail_name = default_storage.save(
-            f"events/thumbnails/{today:%Y}/{today:%m}/{uuid.uuid4().hex}.png", ContentFile(thumbnail)
-        )
+    pending = checked.kind == "pdf"
     pack = SlidePack.objects.create(
-        event=event, title=title.strip() or "Slides", file=name, thumbnail=thumbnail_name,
-        content_type=checked.content_type, size=checked.size, sha256=checked.sha256, uploaded_by=actor,
-        classification=classification, owner_party=owner_party, owner_committee=owner_committee,
-    )  # fmt: skip
+        event=event,
+        title=title.strip() or "Slides",
+        file=name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=actor,
+        classification=classification,
+        owner_party=owner_party,
+        owner_committee=owner_committee,
+        thumbnail_status=SlidePack.Thumbnail.PENDING if pending else SlidePack.Thumbnail.NONE,
+    )
     if red_recipients:
         pack.red_recipients.set(red_recipients)
     if recording_url is not None and recording_url != event.recording_url:
         Event.objects.filter(pk=event.pk).update(recording_url=recording_url, updated_at=timezone.now())
         event.recording_url = recording_url
+    if pending:
+        from .tasks import slide_thumbnail_make
+
+        transaction.on_commit(partial(slide_thumbnail_make.delay, pack.pk), robust=True)
     return pack
+
+
+MAX_THUMBNAIL_ATTEMPTS = 3
+
+
+def slide_thumbnail_make(*, pack_id: int) -> str:
+    """Draw a slide pack's thumbnail (the Celery task's work), at most MAX_THUMBNAIL_ATTEMPTS times:
+    within the limits of news.thumbnails, or not at all (the pack is marked failed and its page
+    shows a generic icon). Safe to run twice: only a pending pack is drawn, and only the first
+    result is kept. Returns the pack's thumbnail status afterwards."""
+    claimed = SlidePack.objects.filter(
+        pk=pack_id, thumbnail_status=SlidePack.Thumbnail.PENDING, thumbnail_attempts__lt=MAX_THUMBNAIL_ATTEMPTS
+    ).update(thumbnail_attempts=F("thumbnail_attempts") + 1)
+    pack = SlidePack.objects.filter(pk=pack_id).first()
+    if pack is None or not claimed:
+        return pack.thumbnail_status if pack is not None else ""
+    with pack.file.open("rb") as stored:
+        data = stored.read()
+    try:
+        png = thumbnails.make_thumbnail(
+            data, seconds=settings.SECPORTAL_THUMBNAIL_SECONDS, memory_mb=settings.SECPORTAL_THUMBNAIL_MEMORY_MB
+        )
+    except thumbnails.ThumbnailFailed as exc:
+        logger.warning("No thumbnail for slide pack %s: %s", pack_id, exc)
+        return _thumbnail_done(pack_id, name="", status=SlidePack.Thumbnail.FAILED)
+    today = timezone.localdate()
+    name = default_storage.save(f"events/thumbnails/{today:%Y}/{today:%m}/{uuid.uuid4().hex}.png", ContentFile(png))
+    return _thumbnail_done(pack_id, name=name, status=SlidePack.Thumbnail.READY)
+
+
+@transaction.atomic
+def _thumbnail_done(pack_id: int, *, name: str, status: str) -> str:
+    """Keep the result if the pack still waits for it (a second run's copy is deleted)."""
+    pack = SlidePack.objects.select_for_update().filter(pk=pack_id).first()
+    if pack is None or pack.thumbnail_status != SlidePack.Thumbnail.PENDING:
+        if name:
+            default_storage.delete(name)
+        return pack.thumbnail_status if pack is not None else ""
+    pack.thumbnail, pack.thumbnail_status = name, status
+    pack.save(update_fields=["thumbnail", "thumbnail_status"])
+    return status
+
+
+def slide_thumbnails_due(*, now: datetime.datetime | None = None) -> int:
+    """Beat: thumbnails whose task was lost (the broker was down at the upload, a worker died) are
+    drawn again; those tried MAX_THUMBNAIL_ATTEMPTS times are given up (a generic icon). Returns
+    how many were drawn or given up."""
+    quiet_since = (now or timezone.now()) - datetime.timedelta(minutes=10)
+    waiting = SlidePack.objects.filter(thumbnail_status=SlidePack.Thumbnail.PENDING, uploaded_at__lte=quiet_since)
+    done = 0
+    for pack_id, attempts in list(waiting.values_list("pk", "thumbnail_attempts")[:20]):
+        if attempts >= MAX_THUMBNAIL_ATTEMPTS:
+            _thumbnail_done(pack_id, name="", status=SlidePack.Thumbnail.FAILED)
+        else:
+            slide_thumbnail_make(pack_id=pack_id)
+        done += 1
+    return done
 
 
 # --- Private calendar -----------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 
 from .admin_mixins import ViewOnlyAdmin
-from .models import Notification, OutboxMessage, ReminderSchedule
+from .models import Happening, Notification, OutboxMessage, ReminderSchedule
 from .notifications import offset_code, parse_offsets
 from .services import outbox_requeue
 
@@ -87,3 +87,15 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Happening)
+class HappeningAdmin(ViewOnlyAdmin):
+    """What changes announced, when their people were told and how many; one that could not be
+    told keeps its last error here (beat stops after a few attempts)."""
+
+    list_display = ("created_at", "kind", "title", "told_at", "told", "attempts", "last_error")
+    list_filter = ("kind",)
+    search_fields = ("title", "kind", "subject_id")
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in Happening._meta.fields]

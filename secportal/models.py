@@ -166,6 +166,44 @@ class Notification(models.Model):
         return f"{self.title} (to {self.user})"
 
 
+class Happening(models.Model):
+    """Something people are to hear about (a modification moved on, a document published, a
+    consultation opened, an event moved), written in the transaction of the change that causes it.
+
+    The change writes this one row whatever the size of the audience; a Celery task queued on
+    commit (and beat, every minute, for any a lost task left) works out who hears, through the
+    audience registered under `audience`, and writes their notifications and emails in batches.
+    Telling is idempotent (each person is told about a kind, subject and occurrence once), so a
+    happening told twice has the effect of once."""
+
+    kind = models.CharField(max_length=100, help_text="The kind of notification.")
+    audience = models.CharField(max_length=100, help_text="Who hears (a key of the audience registry).")
+    subject_type = models.CharField(max_length=100)
+    subject_id = models.CharField(max_length=64)
+    occurrence = models.CharField(max_length=100, blank=True)
+    title = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=500)
+    group = models.CharField(max_length=300, blank=True)
+    # Small text attachments for every email ([{"name", "type", "content"}]: an .ics).
+    attachments = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    told_at = models.DateTimeField(null=True, blank=True)
+    told = models.PositiveIntegerField(default=0, help_text="Notifications written.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["created_at"], name="happening_untold", condition=models.Q(told_at__isnull=True)),
+            models.Index(fields=["subject_type", "subject_id", "kind"], name="happening_subject"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.title}"
+
+
 class ReminderSchedule(models.Model):
     """When reminders go out before one kind of event or meeting (set by SECAS in the admin).
 

@@ -5,7 +5,7 @@ the way apps register with the admin site. A section is a template plus a functi
 builds its context for a request (return None to leave the section out).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,6 +100,8 @@ notification_kinds = NotificationKindRegistry()
 
 # visible(user, ids) -> the subset of ids (strings) of one model the user may still be told about.
 AccessCheck = Callable[[Any, list[str]], set[str]]
+# audience(users, id) -> the pks of those people who may be told about one object of the model.
+AudienceCheck = Callable[[list, str], set[int]]
 
 
 class NotificationAccessRegistry:
@@ -108,9 +110,15 @@ class NotificationAccessRegistry:
 
     def __init__(self) -> None:
         self._checks: dict[str, AccessCheck] = {}
+        self._audiences: dict[str, AudienceCheck] = {}
 
-    def register(self, model_label: str, check: AccessCheck) -> None:
+    def register(self, model_label: str, check: AccessCheck, *, audience: AudienceCheck | None = None) -> None:
+        """`check` answers for one person and many objects (the portal's list, a digest);
+        `audience`, when given, answers for many people and one object (a fan-out) in a number of
+        queries that does not grow with the people."""
         self._checks[model_label] = check
+        if audience is not None:
+            self._audiences[model_label] = audience
 
     def visible(self, user, model_label: str, ids: list[str]) -> set[str]:
         """The ids the user may hear about; a model without a check is visible to active users."""
@@ -118,6 +126,18 @@ class NotificationAccessRegistry:
             return set()
         check = self._checks.get(model_label)
         return set(ids) if check is None else {str(i) for i in check(user, list(ids))}
+
+    def audience(self, users: list, model_label: str, object_id: str) -> set[int]:
+        """The pks of the (active) people who may hear about one object: the model's audience
+        check, or its check asked for each person when it has none."""
+        users = [u for u in users if u is not None and u.is_active]
+        check = self._checks.get(model_label)
+        if check is None:
+            return {u.pk for u in users}
+        many = self._audiences.get(model_label)
+        if many is not None:
+            return set(many(users, str(object_id)))
+        return {u.pk for u in users if str(object_id) in {str(i) for i in check(u, [str(object_id)])}}
 
     def has_check(self, model_label: str) -> bool:
         return model_label in self._checks
@@ -142,6 +162,30 @@ class NotificationSourceRegistry:
 
 
 notification_sources = NotificationSourceRegistry()
+
+# audience(happening) -> the pks of the people who hear about it (before access checks).
+Audience = Callable[[Any], Iterable[int]]
+
+
+class NotificationAudienceRegistry:
+    """Who hears about a happening (a modification moved on, a document published): each app
+    registers a function per audience key that works out the people's pks, in a number of queries
+    that does not grow with them. The Celery task that tells them calls it, never the request."""
+
+    def __init__(self) -> None:
+        self._audiences: dict[str, Audience] = {}
+
+    def register(self, key: str, audience: Audience) -> None:
+        self._audiences[key] = audience
+
+    def get(self, key: str) -> Audience:
+        try:
+            return self._audiences[key]
+        except KeyError:
+            raise LookupError(f"No notification audience {key!r} is registered.") from None
+
+
+notification_audiences = NotificationAudienceRegistry()
 
 
 class DemoSeederRegistry:

@@ -131,10 +131,32 @@ def outbox_enqueue_rendered(
     return message
 
 
+def outbox_enqueue_many(messages: list[OutboxMessage]) -> None:
+    """Queue many emails of one kind about one subject and occurrence (a fan-out), subjects and
+    bodies written, in one query whatever their number: those already queued or sent are left
+    alone (the unique key), so a fan-out run twice queues each email once."""
+    if not messages:
+        return
+    first = messages[0]
+    key = {
+        "kind": first.kind,
+        "subject_type": first.subject_type,
+        "subject_id": first.subject_id,
+        "occurrence": first.occurrence,
+    }
+    for message in messages:
+        if any(getattr(message, field) != value for field, value in key.items()):
+            raise ValueError("outbox_enqueue_many queues messages of one kind, subject and occurrence.")
+        message.recipient = message.recipient.strip().lower()
+        message.subject = prefixed(message.subject)
+    OutboxMessage.objects.bulk_create(messages, ignore_conflicts=True)
+    _deliver_after_commit(count=len(messages))
+
+
 # Publishing a delivery run is only a hurry-up: beat sends whatever is due every minute. So a
 # broker that is down must not hold up the change: one retry, at once (it renews a pooled
 # connection that Redis closed), instead of Celery's default of three with pauses.
-_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0}
+PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0}
 
 
 class _DeliverSoon:
@@ -152,13 +174,13 @@ class _DeliverSoon:
         self.done = True
         batches = -(-self.messages // settings.SECPORTAL_OUTBOX_BATCH_SIZE)
         for _ in range(max(1, min(batches, settings.SECPORTAL_OUTBOX_PARALLEL_RUNS))):
-            outbox_deliver_due.apply_async(retry_policy=_PUBLISH_RETRY_POLICY)
+            outbox_deliver_due.apply_async(retry_policy=PUBLISH_RETRY_POLICY)
 
     def __repr__(self) -> str:
         return "outbox delivery run"
 
 
-def _deliver_after_commit() -> None:
+def _deliver_after_commit(count: int = 1) -> None:
     """After commit, publish one delivery run, which sends every message the transaction queued
     (and whatever else is due) over one SMTP connection per batch: a change that notifies a
     thousand people publishes one task, not a thousand (each of which would wait for a broker that
@@ -171,10 +193,10 @@ def _deliver_after_commit() -> None:
     here = set(connection.savepoint_ids)
     for savepoints, func, _robust in connection.run_on_commit:
         if isinstance(func, _DeliverSoon) and not func.done and savepoints == here:
-            func.messages += 1
+            func.messages += count
             return
     callback = _DeliverSoon()
-    callback.messages = 1
+    callback.messages = count
     transaction.on_commit(callback, robust=True)
 
 

@@ -239,7 +239,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": SECPORTAL_OUTBOX_BEAT_SECONDS,
     },
     "publish-due-news-posts": {"task": "news.tasks.news_publish_due", "schedule": 60.0},
+    # Slide thumbnails whose task was lost (the broker was down at the upload).
+    "make-missing-slide-thumbnails": {"task": "news.tasks.slide_thumbnails_due", "schedule": 300.0},
     "send-due-reminders-and-digests": {"task": "secportal.tasks.notifications_run_due", "schedule": 60.0},
+    # Changes whose followers a lost task left untold (the broker was down at commit).
+    "tell-untold-happenings": {"task": "secportal.tasks.happenings_tell_due", "schedule": 60.0},
     # Expired sessions are deleted at night (03:30 UK time), as `manage.py clearsessions` would.
     "clear-expired-sessions": {
         "task": "secportal.tasks.sessions_clear_expired",
@@ -303,6 +307,10 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SECPORTAL_COOKIE_NOTICE_COOKIE = "secportal_cookie_notice"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 SECPORTAL_UPLOAD_MAX_BYTES = env.int("SECPORTAL_UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
+# A slide pack's thumbnail is drawn by a Celery task in a child process with these limits: CPU
+# seconds (killed after three times as long in wall-clock time) and megabytes of address space.
+SECPORTAL_THUMBNAIL_SECONDS = env.int("SECPORTAL_THUMBNAIL_SECONDS", default=5)
+SECPORTAL_THUMBNAIL_MEMORY_MB = env.int("SECPORTAL_THUMBNAIL_MEMORY_MB", default=512)
 # SEC deadlines, in Working Days (DOMAIN.md); the bank holidays are those of this UK region
 # (ENG: England and Wales, SCT: Scotland, NIR: Northern Ireland).
 SECPORTAL_WORKING_DAYS_REGION = env.str("SECPORTAL_WORKING_DAYS_REGION", default="ENG")
@@ -320,6 +328,8 @@ SECPORTAL_VOTE_RULE = env.str("SECPORTAL_VOTE_RULE", default="panel.voting.major
 SECPORTAL_TERM_MONTHS = env.int("SECPORTAL_TERM_MONTHS", default=24)
 # How long an invitation to join a Party stays open.
 SECPORTAL_INVITATION_DAYS = env.int("SECPORTAL_INVITATION_DAYS", default=7)
+# How many views of the register one person may follow (each is worked out for every change).
+SECPORTAL_MAX_SAVED_VIEWS = env.int("SECPORTAL_MAX_SAVED_VIEWS", default=50)
 
 LOGGING = {
     "version": 1,

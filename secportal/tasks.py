@@ -1,4 +1,5 @@
 from celery import shared_task
+from django.db import DatabaseError
 
 from . import services
 
@@ -40,3 +41,29 @@ def sessions_clear_expired() -> int:
 
     deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
     return deleted
+
+
+@shared_task(
+    name="secportal.tasks.happening_tell",
+    ignore_result=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=3,
+    soft_time_limit=240,
+    time_limit=300,
+)
+def happening_tell(happening_id: int) -> int:
+    """After the commit of a change: tell the people who hear about it, in batches. Run twice, it
+    tells no one twice (the happening is locked and marked told; each notification and email is
+    keyed once). Beat tells what a lost task left (`happenings_tell_due`)."""
+    from . import notifications
+
+    return notifications.happening_tell(happening_id=happening_id)
+
+
+@shared_task(name="secportal.tasks.happenings_tell_due", ignore_result=True)
+def happenings_tell_due() -> int:
+    """Every minute from beat: tell what is still untold (the broker was down at commit, a worker died)."""
+    from . import notifications
+
+    return notifications.happenings_tell_due()

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import threading
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -16,6 +17,7 @@ from parties import roles
 from parties.models import Party
 from parties.tests.factories import make_party, make_user
 from secportal.classification import Classification
+from secportal.exceptions import ApplicationError
 
 pytestmark = pytest.mark.django_db
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -166,6 +168,51 @@ def test_following_a_modification_and_a_filter_shows_on_the_dashboard(client, re
     assert "Impacting Small Suppliers, in progress" in dashboard
     client.post(reverse("modifications:modification-follow", args=["MP301"]), {"follow": "0"})
     assert not Follow.objects.filter(user=user).exists()
+
+
+def test_a_person_follows_at_most_the_allowed_number_of_views(client, settings):
+    settings.SECPORTAL_MAX_SAVED_VIEWS = 3
+    settings.SECPORTAL_REQUIRE_MFA = False
+    user, other = make_user(), make_user()
+    for i in range(3):
+        services.filter_follow_add(user=user, query=f"q=word{i}", label=f"matching word{i}")
+    with pytest.raises(ApplicationError, match="already follow 3 views of the register"):
+        services.filter_follow_add(user=user, query="q=word3", label="matching word3")
+    assert FilterFollow.objects.filter(user=user).count() == 3
+    # A view already followed is still followed (nothing new), and the cap is per person.
+    assert services.filter_follow_add(user=user, query="q=word0", label="again").label == "matching word0"
+    services.filter_follow_add(user=other, query="q=word3", label="matching word3")
+    # The page says so, on the view the person was looking at.
+    client.force_login(user)
+    response = client.post(reverse("modifications:filter-follow"), {"q": "word9"})
+    assert response.status_code == 302 and response.url == reverse("modifications:modification-list") + "?q=word9"
+    page = client.get(response.url).content.decode()
+    assert "You already follow 3 views of the register, the most one person may." in page
+    assert "Stop following this view" in page or "Follow this view" in page
+    assert FilterFollow.objects.filter(user=user).count() == 3
+
+
+def test_two_views_followed_at_once_cannot_pass_the_cap(transactional_db, settings):
+    settings.SECPORTAL_MAX_SAVED_VIEWS = 1
+    user = make_user()
+    barrier, errors = threading.Barrier(2), []
+
+    def add(query: str) -> None:
+        try:
+            barrier.wait(timeout=10)
+            services.filter_follow_add(user=user, query=query, label=query)
+        except ApplicationError as exc:
+            errors.append(exc.message)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=add, args=(q,)) for q in ("q=one", "q=two")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert FilterFollow.objects.filter(user=user).count() == 1
+    assert len(errors) == 1 and "already follow 1 view of the register" in errors[0]
 
 
 def test_dashboard_lists_drafts_my_party_raised(client, register):

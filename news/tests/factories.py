@@ -2,6 +2,7 @@ import datetime
 import io
 import itertools
 import zipfile
+import zlib
 
 from django.utils import timezone
 from fpdf import FPDF
@@ -104,3 +105,41 @@ def docx_bytes() -> bytes:
         archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
         archive.writestr("word/document.xml", '<?xml version="1.0"?><document/>')
     return buffer.getvalue()
+
+
+def pdf_page_of(width: float, height: float) -> bytes:
+    """A one-page PDF whose page declares this size, in points."""
+    pdf = FPDF(unit="pt", format=(width, height))
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=12)
+    pdf.cell(text="A page of an odd size")
+    return bytes(pdf.output())
+
+
+def hostile_pdf(*, side: int = 20_000, times: int = 40, page: tuple[int, int] = (960, 540)) -> bytes:
+    """A small, valid PDF whose one page draws a side x side image `times` times over (a 1-bit image
+    of zeros compresses to ~50 KB): pdfium takes seconds to draw it at any scale."""
+    compressor = zlib.compressobj(9)
+    row = bytes((side + 7) // 8)
+    image = b"".join(compressor.compress(row * min(1000, side - y)) for y in range(0, side, 1000))
+    image += compressor.flush()
+    draws = b"".join(b"q %d 0 0 %d 0 0 cm /Im0 Do Q\n" % page for _ in range(times))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] " % page
+        + b"/Resources << /XObject << /Im0 5 0 R >> >> /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(draws), draws),
+        b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray " % (side, side)
+        + b"/BitsPerComponent 1 /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream" % (len(image), image),
+    ]
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)

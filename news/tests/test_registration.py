@@ -146,7 +146,8 @@ def test_cancelling_an_event_tells_everyone_registered(django_capture_on_commit_
     a, b = make_party_user(), make_party_user()
     register(a, event)
     register(b, event)
-    services.event_cancel(actor=make_staff(), event=event, reason="The venue is closed.")
+    with django_capture_on_commit_callbacks(execute=True):  # the notice is told by a task after commit
+        services.event_cancel(actor=make_staff(), event=event, reason="The venue is closed.")
     assert set(OutboxMessage.objects.filter(kind="news.event_cancelled").values_list("recipient", flat=True)) == {
         a.email, b.email,
     }  # fmt: skip

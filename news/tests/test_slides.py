@@ -1,15 +1,29 @@
 """Slide packs: checked by content, a thumbnail from the PDF's first page, downloads by classification."""
 
+import datetime
 import io
+import time
+from functools import partial
 
 import pypdfium2 as pdfium
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
-from news import services
+from news import services, tasks, thumbnails
 from news.models import NewsAttachment, SlidePack
-from news.tests.factories import docx_bytes, make_event, make_party_user, make_post, make_staff, pdf_bytes, pptx_bytes
+from news.tests.factories import (
+    docx_bytes,
+    hostile_pdf,
+    make_event,
+    make_party_user,
+    make_post,
+    make_staff,
+    pdf_bytes,
+    pdf_page_of,
+    pptx_bytes,
+)
 from parties.models import Party
 from parties.tests.factories import give_totp, make_party
 from secportal.exceptions import ApplicationError
@@ -28,16 +42,22 @@ def upload(name: str, content: bytes) -> SimpleUploadedFile:
 
 
 def publish(event, name, content, **kwargs) -> SlidePack:
-    return services.slide_pack_upload(
+    """Upload a slide pack and draw its thumbnail as the task queued on commit would (a test's
+    transaction never commits)."""
+    pack = services.slide_pack_upload(
         actor=kwargs.pop("actor", None) or make_staff(), event=event, title=kwargs.pop("title", "Slides"),
         upload=upload(name, content), classification=kwargs.pop("classification", "white"), **kwargs,
     )  # fmt: skip
+    tasks.slide_thumbnail_make(pack.pk)
+    pack.refresh_from_db()
+    return pack
 
 
 def test_a_pdf_gets_a_thumbnail_of_its_first_page():
     event = make_event()
     pack = publish(event, "deck.pdf", pdf_bytes(pages=3), recording_url="https://video.example.org/rec")
     assert pack.content_type == "application/pdf" and pack.file.name.endswith(".pdf")
+    assert pack.thumbnail_status == SlidePack.Thumbnail.READY
     assert "deck" not in pack.file.name  # stored under a generated name
     thumbnail = pack.thumbnail.open("rb").read()
     assert thumbnail.startswith(PNG_MAGIC)
@@ -53,6 +73,7 @@ def test_a_pdf_gets_a_thumbnail_of_its_first_page():
 def test_a_pptx_is_accepted_without_a_thumbnail():
     pack = publish(make_event(), "deck.pptx", pptx_bytes())
     assert pack.content_type.endswith("presentationml.presentation") and not pack.thumbnail
+    assert pack.thumbnail_status == SlidePack.Thumbnail.NONE
     assert pack.extension == "PPTX"
 
 
@@ -175,3 +196,103 @@ def test_image_page_is_for_secas(client, settings):
     client.force_login(make_staff())
     response = client.post(reverse("news:image-upload"), {"alt_text": "x", "file": upload("x.png", b"GIF89a")})
     assert response.status_code == 400 and b"not a PNG or JPEG" in response.content
+
+
+# --- Thumbnails are drawn by a task, within limits ----------------------------------------------------------
+
+
+def test_the_upload_request_only_queues_the_thumbnail_and_the_page_says_it_is_being_prepared(
+    client, settings, django_capture_on_commit_callbacks
+):
+    """A hostile PDF (a page that draws a 20,000 x 20,000 image forty times: seconds of drawing)
+    is accepted at once: the request stores it and queues the task; nothing draws it."""
+    settings.SECPORTAL_REQUIRE_MFA = False
+    staff = make_staff()
+    event = make_event(actor=staff)
+    client.force_login(staff)
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(
+            reverse("news:slide-upload", args=[event.slug]),
+            {"title": "Heavy slides", "classification": "white", "file": upload("heavy.pdf", hostile_pdf())},
+        )
+    elapsed = time.monotonic() - started
+    assert response.status_code == 302
+    assert elapsed < 1.0, f"the upload took {elapsed:.1f} s"
+    pack = SlidePack.objects.get(event=event)
+    queued = [c for c in callbacks if isinstance(c, partial) and c.func == tasks.slide_thumbnail_make.delay]
+    assert [c.args for c in queued] == [(pack.pk,)]
+    # Nothing was drawn: no thumbnail, not even an attempt; the page says one is on its way.
+    assert pack.thumbnail_status == SlidePack.Thumbnail.PENDING and not pack.thumbnail
+    assert pack.thumbnail_attempts == 0
+    page = client.get(reverse("news:event-detail", args=[event.slug])).content.decode()
+    assert "Preview being prepared" in page and "First slide of" not in page
+    assert client.get(reverse("news:slide-thumbnail", args=[pack.pk])).status_code == 404
+
+
+def test_the_task_gives_up_cleanly_on_a_hostile_pdf_and_the_page_shows_a_generic_icon(client, settings):
+    settings.SECPORTAL_THUMBNAIL_SECONDS = 1
+    event = make_event()
+    started = time.monotonic()
+    pack = publish(event, "heavy.pdf", hostile_pdf(), title="Heavy slides")
+    elapsed = time.monotonic() - started
+    assert elapsed < 1 * 3 + 2, f"the task took {elapsed:.1f} s"
+    assert pack.thumbnail_status == SlidePack.Thumbnail.FAILED and not pack.thumbnail
+    page = client.get(reverse("news:event-detail", args=[event.slug])).content.decode()
+    assert (
+        "Preview being prepared" not in page and '<span class="slide-thumb-placeholder" aria-hidden="true">PDF' in page
+    )
+    assert "Download “Heavy slides”" in page  # the slides themselves are there
+    assert client.get(reverse("news:slide-thumbnail", args=[pack.pk])).status_code == 404
+    # Run again (a redelivered task), it does not try again.
+    assert tasks.slide_thumbnail_make(pack.pk) == SlidePack.Thumbnail.FAILED
+
+
+def test_a_page_whose_declared_size_is_absurd_is_refused_without_drawing():
+    started = time.monotonic()
+    pack = publish(make_event(), "huge.pdf", pdf_page_of(20_000, 20_000))
+    assert pack.thumbnail_status == SlidePack.Thumbnail.FAILED
+    assert time.monotonic() - started < 3
+    with pytest.raises(thumbnails.ThumbnailFailed, match="impossible size"):
+        thumbnails.make_thumbnail(pdf_page_of(20_000, 100), seconds=5, memory_mb=512)
+
+
+@pytest.mark.parametrize(("width", "height"), [(960, 540), (540, 960), (14_000, 200), (200, 14_000), (1, 1)])
+def test_the_thumbnail_is_bounded_whatever_the_page_declares(width, height):
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(thumbnails.make_thumbnail(pdf_page_of(width, height), seconds=5, memory_mb=512)))
+    assert image.width <= thumbnails.THUMBNAIL_WIDTH and image.height <= thumbnails.MAX_HEIGHT
+    assert max(image.size) in (thumbnails.THUMBNAIL_WIDTH, thumbnails.MAX_HEIGHT)
+
+
+def test_the_renderer_runs_under_its_memory_limit():
+    """The child process cannot take more memory than it is given: with 8 MB it cannot even start."""
+    assert thumbnails.make_thumbnail(pdf_bytes(), seconds=5, memory_mb=512).startswith(PNG_MAGIC)
+    with pytest.raises(thumbnails.ThumbnailFailed, match="more memory"):
+        thumbnails.make_thumbnail(pdf_bytes(), seconds=5, memory_mb=8)
+
+
+def test_a_second_run_keeps_one_thumbnail_and_beat_draws_what_a_lost_task_left(settings, tmp_path):
+    staff, event = make_staff(), make_event()
+    pack = services.slide_pack_upload(
+        actor=staff, event=event, title="Slides", upload=upload("a.pdf", pdf_bytes()), classification="white"
+    )
+    # The task was lost (the broker was down): beat draws it once it has waited ten minutes.
+    assert services.slide_thumbnails_due() == 0
+    later = timezone.now() + datetime.timedelta(minutes=11)
+    assert services.slide_thumbnails_due(now=later) == 1
+    pack.refresh_from_db()
+    assert pack.thumbnail_status == SlidePack.Thumbnail.READY and pack.thumbnail_attempts == 1
+    first = pack.thumbnail.name
+    assert tasks.slide_thumbnail_make(pack.pk) == SlidePack.Thumbnail.READY  # again: nothing new
+    pack.refresh_from_db()
+    assert pack.thumbnail.name == first and len(list((tmp_path / "events" / "thumbnails").rglob("*.png"))) == 1
+    # One a worker died on three times is given up, not tried for ever.
+    stuck = services.slide_pack_upload(
+        actor=staff, event=event, title="Stuck", upload=upload("b.pdf", pdf_bytes()), classification="white"
+    )
+    SlidePack.objects.filter(pk=stuck.pk).update(thumbnail_attempts=services.MAX_THUMBNAIL_ATTEMPTS)
+    assert services.slide_thumbnails_due(now=later) == 1
+    stuck.refresh_from_db()
+    assert stuck.thumbnail_status == SlidePack.Thumbnail.FAILED

@@ -68,14 +68,17 @@ def test_memberships_are_shown_in_the_admin_but_changed_on_the_committee_page(cl
     assert Membership.objects.count() == 1
 
 
-def test_a_meeting_moved_in_the_admin_tells_its_members_through_the_service(client, secas_staff, board, membership):
+def test_a_meeting_moved_in_the_admin_tells_its_members_through_the_service(
+    client, secas_staff, board, membership, django_capture_on_commit_callbacks
+):
     meeting = make_meeting(board)
     client.force_login(secas_staff)
     later = timezone.localtime(meeting.starts_at).replace(microsecond=0) + datetime.timedelta(days=1)
-    response = client.post(
-        reverse("admin:panel_meeting_change", args=[meeting.pk]),
-        meeting_data(meeting, starts_at_0=f"{later:%d/%m/%Y}", ends_at_0=f"{later:%d/%m/%Y}"),
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the notice is told by a task after commit
+        response = client.post(
+            reverse("admin:panel_meeting_change", args=[meeting.pk]),
+            meeting_data(meeting, starts_at_0=f"{later:%d/%m/%Y}", ends_at_0=f"{later:%d/%m/%Y}"),
+        )
     assert response.status_code == 302
     meeting.refresh_from_db()
     assert meeting.starts_at == later and meeting.sequence == 1

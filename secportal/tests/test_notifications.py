@@ -87,6 +87,12 @@ def follow(user, modification):
     Follow.objects.create(user=user, modification=modification)
 
 
+def told() -> int:
+    """What the Celery task queued on commit does (a test's transaction never commits): tell the
+    people who hear about the changes made so far."""
+    return notifications.happenings_tell_due()
+
+
 # --- Modification notifications ---------------------------------------------------------------------------
 
 
@@ -95,6 +101,7 @@ def test_a_stage_change_tells_followers_once_in_the_portal_and_by_email(staff, f
     follow(follower, modification)
     bystander = any_day(make_party_user(email="bystander@supplier.example"))
     modification_services.modification_start_development(actor=staff, modification=modification, note="Agreed")
+    assert told() == 1
     assert outbox_deliver_due() == 1
     [message] = sent_to("follower@supplier.example")
     assert modification.reference in message.subject and "Development" in message.subject
@@ -127,6 +134,7 @@ def test_followers_of_a_view_of_the_register_hear_about_matching_modifications(s
     modification_services.filter_follow_add(user=other, query="stage=report_phase", label="at Report Phase")
     modification = make_modification(stage=Stage.DRAFT)
     modification_services.modification_start_development(actor=staff, modification=modification)
+    told()
     assert Notification.objects.filter(user=watcher, kind=STAGE).count() == 1
     assert not Notification.objects.filter(user=other).exists()
 
@@ -145,6 +153,7 @@ def test_a_published_document_is_told_only_to_followers_who_may_see_it(staff, fo
         upload=SimpleUploadedFile("a.pdf", PDF_BYTES), classification=Classification.AMBER,
         owner_party=owner.party,
     )  # fmt: skip
+    told()
     assert Notification.objects.filter(kind=DOCUMENT, user=owner).exists()
     assert not Notification.objects.filter(kind=DOCUMENT, user=follower).exists()
     assert follower.party_id != owner.party_id  # AMBER stays with its owner's Party
@@ -158,6 +167,7 @@ def test_access_lost_before_sending_withholds_the_email(staff):
     from modifications import notifications as modification_notifications
 
     modification_notifications.document_published(document=document, label="Analysis")
+    told()
     message = OutboxMessage.objects.get(recipient="leaver@supplier.example")
     # The person moves to another Party before the email goes: AMBER of the old Party is no longer theirs.
     owner.party = make_party()
@@ -182,6 +192,7 @@ def test_consultation_opening_and_closing_soon_for_parties_that_have_not_respond
         questions=[("Do you agree?", "yes_no")], modification=modification, opens_at=opens,
         closes_at=timezone.now() + datetime.timedelta(days=30),
     )  # fmt: skip
+    told()
     assert Notification.objects.filter(kind="modification.consultation_opened").count() == 2
     Response.objects.create(
         consultation=consultation, party=done.party, status=Response.Status.SUBMITTED, submitted_at=opens
@@ -498,6 +509,7 @@ def test_a_moved_event_sends_a_notice_instead_of_a_stale_reminder(staff, webinar
         registration_opens_at=None, registration_closes_at=None, agenda=(),
     )  # fmt: skip
     event = news_services.event_update(actor=staff, event=webinar, details=details, now=MONDAY)
+    told()
     stale.refresh_from_db()
     assert stale.status == OutboxMessage.Status.WITHHELD
     notice = OutboxMessage.objects.get(kind="news.event_changed")
@@ -507,6 +519,7 @@ def test_a_moved_event_sends_a_notice_instead_of_a_stale_reminder(staff, webinar
     assert OutboxMessage.objects.filter(kind="news.event_reminder", status="queued").count() == 1
     # Cancelled: a notice, and no reminder after it.
     news_services.event_cancel(actor=staff, event=event, reason="The speaker is ill.")
+    told()
     assert OutboxMessage.objects.filter(kind="news.event_reminder", status="queued").count() == 0
     cancelled = OutboxMessage.objects.get(kind="news.event_cancelled")
     assert "The speaker is ill." in cancelled.body_text
@@ -586,10 +599,12 @@ def test_a_cancelled_meeting_tells_members_and_withholds_reminders(staff, commit
     meeting.starts_at += datetime.timedelta(days=1)
     meeting.ends_at += datetime.timedelta(days=1)
     panel_services.meeting_save(actor=staff, meeting=meeting)
+    told()
     assert OutboxMessage.objects.get(kind="panel.meeting_reminder").status == OutboxMessage.Status.WITHHELD
     assert OutboxMessage.objects.get(kind="panel.meeting_changed").attachments
     meeting.status = Meeting.Status.CANCELLED
     panel_services.meeting_save(actor=staff, meeting=meeting)
+    told()
     assert OutboxMessage.objects.filter(kind="panel.meeting_cancelled").count() == 1
     assert meeting.sequence == 2
     notifications.run_sources(now=meeting.starts_at - datetime.timedelta(hours=1))
@@ -738,6 +753,7 @@ def test_waitlisted_people_are_told_of_a_cancellation_without_the_join_link(staf
     news_services.registration_create(actor=holder, event=event)
     news_services.registration_create(actor=waiting, event=event)
     news_services.event_cancel(actor=staff, event=event, reason="Room unavailable.")
+    told()
     held = OutboxMessage.objects.get(kind="news.event_cancelled", recipient="holder@supplier.example")
     waited = OutboxMessage.objects.get(kind="news.event_cancelled", recipient="wait@supplier.example")
     assert "secret-room" in held.attachments[0]["content"]
@@ -805,6 +821,7 @@ def test_moving_a_meeting_in_the_admin_goes_through_the_service_and_tells_member
     request = rf.post("/admin/")
     request.user = staff
     site._registry[Meeting].save_model(request, meeting, form=None, change=True)
+    told()
     meeting.refresh_from_db()
     assert meeting.sequence == 1
     assert OutboxMessage.objects.get(kind="panel.meeting_changed").recipient == "admin-moved@tabasc.example"
@@ -819,6 +836,7 @@ def test_announced_consultations_are_not_worked_out_again_every_minute(staff):
         actor=staff, title="Closing soon", kind=Consultation.Kind.REFINEMENT, questions=[("Agree?", "yes_no")],
         modification=modification, closes_at=timezone.now() + datetime.timedelta(days=2),
     )  # fmt: skip
+    told()  # the opening, announced by the change
     now = timezone.now()
     assert modification_notifications.consultations_closing(now=now) == 1
     with CaptureQueriesContext(connection) as minute_later:
@@ -848,6 +866,7 @@ def test_a_meeting_restored_after_its_cancellation_is_announced_and_reminded_aga
     assert one_day.status == OutboxMessage.Status.WITHHELD
     meeting.status = Meeting.Status.PLANNED
     panel_services.meeting_save(actor=staff, meeting=meeting)
+    told()
     back_on = Notification.objects.get(kind="panel.meeting_changed").title
     assert back_on.startswith("Back on: ") and "Restored meeting" in back_on
     one_day.refresh_from_db()
@@ -880,3 +899,37 @@ def test_the_navigation_and_the_list_count_the_same_unread_when_some_became_hidd
     assert "<strong>1 unread</strong>" in page
     assert '1<span class="visually-hidden"> unread</span>' in page  # the navigation agrees
     assert "2<span" not in page
+
+
+def test_a_notice_costs_the_request_the_same_queries_however_many_people_hear_it(staff, committee):
+    """Cancelling an event or moving a meeting writes its notices as happenings: the people are
+    worked out and told by the task, so the request's cost does not grow with them."""
+
+    def cancel(registrants: int) -> int:
+        event = make_event(actor=staff, capacity=100)
+        for _ in range(registrants):
+            news_services.registration_create(actor=make_party_user(), event=event)
+        with CaptureQueriesContext(connection) as queries:
+            news_services.event_cancel(actor=staff, event=event, reason="Room unavailable.")
+        assert told() == registrants
+        return len(queries)
+
+    def move(members: int) -> int:
+        starts = timezone.now().replace(microsecond=0) + datetime.timedelta(days=20)
+        meeting = Meeting.objects.create(committee=committee, title=f"Meeting of {members}", starts_at=starts,
+                                         ends_at=starts + datetime.timedelta(hours=1), venue="London")  # fmt: skip
+        Membership.objects.filter(committee=committee).delete()
+        for _ in range(members):
+            Membership.objects.create(committee=committee, user=make_user(role_names=set()),
+                                      starts_on=timezone.localdate())  # fmt: skip
+        meeting.starts_at += datetime.timedelta(days=1)
+        meeting.ends_at += datetime.timedelta(days=1)
+        with CaptureQueriesContext(connection) as queries:
+            panel_services.meeting_save(actor=staff, meeting=meeting)
+        assert told() == members
+        return len(queries)
+
+    cancel(1)  # warm caches
+    assert cancel(1) == cancel(12)
+    move(1)
+    assert move(1) == move(10)

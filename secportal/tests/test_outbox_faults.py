@@ -252,3 +252,41 @@ def test_a_large_fan_out_publishes_one_run_per_batch_so_every_worker_helps(priva
     assert redis.llen("celery") == 3  # 250 messages: three batches, three runs (at most four)
     enqueue_in_one_change(1000, start=250)
     assert redis.llen("celery") == 3 + 4
+
+
+def test_a_stage_move_made_while_redis_is_down_commits_at_once_and_its_followers_are_told_later(
+    private_broker, smtp_server, celery_processes
+):
+    """The move writes one happening; its task cannot be queued while Redis is down, so the move
+    commits without it, and the untold happening is told (once) when beat's run reaches a worker."""
+    from modifications import services as modification_services
+    from modifications.models import Follow, Stage
+    from modifications.tests.factories import make_modification
+    from parties import roles
+    from parties.tests.factories import make_user
+    from secportal.models import Happening, Notification, NotificationSettings
+    from secportal.tasks import happenings_tell_due
+
+    staff = make_user(email="staff@secas.example", role_names={roles.SECAS_STAFF})
+    modification = make_modification(stage=Stage.DRAFT)
+    followers = [make_user(email=f"follower{i}@example.org") for i in range(5)]
+    Follow.objects.bulk_create(Follow(user=u, modification=modification) for u in followers)
+    # Email on any day (the default waits for a Working Day, and the test may run on a Sunday).
+    NotificationSettings.objects.bulk_create(NotificationSettings(user=u, working_days_only=False) for u in followers)
+    private_broker.stop()
+    started = time.monotonic()
+    modification_services.modification_start_development(actor=staff, modification=modification)
+    elapsed = time.monotonic() - started
+    assert elapsed < 2.0, f"a move took {elapsed:.1f} s with the broker down"
+    happening = Happening.objects.get(subject_id=str(modification.pk))
+    assert happening.told_at is None and not Notification.objects.exists()
+
+    private_broker.start()
+    celery_processes.worker(redis_url=private_broker.url, smtp_port=smtp_server.port)
+    happenings_tell_due.apply_async()  # what beat sends every minute
+    emails = OutboxMessage.objects.filter(kind="modification.stage_changed")
+    wait_for(lambda: emails.filter(status=SENT).count() == 5, timeout=40, what="the followers' emails")
+    happenings_tell_due.apply_async()  # a second run tells no one twice
+    assert ping.apply_async(args=["drained"]).get(timeout=30, disable_sync_subtasks=False) == "pong:drained"
+    assert Notification.objects.count() == 5 and emails.count() == 5
+    assert_delivered_once(smtp_server.inbox, list(emails.values_list("pk", flat=True)))
