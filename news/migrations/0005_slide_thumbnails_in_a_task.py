@@ -12,7 +12,7 @@ def mark_ready(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('news', '0003_render_stored_rich_text'),
+        ('news', '0004_download_logs'),
     ]
 
     operations = [
