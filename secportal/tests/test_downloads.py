@@ -13,6 +13,7 @@ from modifications.models import DocumentDownload
 from modifications.tests.factories import make_document, make_modification
 from news import services as news_services
 from news.models import AttachmentDownload, SlidePackDownload
+from news.tasks import slide_thumbnail_make
 from news.tests.factories import make_event, make_post, make_staff, pdf_bytes
 from panel.models import Committee, Membership, PaperDownload
 from panel.tests.test_panel import make_meeting, make_paper
@@ -49,6 +50,8 @@ def files():
                                            upload=_upload("deck.pdf"), **amber)  # fmt: skip
     attachment = news_services.attachment_upload(actor=staff, post=make_post(actor=staff), title="Timetable",
                                                  upload=_upload("t.pdf"), **amber)  # fmt: skip
+    slide_thumbnail_make(pack.pk)  # as the task queued on commit would (a test's transaction never commits)
+    pack.refresh_from_db()
     assert pack.thumbnail
     served = [
         ("modifications:document-download", document.pk, DocumentDownload.objects.filter(document=document)),
