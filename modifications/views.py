@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from secportal.classification import can_view
 from secportal.downloads import serve_file
 from secportal.exceptions import ApplicationError
+from secportal.middleware import accepts_uploads
 from secportal.redirects import redirect_to_next
 
 from . import selectors, services
@@ -293,6 +294,7 @@ def modification_action(request: HttpRequest, reference: str, action: str) -> Ht
 # --- Documents ----------------------------------------------------------------------------------------------
 
 
+@accepts_uploads
 @login_required
 def document_upload(request: HttpRequest, reference: str) -> HttpResponse:
     if not can_upload_document(request.user):

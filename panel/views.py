@@ -6,6 +6,7 @@ from django.views.decorators.http import require_POST
 
 from secportal.downloads import serve_file
 from secportal.exceptions import ApplicationError
+from secportal.middleware import accepts_uploads
 from secportal.redirects import redirect_to_next
 
 from . import selectors, services
@@ -126,6 +127,7 @@ def membership_end(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("panel:committee-detail", slug=membership.committee.slug)
 
 
+@accepts_uploads
 @login_required
 def paper_upload(request: HttpRequest, pk: int) -> HttpResponse:
     _staff_only(request)
