@@ -61,15 +61,6 @@ def request_limit(view: Callable | None) -> int:
     return settings.SECPORTAL_REQUEST_MAX_BYTES
 
 
-def _wsgi_bytes(value: str) -> bytes:
-    # WSGI hands over the request's bytes decoded as ISO-8859-1. A server that decoded them as UTF-8
-    # itself is undone too (a surrogate then comes back as bytes that are not UTF-8).
-    try:
-        return value.encode("iso-8859-1")
-    except UnicodeEncodeError:
-        return value.encode("utf-8", "surrogatepass")
-
-
 def _clean_bytes(raw: bytes) -> bool:
     """UTF-8 text without a NUL (a lone surrogate encoded as UTF-8 is not valid UTF-8)."""
     if b"\x00" in raw:
@@ -82,8 +73,14 @@ def _clean_bytes(raw: bytes) -> bool:
 
 
 def _clean_urlencoded(data: str | bytes) -> bool:
-    raw = _wsgi_bytes(data) if isinstance(data, str) else data
-    return _clean_bytes(unquote_to_bytes(raw.replace(b"+", b" ")))
+    if isinstance(data, str):
+        # The query string as WSGI hands it over: its bytes decoded as ISO-8859-1. (A server that
+        # decoded them as UTF-8 itself is undone too: a surrogate comes back as bytes that are not.)
+        try:
+            data = data.encode("iso-8859-1")
+        except UnicodeEncodeError:
+            data = data.encode("utf-8", "surrogatepass")
+    return _clean_bytes(unquote_to_bytes(data.replace(b"+", b" ")))
 
 
 def _clean_texts(*texts: str) -> bool:
@@ -94,11 +91,12 @@ class RequestLimitsMiddleware:
     """Refuse what no page of the portal sends, before a view or the database sees it.
 
     400, with the portal's "bad request" page, for a NUL, a lone surrogate or bytes that are not
-    UTF-8 in the path, the query string, a cookie or a form field (names, values and the names of
-    uploaded files). PostgreSQL cannot store a NUL, so such a value reaching a query was a 500 on
-    any page that looks something up by what it is given. Checking here, once, covers every view
-    (the admin's and allauth's too, and those not written yet); cleaning in forms and selectors
-    would need each of them to remember.
+    UTF-8 in the path, the query string, a cookie or a form field (names and values). PostgreSQL
+    cannot store a NUL, so such a value reaching a query was a 500 on any page that looks something
+    up by what it is given. Checking here, once, covers every view (the admin's and allauth's too,
+    and those not written yet); cleaning in forms and selectors would need each of them to remember.
+    (Django itself writes bytes in the path that are not UTF-8 back as "%FF", and drops unprintable
+    characters from the names of uploaded files.)
 
     413, with a page that names the limit, for a body larger than SECPORTAL_REQUEST_MAX_BYTES (or,
     for a view marked `@accepts_uploads`, SECPORTAL_UPLOAD_MAX_BYTES more), judged by its declared
@@ -114,7 +112,7 @@ class RequestLimitsMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not (
-            _clean_bytes(_wsgi_bytes(request.META.get("PATH_INFO", "")))
+            _clean_texts(request.path_info)
             and _clean_urlencoded(request.META.get("QUERY_STRING", ""))
             and _clean_texts(*request.COOKIES.keys(), *request.COOKIES.values())
         ):
@@ -136,7 +134,6 @@ class RequestLimitsMiddleware:
                 return errors.bad_request(request)
         elif request.content_type == "multipart/form-data":
             fields = [text for key, values in request.POST.lists() for text in (key, *values)]
-            files = [text for key, uploads in request.FILES.lists() for text in (key, *(f.name for f in uploads))]
-            if not _clean_texts(*fields, *files):
+            if not _clean_texts(*fields, *request.FILES.keys()):
                 return errors.bad_request(request)
         return None
