@@ -23,6 +23,7 @@ from parties import roles
 from parties.tests.factories import make_user
 from secportal.admin_mixins import BoundedInline
 from secportal.redirects import safe_next_url
+from tests.test_fuzz_urls import encode_multipart
 
 pytestmark = pytest.mark.django_db
 
@@ -138,30 +139,18 @@ def test_nul_and_broken_unicode_in_a_posted_form_are_refused(client, body):
     assert_bad_request_page(response)
 
 
-def multipart(fields: dict[str, bytes], files: dict[str, tuple[bytes, bytes]] = {}) -> tuple[bytes, str]:  # noqa: B006
-    chunks = []
-    for name, value in fields.items():
-        chunks.append(b'--b0undary\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n' % (name.encode(), value))
-    for name, (filename, content) in files.items():
-        chunks.append(
-            b'--b0undary\r\nContent-Disposition: form-data; name="%s"; filename="%s"\r\n'
-            b"Content-Type: application/octet-stream\r\n\r\n%s\r\n" % (name.encode(), filename, content)
-        )
-    return b"".join([*chunks, b"--b0undary--\r\n"]), "multipart/form-data; boundary=b0undary"
-
-
 def test_a_nul_in_a_multipart_field_is_refused(client, settings, tmp_path):
     settings.SECPORTAL_REQUIRE_MFA = False
     settings.MEDIA_ROOT = tmp_path
     client.force_login(make_staff())
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
     url = reverse("news:image-upload")
-    body, content_type = multipart({"alt_text": b"A\x00chart"}, {"file": (b"chart.png", png)})
+    body, content_type = encode_multipart({"alt_text": b"A\x00chart"}, {"file": (b"chart.png", png)})
     assert_bad_request_page(client.generic("POST", url, body, content_type))
-    body, content_type = multipart({"a\x00lt_text": b"A chart"}, {"file": (b"chart.png", png)})
+    body, content_type = encode_multipart({"a\x00lt_text": b"A chart"}, {"file": (b"chart.png", png)})
     assert_bad_request_page(client.generic("POST", url, body, content_type))
     # NULs inside a file are its own; Django drops unprintable characters from its name.
-    body, content_type = multipart({"alt_text": b"A chart"}, {"file": (b"ch\x00art.png", png)})
+    body, content_type = encode_multipart({"alt_text": b"A chart"}, {"file": (b"ch\x00art.png", png)})
     assert client.generic("POST", url, body, content_type).status_code == 200
 
 
@@ -236,7 +225,7 @@ def image_upload(client, settings, tmp_path):
 
     def post(size: int, alt_text: bytes = b"A chart"):
         png = b"\x89PNG\r\n\x1a\n" + b"\x01" * (size - 8)
-        body, content_type = multipart({"alt_text": alt_text}, {"file": (b"chart.png", png)})
+        body, content_type = encode_multipart({"alt_text": alt_text}, {"file": (b"chart.png", png)})
         return client.generic("POST", reverse("news:image-upload"), body, content_type)
 
     return post
@@ -270,7 +259,7 @@ def test_form_fields_over_the_limit_in_an_upload_are_refused_with_413(image_uplo
 def test_a_view_that_takes_no_files_keeps_the_small_cap(client, settings):
     settings.SECPORTAL_UPLOAD_MAX_BYTES = 200_000
     settings.SECPORTAL_REQUEST_MAX_BYTES = 64 * 1024
-    body, content_type = multipart({"next": b"/"}, {"file": (b"chart.png", b"\x01" * 100_000)})
+    body, content_type = encode_multipart({"next": b"/"}, {"file": (b"chart.png", b"\x01" * 100_000)})
     assert client.generic("POST", reverse("cookies-dismiss"), body, content_type).status_code == 413
 
 
