@@ -509,24 +509,24 @@ def hostile_segments(found: Crawl, every: dict[str, Pattern]) -> None:
 
 def hostile_queries(found: Crawl, every: dict[str, Pattern]) -> None:
     """Every page that answered 200 gets every query parameter at once, each with a hostile value;
-    then the same with one of them refused at the door."""
+    then each with a value refused at the door."""
     hostile = Hostile(found.walker.role)
     names = sorted(set(QUERY_PARAMETERS) | found.query_names)
-    for n, (pattern, reached, admin) in enumerate(_walked(found, every)):
+    for pattern, reached, admin in _walked(found, every):
         if reached.status != 200 or (admin and pattern.slots):  # the admin reads queries on its lists
             continue
         path = urlsplit(reached.address).path
         for _ in range(1 if admin else QUERY_SAMPLES):
             values = dict(zip(names, hostile.take(len(names)), strict=True))
             found.walker.request("GET", f"{path}?{encode_query(values)}")
-        values[names[n % len(names)]] = hostile.refused()
-        found.walker.request("GET", f"{path}?{encode_query(values)}")
+        refused = {name: hostile.refused() for name in names}
+        found.walker.request("GET", f"{path}?{encode_query(refused)}")
 
 
 def hostile_posts(found: Crawl, every: dict[str, Pattern]) -> None:
     """Every pattern the crawl reached gets a post per form (at most two): filled as a browser would
     with every other field hostile, or (the roles take turns) with every field hostile; unknown
-    fields too; a file field gets a small file with a hostile name. Then the same with one field
+    fields too; a file field gets a small file with a hostile name. Then every field with a value
     refused at the door. A pattern with no form (for this person) gets the unknown fields, unless
     it answered the crawl's GET with a page: a post there is the same page again."""
     hostile = Hostile(found.walker.role)
@@ -544,7 +544,7 @@ def hostile_posts(found: Crawl, every: dict[str, Pattern]) -> None:
             file_name = hostile.take(1)[0][:200] + b".pdf"
             _post(found.walker, form, values, file_name)
             if form.fields:
-                _post(found.walker, form, values | {names[(turn + n) % len(names)]: hostile.refused()}, file_name)
+                _post(found.walker, form, {name: hostile.refused() for name in names}, file_name)
 
 
 def _post(walker: Walker, form: Form, values: dict[str, bytes], file_name: bytes) -> None:
