@@ -653,3 +653,13 @@ def test_hostile_form_fields(crawls, every_pattern, role):
     found = _fresh_walker(crawls, role)
     hostile_posts(found, every_pattern)
     assert_no_failures(found.walker)
+
+
+def test_forms_with_files_post_to_views_that_accept_uploads(crawls):
+    """A form with a file field posts to a view marked @accepts_uploads (else the 1 MB cap refuses
+    every real file with 413)."""
+    with_files = {form.action for c in crawls.values() for forms in c.forms.values() for form in forms if form.files}
+    unmarked = [
+        action for action in with_files if not getattr(resolve(urlsplit(action).path).func, "accepts_uploads", False)
+    ]
+    assert with_files and not unmarked
