@@ -1,7 +1,12 @@
 from django.contrib import admin
 from django.urls import reverse
 
-from secportal.admin_mixins import DownloadLogAdmin, PortalManagedAdmin
+from secportal.admin_mixins import (
+    AutocompleteOfIdsAdmin,
+    BoundedInline,
+    DownloadLogAdmin,
+    PortalManagedAdmin,
+)
 
 from .models import DocumentDownload, ModificationDocument, ModificationEvent, ModificationProposal, Release
 
@@ -14,7 +19,7 @@ class ReleaseAdmin(admin.ModelAdmin):
     readonly_fields = ("status", "went_live_at")  # going live moves modifications: do it from the releases page
 
 
-class EventInline(admin.TabularInline):
+class EventInline(BoundedInline):
     model = ModificationEvent
     extra = 0
     can_delete = False
@@ -26,7 +31,7 @@ class EventInline(admin.TabularInline):
 
 
 @admin.register(ModificationProposal)
-class ModificationProposalAdmin(admin.ModelAdmin):
+class ModificationProposalAdmin(AutocompleteOfIdsAdmin):
     """Wording may be corrected here. The stage, path and dates move only through the lifecycle on the
     portal's pages; who proposed it (who may withdraw it), what it is an alternative of and its latest
     update (on its timeline) are set there too."""

@@ -12,12 +12,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from secportal.classification import can_view
 from secportal.downloads import serve_file
 from secportal.exceptions import ApplicationError
+from secportal.middleware import accepts_uploads
+from secportal.redirects import redirect_to_next
 
 from . import selectors, services
 from .forms import (
@@ -293,6 +294,7 @@ def modification_action(request: HttpRequest, reference: str, action: str) -> Ht
 # --- Documents ----------------------------------------------------------------------------------------------
 
 
+@accepts_uploads
 @login_required
 def document_upload(request: HttpRequest, reference: str) -> HttpResponse:
     if not can_upload_document(request.user):
@@ -372,12 +374,7 @@ def follow_filter(request: HttpRequest) -> HttpResponse:
 def unfollow_filter(request: HttpRequest, pk: int) -> HttpResponse:
     services.filter_follow_remove(user=request.user, pk=pk)
     messages.success(request, "You no longer follow that view of the register.")
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = reverse("dashboard")
-    return redirect(next_url)
+    return redirect_to_next(request, reverse("dashboard"))
 
 
 # --- Feed and export ----------------------------------------------------------------------------------------------

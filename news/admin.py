@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import reverse
 
-from secportal.admin_mixins import DownloadLogAdmin, PortalManagedAdmin
+from secportal.admin_mixins import BoundedInline, DownloadLogAdmin, PortalManagedAdmin
 
 from .models import (
     AgendaItem,
@@ -21,7 +21,7 @@ from .models import (
 )
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(BoundedInline):
     extra = 0
     can_delete = False
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from secportal.classification import can_view
 from secportal.downloads import serve_file
 from secportal.exceptions import ApplicationError
+from secportal.middleware import accepts_uploads
 
 from . import calendar, selectors, services
 from .forms import (
@@ -230,6 +231,7 @@ def post_history(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "news/post_history.html", {"post": post, "revisions": revisions, "events": events})
 
 
+@accepts_uploads  # outermost: _staff_only does not copy attributes
 @publisher_only
 def attachment_upload(request: HttpRequest, slug: str) -> HttpResponse:
     post = selectors.post_get(user=request.user, slug=slug)
@@ -251,6 +253,7 @@ def attachment_upload(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@accepts_uploads  # outermost: _staff_only does not copy attributes
 @publisher_only
 def image_upload(request: HttpRequest) -> HttpResponse:
     """Upload a picture for posts; the page gives the Markdown to paste into the body."""
@@ -579,6 +582,7 @@ def attendee_csv(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
+@accepts_uploads
 @event_manager_only
 def slide_upload(request: HttpRequest, slug: str) -> HttpResponse:
     event = selectors.event_get(slug=slug)

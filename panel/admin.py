@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.urls import reverse
 
-from secportal.admin_mixins import DownloadLogAdmin, PortalManagedAdmin, ServiceSavedAdmin
+from secportal.admin_mixins import BoundedInline, DownloadLogAdmin, PortalManagedAdmin, ServiceSavedAdmin
 
 from .models import (
     Action,
@@ -38,7 +38,7 @@ class MeetingAdminForm(forms.ModelForm):
         return data
 
 
-class SeatInline(admin.TabularInline):
+class SeatInline(BoundedInline):
     model = Seat
     extra = 0
 
@@ -71,14 +71,14 @@ class MembershipAdmin(PortalManagedAdmin):
         return reverse("panel:committee-detail", args=[obj.committee.slug])
 
 
-class AgendaItemInline(admin.TabularInline):
+class AgendaItemInline(BoundedInline):
     model = AgendaItem
     extra = 1
     fields = ("order", "title", "modification", "decision_needed")
     raw_id_fields = ("modification",)
 
 
-class AttendanceInline(admin.TabularInline):
+class AttendanceInline(BoundedInline):
     model = Attendance
     extra = 0
     raw_id_fields = ("user",)

@@ -2,11 +2,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from secportal.downloads import serve_file
 from secportal.exceptions import ApplicationError
+from secportal.middleware import accepts_uploads
+from secportal.redirects import redirect_to_next
 
 from . import selectors, services
 from .forms import (
@@ -126,6 +127,7 @@ def membership_end(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("panel:committee-detail", slug=membership.committee.slug)
 
 
+@accepts_uploads
 @login_required
 def paper_upload(request: HttpRequest, pk: int) -> HttpResponse:
     _staff_only(request)
@@ -248,12 +250,7 @@ def action_status(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         services.action_set_status(actor=request.user, action=action, status=form.cleaned_data["status"])
         messages.success(request, f"Action marked {action.get_status_display().lower()}.")
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = f"/panel/meetings/{action.meeting_id}/"
-    return redirect(next_url)
+    return redirect_to_next(request, f"/panel/meetings/{action.meeting_id}/")
 
 
 # --- Change Board votes ----------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
-from secportal.admin_mixins import PortalManagedAdmin, ViewOnlyAdmin
+from secportal.admin_mixins import BoundedInline, PortalManagedAdmin, ViewOnlyAdmin
 
 from .models import AccountRequest, Invitation, Party, PartyChangeRequest, PartyEvent, User, VotingGroup
 
@@ -14,7 +14,7 @@ def _superuser(request) -> bool:
     return request.user.is_active and request.user.is_superuser
 
 
-class PartyEventInline(admin.TabularInline):
+class PartyEventInline(BoundedInline):
     model = PartyEvent
     extra = 0
     can_delete = False

@@ -3,6 +3,7 @@ its changes tell people, what history they leave) is shown in the admin and chan
 portal's pages, which call the service: the admin is never a way round the portal."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html
@@ -66,3 +67,50 @@ class DownloadLogAdmin(ViewOnlyAdmin):
     def get_queryset(self, request):
         related = [f.name for f in self.model._meta.fields if f.is_relation]
         return super().get_queryset(request).select_related(*related)
+
+
+class BoundedInline(admin.TabularInline):
+    """A tabular inline that builds no more forms than the page can need.
+
+    Django builds as many inline forms as a post's TOTAL_FORMS asks for, up to max_num + 1,000,
+    and renders them all again when the page has an error: one hostile post kept a worker busy
+    for 20 seconds. Here a post may bring the rows there are and `max_new` new ones; asking for
+    more gets Django's own "Please submit at most N forms" error.
+    """
+
+    max_new = 50
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        rows = (
+            0 if obj is None or obj.pk is None else self.model._default_manager.filter(**{formset.fk.name: obj}).count()
+        )
+        formset.max_num = formset.absolute_max = min(formset.max_num, rows + self.max_new)
+        return formset
+
+
+class AutocompleteOfIds(AutocompleteSelectMultiple):
+    """Django's autocomplete for many-to-many fields, showing a form posted with something that is
+    no id ("abc" where a number belongs) again without looking that up: the lookup raised a
+    ValueError, a 500 where the person should see the form's own error."""
+
+    def optgroups(self, name, value, attr=None):
+        target = self.field.target_field
+        return super().optgroups(name, [v for v in value if _is_value_of(target, v)], attr)
+
+
+def _is_value_of(field, value) -> bool:
+    try:
+        field.to_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
+class AutocompleteOfIdsAdmin(admin.ModelAdmin):
+    """A ModelAdmin whose `autocomplete_fields` (many-to-many) use `AutocompleteOfIds`."""
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name in self.get_autocomplete_fields(request) and "widget" not in kwargs:
+            kwargs["widget"] = AutocompleteOfIds(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)

@@ -1,5 +1,7 @@
 """Error pages in the portal's layout."""
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import get_template
@@ -9,7 +11,14 @@ from .context_processors import layout
 
 
 def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    if isinstance(exception, RequestDataTooBig):  # the form fields alone were over the limit
+        return request_too_large(request, limit=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     return render(request, "400.html", status=400)
+
+
+def request_too_large(request: HttpRequest, *, limit: int) -> HttpResponse:
+    """413: the body is over `limit` bytes (secportal.middleware.RequestLimitsMiddleware)."""
+    return render(request, "413.html", {"limit": limit}, status=413)
 
 
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:

@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # NUL characters and broken unicode (400), oversized bodies (413): before sessions and CSRF.
+    "secportal.middleware.RequestLimitsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -305,12 +307,21 @@ SESSION_ENGINE = "secportal.sessions"
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 # The consent cookie: the only cookie besides the session and CSRF tokens.
 SECPORTAL_COOKIE_NOTICE_COOKIE = "secportal_cookie_notice"
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 SECPORTAL_UPLOAD_MAX_BYTES = env.int("SECPORTAL_UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
 # A slide pack's thumbnail is drawn by a Celery task in a child process with these limits: CPU
 # seconds (killed after three times as long in wall-clock time) and megabytes of address space.
 SECPORTAL_THUMBNAIL_SECONDS = env.int("SECPORTAL_THUMBNAIL_SECONDS", default=5)
 SECPORTAL_THUMBNAIL_MEMORY_MB = env.int("SECPORTAL_THUMBNAIL_MEMORY_MB", default=512)
+# Request bodies (secportal.middleware.RequestLimitsMiddleware): a request larger than this is
+# refused with 413 before it is read, except by views marked @accepts_uploads, which may take
+# SECPORTAL_UPLOAD_MAX_BYTES more. Django's own limits agree: the form fields of any request
+# together, how many fields and files; an uploaded file over FILE_UPLOAD_MAX_MEMORY_SIZE is
+# streamed to a temporary file rather than held in memory.
+SECPORTAL_REQUEST_MAX_BYTES = env.int("SECPORTAL_REQUEST_MAX_BYTES", default=1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = SECPORTAL_REQUEST_MAX_BYTES
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # SEC deadlines, in Working Days (DOMAIN.md); the bank holidays are those of this UK region
 # (ENG: England and Wales, SCT: Scotland, NIR: Northern Ireland).
 SECPORTAL_WORKING_DAYS_REGION = env.str("SECPORTAL_WORKING_DAYS_REGION", default="ENG")

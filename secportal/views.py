@@ -6,12 +6,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from .redirects import redirect_to_next
 from .registry import dashboard_sections, home_sections
 
 
@@ -80,12 +80,7 @@ def cookies(request: HttpRequest) -> HttpResponse:
 @require_POST
 def cookies_dismiss(request: HttpRequest) -> HttpResponse:
     """Remember that the cookie notice was read (a cookie of its own, for a year)."""
-    next_url = request.POST.get("next", "/")
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = "/"
-    response = redirect(next_url)
+    response = redirect_to_next(request, "/")
     response.set_cookie(
         settings.SECPORTAL_COOKIE_NOTICE_COOKIE,
         "dismissed",

@@ -358,7 +358,10 @@ def test_odd_input_is_refused_cleanly(client, mrc):
     client.force_login(user)
     q1, _ = mrc.questions.order_by("order")
     url = reverse("modifications:consultation-autosave", args=[mrc.pk])
-    assert client.post(url, {"q²_text": "x", f"q{q1.pk}_text": "a\x00b"}).status_code == 200
+    # A NUL is refused before any view (secportal.middleware.RequestLimitsMiddleware): nothing saved.
+    assert client.post(url, {"q²_text": "x", f"q{q1.pk}_text": "a\x00b"}).status_code == 400
+    assert not Answer.objects.filter(question=q1).exists()
+    assert client.post(url, {"q²_text": "x", f"q{q1.pk}_text": "ab"}).status_code == 200
     assert Answer.objects.get(question=q1).text == "ab"
     response = client.post(url, {f"q{q1.pk}_text": "x" * 20001, f"orig_q{q1.pk}_text": "ab"})
     assert response.status_code == 400 and "at most" in response.json()["error"]
