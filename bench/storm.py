@@ -30,6 +30,7 @@ class Person:
     latencies: list[float] = field(default_factory=list)
     statuses: dict[str, int] = field(default_factory=dict)
     conflicts: int = 0
+    last_answer: float = 0.0  # when the last answer came back (time.time())
 
     def count(self, status: str) -> None:
         self.statuses[status] = self.statuses.get(status, 0) + 1
@@ -81,6 +82,7 @@ def _save(person: Person, site: Site, token: str, n: int) -> None:
         person.count(type(exc).__name__)
         return
     person.latencies.append(time.perf_counter() - start)
+    person.last_answer = time.time()
     person.count(str(status))
     answer = json.loads(reply) if status == 200 else {}
     if answer.get("saved"):
@@ -145,6 +147,8 @@ def storm(*, host: str, port: int, setup: dict, seconds: float, every: float = 5
         "seconds": seconds,
         "every_s": every,
         "saves": sum(statuses.values()),
+        # From the first save to the last answer: longer than `seconds` when the server fell behind.
+        "wall_s": round(max((p.last_answer for p in people), default=0) - when.get("begin", 0), 1) if latencies else 0,
         "p50_ms": pct(0.50),
         "p99_ms": pct(0.99),
         "max_ms": round(latencies[-1] * 1000, 1) if latencies else 0.0,
