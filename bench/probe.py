@@ -196,13 +196,14 @@ def storm_setup(*, sessions: int, seconds: float, per_party: int = 3) -> dict:
         party_users.setdefault(user.party_id, []).append(user)
     chosen = [u for group in party_users.values() if len(group) >= per_party for u in group[:per_party]][:sessions]
     now = timezone.now()
-    consultation = Consultation.objects.create(
+    consultation = Consultation(
         kind=Consultation.Kind.OTHER,
         title=f"Benchmark consultation {now:%H:%M:%S}",
-        introduction="Answer before the deadline.",
+        introduction="Answer **before** the deadline.",
         opens_at=now - datetime.timedelta(days=20),
         closes_at=now + datetime.timedelta(seconds=seconds + 120),
-    )
+    ).render_rich_text()
+    consultation.save()
     questions = Question.objects.bulk_create(
         Question(consultation=consultation, order=n + 1, text=f"Question {n + 1}?", kind=Question.Kind.TEXT)
         for n in range(per_party)
