@@ -1,5 +1,7 @@
 """Benchmark rows for modifications: the register at a given size, one modification with a long
-timeline and many documents, and a Party user following 50 modifications."""
+timeline and many documents, a Party user following 50 modifications, the first hundred bench
+users following ten each (their dashboards), and the stage move's pair: one modification followed
+by 2,000 people and its twin that nobody follows (plus a third to warm the move up)."""
 
 import datetime
 
@@ -12,6 +14,9 @@ from secportal.classification import Classification
 from .models import Follow, ModificationDocument, ModificationEvent, ModificationProposal, Path, Route, Stage
 
 LONG_TIMELINE = 9000  # the number of the modification with a long timeline
+FOLLOWED, UNFOLLOWED, WARM_UP = 9001, 9002, 9003  # the stage move's modifications (at Refinement)
+FOLLOWERS = 2000  # how many bench users follow FOLLOWED (fewer if there are fewer users)
+DASHBOARD_USERS = 100  # the first bench users, who follow ten modifications each
 STAGES = [s for s in Stage if s not in (Stage.DRAFT, Stage.DEVELOPMENT, Stage.CLOSED)]
 WORDS = [
     "smart",
@@ -97,4 +102,54 @@ def seed(*, sizes: dict, stdout=None) -> None:
     if user is not None and not Follow.objects.filter(user=user).exists():
         Follow.objects.bulk_create(
             Follow(user=user, modification=m) for m in ModificationProposal.objects.filter(number__gte=10000)[:50]
+        )
+    _seed_follows()
+    _seed_stage_move()
+
+
+def _seed_follows() -> None:
+    """Ten follows for each of the first bench users (the mix signs them in), spread over the register."""
+    register = list(
+        ModificationProposal.objects.filter(number__gte=10000).order_by("number").values_list("pk", flat=True)
+    )
+    if not register:
+        return
+    users = User.objects.filter(email__endswith="@bench.example").exclude(email=BENCH_USER).order_by("pk")
+    if Follow.objects.filter(user__in=users[:1], modification__number__gte=10000).exists():
+        return  # seeded before (the register may have grown since; the follows stay as they were)
+    Follow.objects.bulk_create(
+        (
+            Follow(user_id=user_id, modification_id=register[(n * 37 + k * 101) % len(register)])
+            for n, user_id in enumerate(users.values_list("pk", flat=True)[:DASHBOARD_USERS])
+            for k in range(10)
+        ),
+        ignore_conflicts=True,
+    )
+
+
+def _seed_stage_move() -> None:
+    for number in (FOLLOWED, UNFOLLOWED, WARM_UP):
+        ModificationProposal.objects.get_or_create(
+            number=number,
+            defaults={
+                "reference": f"MP{number}",
+                "title": f"Stage move {number}",
+                "stage": Stage.REFINEMENT,
+                "path": Path.PATH_2,
+                "route": Route.REFINEMENT,
+                "issue": "Moved by the benchmark.",
+                "next_milestone": "Report Phase",
+            },
+        )
+    followed = ModificationProposal.objects.get(number=FOLLOWED)
+    have = Follow.objects.filter(modification=followed).count()
+    if have < FOLLOWERS:
+        users = (
+            User.objects.filter(email__endswith="@bench.example")
+            .exclude(email=BENCH_USER)  # who follows exactly 50
+            .exclude(follows__modification=followed)
+        )
+        Follow.objects.bulk_create(
+            Follow(user_id=pk, modification=followed)
+            for pk in users.order_by("pk").values_list("pk", flat=True)[: FOLLOWERS - have]
         )
