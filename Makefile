@@ -4,14 +4,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
+# `make run PORT=8001` serves on another port; links in emails (SITE_URL) follow it.
+PORT ?= 8000
 # Demo values for `make run` (never used in production, which reads the real environment).
 RUN_ENV := DEBUG=true SECRET_KEY=demo-only-secret-key-not-for-production-0123456789 \
-	SECPORTAL_REQUIRE_MFA=false SECURE_SSL_REDIRECT=false
+	SECPORTAL_REQUIRE_MFA=false SECURE_SSL_REDIRECT=false SITE_URL=http://127.0.0.1:$(PORT)
 
 .PHONY: help venv run migrate seed test lint format vendor bench clean
 
 help:
-	@echo "make run    - install, migrate, load demo data and serve http://127.0.0.1:8000 with Celery"
+	@echo "make run    - install, migrate, load demo data and serve http://127.0.0.1:8000 with Celery (PORT=8001 for another port)"
 	@echo "make test   - the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)"
 	@echo "make lint   - ruff lint and format check"
 	@echo "make bench  - the performance benchmark (not part of make test)"
@@ -39,7 +41,7 @@ seed: migrate
 	$(RUN_ENV) $(PY) manage.py seed_demo
 
 run: seed
-	@$(RUN_ENV) scripts/run.sh
+	@$(RUN_ENV) PORT=$(PORT) scripts/run.sh
 
 test: venv node_modules/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,12 +1,16 @@
 """django-allauth adapted to the portal: no public sign-up, emails through the outbox."""
 
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.urls import reverse
 
 from secportal.services import outbox_enqueue_rendered
 
@@ -14,7 +18,34 @@ from secportal.services import outbox_enqueue_rendered
 _FIRST_SET_UP_VIEWS = frozenset({"mfa_activate_totp", "mfa_view_recovery_codes", "mfa_download_recovery_codes"})
 
 
+SITE_NAME = "SEC Portal"
+
+# Said for every failed sign-in, whatever the address: a request still awaiting SECAS's decision
+# has no account and no password yet, so the portal cannot tell its owner apart from a stranger
+# typing their address. Naming the pending request only when asked about that address would tell
+# anyone who asked; one message for every failure tells nobody anything.
+SIGN_IN_FAILED = (
+    "The email address or password is not correct. If you asked for an account recently, your "
+    "request may still be awaiting SECAS's decision: we email you when it is decided, with a link "
+    "to set your password."
+)
+
+
+@dataclass(frozen=True)
+class Site:
+    """What allauth's emails call `current_site`: the portal's name and the host of SITE_URL."""
+
+    name: str
+    domain: str
+
+
+def portal_site() -> Site:
+    return Site(name=SITE_NAME, domain=urlsplit(settings.SITE_URL).netloc)
+
+
 class AccountAdapter(DefaultAccountAdapter):
+    error_messages = {**DefaultAccountAdapter.error_messages, "email_password_mismatch": SIGN_IN_FAILED}
+
     def is_open_for_signup(self, request) -> bool:
         # People ask for an account for their Party; SECAS staff approve it.
         return False
@@ -41,9 +72,17 @@ class AccountAdapter(DefaultAccountAdapter):
                     return False
         return super().is_reauthentication_required(app=app, **kwargs)
 
+    def get_email_confirmation_url(self, request, emailconfirmation) -> str:
+        """The verification link on SITE_URL, never the host a request happened to name."""
+        return settings.SITE_URL + reverse("account_confirm_email", args=[emailconfirmation.key])
+
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """Queue allauth's emails (password reset, verification, MFA notices) in the outbox, so
-        they survive an SMTP outage like every other message."""
+        they survive an SMTP outage like every other message. The templates are the portal's own
+        (templates/account/email, templates/mfa/email); they name the site and link to SITE_URL."""
+        context = {**context}
+        context.setdefault("current_site", portal_site())
+        context.setdefault("site_url", settings.SITE_URL)
         message = self.render_mail(template_prefix, email, context)
         html = ""
         for content, mimetype in getattr(message, "alternatives", []):

@@ -3,6 +3,9 @@
 # Ctrl-C (or any one of them exiting) stops all three.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The port to serve on (`make run PORT=8001`); links in emails (SITE_URL) point at it.
+PORT="${PORT:-8000}"
+export SITE_URL="${SITE_URL:-http://127.0.0.1:$PORT}"
 mkdir -p var
 pids=()
 stop() {
@@ -19,7 +22,7 @@ pids+=($!)
 pids+=($!)
 echo "Celery worker and beat started (logs in var/celery-worker.log and var/celery-beat.log)."
 echo "Emails (set-password and invitation links) are written to var/celery-worker.log."
-echo "The SEC Portal is at http://127.0.0.1:8000 (Ctrl-C stops everything)."
-.venv/bin/python manage.py runserver 127.0.0.1:8000 &
+echo "The SEC Portal is at $SITE_URL (Ctrl-C stops everything)."
+.venv/bin/python manage.py runserver "127.0.0.1:$PORT" &
 pids+=($!)
 wait -n "${pids[@]}"

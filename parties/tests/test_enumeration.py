@@ -78,7 +78,7 @@ def test_a_known_and_an_unknown_address_cost_the_page_the_same(page, task, djang
     to_known = [m.subject for m in mail.outbox if m.to == [KNOWN]]
     to_unknown = [m.subject for m in mail.outbox if m.to == [UNKNOWN]]
     if page is _reset:
-        assert to_known == ["[SEC Portal] Password Reset Email"] and to_unknown == []
+        assert to_known == ["[SEC Portal] Set a new password"] and to_unknown == []
         assert "/accounts/password/reset/key/" in next(m.body for m in mail.outbox if m.to == [KNOWN])
     else:
         assert to_known == ["[SEC Portal] You already have an SEC Portal account"]
