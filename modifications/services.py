@@ -504,7 +504,7 @@ def consultations_close_due(*, now=None) -> int:
     for pk in list(due.values_list("pk", flat=True)[:100]):
         with transaction.atomic():
             consultation = (
-                Consultation.objects.select_for_update(skip_locked=True)
+                Consultation.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(pk=pk, close_handled_at__isnull=True)
                 .select_related("modification")
                 .first()
