@@ -40,7 +40,7 @@ def test_colleagues_respond_together_and_a_member_votes(page, axe, settings):
 
     # Priya starts the response; the page saves as she types.
     sign_in(page, "priya@fenland.example")
-    page.get_by_role("link", name="MP210 Modification Report Consultation").click()
+    page.get_by_role("link", name="MP210 Modification Report Consultation", exact=True).click()
     page.wait_for_url(f"**/modifications/consultations/{consultation.pk}/")
     check(page, axe)
     page.get_by_label("Yes").check()
