@@ -11,6 +11,7 @@ from modifications import services
 from modifications.models import (
     MRC_QUESTIONS,
     Consultation,
+    Follow,
     ModificationDocument,
     ModificationEvent,
     ModificationProposal,
@@ -22,6 +23,7 @@ from parties import roles
 from parties.models import Party
 from parties.tests.factories import give_totp, make_party, make_user
 from secportal import notifications
+from secportal.exceptions import ApplicationError
 from secportal.models import (
     Frequency,
     Happening,
@@ -59,9 +61,9 @@ def party_user(category, *, email="", status=Party.Status.ACCEDED, **fields):
 def test_the_mrc_is_refused_until_a_modification_report_is_published(staff):
     mp = make_modification(stage=Stage.REPORT_PHASE)
     make_document(mp, kind=ModificationDocument.Kind.LEGAL_TEXT)  # another document is not the report
-    with pytest.raises(services.ApplicationError, match=f"Publish the Modification Report on {mp.reference} first"):
+    with pytest.raises(ApplicationError, match=f"Publish the Modification Report on {mp.reference} first"):
         services.modification_open_mrc(actor=staff, modification=mp)
-    with pytest.raises(services.ApplicationError, match="Publish the Modification Report"):
+    with pytest.raises(ApplicationError, match="Publish the Modification Report"):
         services.consultation_create(
             actor=staff, title="MRC", kind=Consultation.Kind.MRC, modification=mp, questions=[("Agree?", "position")]
         )
@@ -88,7 +90,7 @@ def test_one_action_opens_the_consultation_and_moves_the_stage(staff):
         == f"Modification Report Consultation open until {closes_on:%-d %B %Y}"
     )
     # Opening it again (or from the consultations form) is refused: there is one MRC.
-    with pytest.raises(services.ApplicationError, match="opens from the Report Phase"):
+    with pytest.raises(ApplicationError, match="opens from the Report Phase"):
         services.modification_open_mrc(actor=staff, modification=mp)
     assert Consultation.objects.count() == 1
 
@@ -114,7 +116,7 @@ def test_the_stage_page_and_register_show_the_consultations_close(client, staff)
     assert mp.next_milestone_date == later == services.next_milestone(mp)[1]
     assert shown(later) and not shown(first)
     # The early-close guard reads the same date.
-    with pytest.raises(services.ApplicationError, match=f"open until {later:%-d %B %Y}"):
+    with pytest.raises(ApplicationError, match=f"open until {later:%-d %B %Y}"):
         services.modification_send_to_change_board(actor=staff, modification=mp)
 
 
@@ -159,8 +161,6 @@ def test_every_consulted_party_user_is_told_and_the_dccs_are_not(staff):
     not_acceded = party_user(Party.Category.SMALL_SUPPLIER, status=Party.Status.APPLIED)
     mp = services.modification_open_mrc(actor=staff, modification=make_report_phase_mp())
     # A DCC user who follows the modification still hears it opened, as a follower.
-    from modifications.models import Follow
-
     Follow.objects.create(user=dcc, modification=mp)
     Follow.objects.create(user=consulted[0], modification=mp)
     notifications.happenings_tell_due()
