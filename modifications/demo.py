@@ -521,12 +521,18 @@ def seed(*, stdout=None) -> None:
     staff = User.objects.filter(groups__name=roles.SECAS_STAFF).order_by("pk").first()
     member = User.objects.filter(email="member@panel.example").first()
     dcc = Party.objects.filter(category=Party.Category.DCC).first()
-    for index, (number, title, stage, path, route, party_name, release_slug, age, urgent) in enumerate(MODIFICATIONS):
+    for index, (number, title, planned, path, route, party_name, release_slug, age, urgent) in enumerate(MODIFICATIONS):
         if ModificationProposal.objects.filter(number=number, suffix="").exists():
             continue
         party = Party.objects.filter(name=party_name).first() if party_name else None
         proposer = party.users.filter(is_active=True).order_by("pk").first() if party else None
-        sequence = _stage_sequence(stage, path, route)
+        sequence = _stage_sequence(planned, path, route)
+        # An MRC is opened by seed_consultations, as SECAS opens one: through modification_open_mrc,
+        # which opens the consultation and moves the stage (here it waits at the Report Phase).
+        opens_mrc = planned == S.MRC
+        stage = S.REPORT_PHASE if opens_mrc else planned
+        if opens_mrc:
+            sequence = sequence[:-1]
         is_mp = bool(path)
         raised = today - datetime.timedelta(days=age)
         topic = title[0].lower() + title[1:]
@@ -551,13 +557,11 @@ def seed(*, stdout=None) -> None:
         # Dates along the way: spread the stages between raising and a few days ago.
         step = max(1, (age - 2) // max(1, len(sequence)))
         dates = [raised + datetime.timedelta(days=step * i) for i in range(len(sequence))]
-        if stage in (S.MRC, S.APPEAL_WINDOW) and len(dates) > 1:
-            dates[-1] = today - datetime.timedelta(days=4)  # a consultation or window still open
+        if stage == S.APPEAL_WINDOW and len(dates) > 1:
+            dates[-1] = today - datetime.timedelta(days=4)  # a window still open
         if stage == S.IMPLEMENTED and modification.target_release:
             modification.implementation_date = modification.target_release.go_live
             dates[-1] = modification.target_release.go_live
-        if stage == S.MRC:
-            modification.next_milestone_date = add_working_days(dates[-1], 15)
         if stage == S.APPEAL_WINDOW:
             modification.decided_on = dates[-1]
             modification.appeal_window_ends = add_working_days(dates[-1], 15)
@@ -634,14 +638,14 @@ def seed(*, stdout=None) -> None:
                     published=dates[min(1 + version, len(dates) - 1)],
                     staff=staff,
                 )
-        if S.MRC in reached:
+        if S.MRC in reached or opens_mrc:
             _document(
                 modification,
                 kind="modification_report",
                 title="Modification Report",
                 version=1,
                 classification=Classification.WHITE,
-                published=dates[sequence.index(S.MRC)],
+                published=dates[sequence.index(S.MRC)] if S.MRC in reached else dates[-1],
                 staff=staff,
             )
         if S.CHANGE_BOARD in reached:
@@ -706,64 +710,71 @@ CONSULTATION_QUESTIONS = [
 ]
 
 
+def _seed_responses(consultation, *, count: int, now, skip: str = "") -> None:
+    from .services import response_submit
+
+    questions = list(consultation.questions.all())
+    responders = Party.objects.exclude(category=Party.Category.DCC).filter(users__is_active=True).distinct()
+    for index, party in enumerate(responders.order_by("name")[:count]):
+        if party.name == skip:
+            continue  # left for the demo's Small Supplier user to answer
+        user = party.users.filter(is_active=True).order_by("pk").first()
+        changes = {}
+        for q in questions:
+            if q.kind == "position":
+                changes[str(q.pk)] = {
+                    "position": ["yes", "yes", "neutral", "no"][index % 4],
+                    "text": f"{party.name} considers the change proportionate.",
+                }
+            else:
+                changes[str(q.pk)] = {"text": "No further comments."}
+        response_submit(actor=user, consultation=consultation, changes=changes, confidential=index == 2, now=now)
+
+
 def seed_consultations(*, stdout=None) -> None:
-    """An open Modification Report Consultation with some responses, and a closed, published one."""
+    """The Modification Report Consultations of MP210 and MP211, opened as SECAS opens them (one
+    action: the consultation and the MRC stage) with some responses; and a closed, published one."""
     from django.utils import timezone
 
     from .models import Consultation, Question
-    from .services import response_submit
+    from .services import current_mrc, modification_open_mrc
 
     staff = User.objects.filter(groups__name=roles.SECAS_STAFF).order_by("pk").first()
     if staff is None:
         return
     now = timezone.now()
-    plan = [
-        (210, now - datetime.timedelta(days=4), False),
-        (211, now - datetime.timedelta(days=4), False),
-        (213, now - datetime.timedelta(days=40), True),
-    ]
-    for number, opened, closed in plan:
-        modification = ModificationProposal.objects.filter(number=number, suffix="").first()
+    for number in (210, 211):
+        modification = ModificationProposal.objects.filter(number=number, suffix="", stage=Stage.REPORT_PHASE).first()
         if modification is None or modification.consultations.exists():
             continue
-        closes = consultation_deadline(timezone.localtime(opened).date(), 15)
-        consultation = Consultation.objects.create(
+        modification = modification_open_mrc(
+            actor=staff,
             modification=modification,
-            kind=Consultation.Kind.MRC,
-            created_by=staff,
-            title=f"{modification.reference} Modification Report Consultation",
             introduction=f"SECAS invites SEC Parties to respond on **{modification.title}**.",
-            opens_at=opened,
-            closes_at=closes,
-            excluded_categories=["dcc"],
         )
-        for order, (text, kind) in enumerate(CONSULTATION_QUESTIONS, start=1):
-            Question.objects.create(consultation=consultation, order=order, kind=kind, text=text.replace("[text] ", ""))
-        questions = list(consultation.questions.all())
-        responders = Party.objects.exclude(category=Party.Category.DCC).filter(users__is_active=True).distinct()
-        for index, party in enumerate(responders.order_by("name")[: 6 if closed else 3]):
-            user = party.users.filter(is_active=True).order_by("pk").first()
-            if party.name == "Fenland Community Power Ltd" and not closed:
-                continue  # left for the demo's Small Supplier user to answer
-            changes = {}
-            for q in questions:
-                if q.kind == "position":
-                    changes[str(q.pk)] = {
-                        "position": ["yes", "yes", "neutral", "no"][index % 4],
-                        "text": f"{party.name} considers the change proportionate.",
-                    }
-                else:
-                    changes[str(q.pk)] = {"text": "No further comments."}
-            response_submit(
-                actor=user,
-                consultation=consultation,
-                changes=changes,
-                confidential=index == 2,
-                now=opened + datetime.timedelta(days=1),
-            )
-        if closed:
-            consultation.published_at = closes + datetime.timedelta(days=1)
-            consultation.save(update_fields=["published_at"])
+        _seed_responses(current_mrc(modification), count=3, now=timezone.now(), skip="Fenland Community Power Ltd")
+    modification = ModificationProposal.objects.filter(number=213, suffix="").first()
+    if modification is None or modification.consultations.exists():
+        return
+    opened = now - datetime.timedelta(days=40)
+    closes = consultation_deadline(timezone.localtime(opened).date(), 15)
+    # Closed long ago (MP213 is past its MRC): written as it stood, its close already acted on.
+    consultation = Consultation.objects.create(
+        modification=modification,
+        kind=Consultation.Kind.MRC,
+        created_by=staff,
+        title=f"{modification.reference} Modification Report Consultation",
+        introduction=f"SECAS invites SEC Parties to respond on **{modification.title}**.",
+        opens_at=opened,
+        closes_at=closes,
+        excluded_categories=["dcc"],
+        close_handled_at=closes,
+    )
+    for order, (text, kind) in enumerate(CONSULTATION_QUESTIONS, start=1):
+        Question.objects.create(consultation=consultation, order=order, kind=kind, text=text.replace("[text] ", ""))
+    _seed_responses(consultation, count=6, now=opened + datetime.timedelta(days=1))
+    consultation.published_at = closes + datetime.timedelta(days=1)
+    consultation.save(update_fields=["published_at"])
 
 
 def seed_follows(*, stdout=None) -> None:

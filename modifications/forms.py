@@ -1,13 +1,24 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.conf import settings
 
 from parties import roles
 from parties.models import Party, User
 from secportal.classification import Classification
 from secportal.forms import bootstrap_fields, rich_text_field
 
-from .models import Consultation, Impact, ModificationDocument, ModificationProposal, Path, Release, Route, Stage
+from .models import (
+    MRC_QUESTIONS,
+    Consultation,
+    Impact,
+    ModificationDocument,
+    ModificationProposal,
+    Path,
+    Release,
+    Route,
+    Stage,
+)
 from .selectors import SORTS, ModificationFilters
 
 
@@ -127,13 +138,61 @@ class ConvertForm(NoteForm):
         self.order_fields(["path", "route", "lead_analyst", "note"])
 
 
+def parse_questions(text: str) -> list[tuple[str, str]]:
+    """One question a line; a line starting “[text]” is a free-text question, the others ask for
+    yes, no or neutral with a rationale."""
+    questions = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if line.lower().startswith("[text]"):
+            questions.append((line[6:].strip(), "text"))
+        else:
+            questions.append((line, "position"))
+    if not questions:
+        raise forms.ValidationError("Write at least one question.")
+    return questions
+
+
+QUESTIONS_HELP = (
+    "One question per line. Start a line with “[text]” for a free-text question; other questions ask for yes, "
+    "no or neutral with a rationale."
+)
+
+
 class OpenMrcForm(NoteForm):
+    """Opens the consultation and moves the modification into its MRC stage, in one step."""
+
+    title = forms.CharField(max_length=250, label="Consultation title")
+    introduction = rich_text_field(
+        Consultation, "introduction", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label="Introduction (Markdown)",
+    )  # fmt: skip
     closes_on = forms.DateField(
-        required=False,
         label="Consultation closes on",
-        help_text="Leave empty for the default length in Working Days.",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    questions = forms.CharField(widget=forms.Textarea(attrs={"rows": 7}), help_text=QUESTIONS_HELP)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .services import mrc_default_close
+
+        closes_on = mrc_default_close()
+        self.fields["closes_on"].initial = closes_on
+        self.fields["closes_on"].help_text = (
+            f"Responses are accepted until 23:59 UK time on that day. The usual length "
+            f"({settings.SECPORTAL_MRC_DAYS} Working Days) closes it on {closes_on:%A %-d %B %Y}. "
+            "Every acceded Party except the DCC may respond, and all their users are told it is open."
+        )
+        if self.modification is not None:
+            self.fields["title"].initial = f"{self.modification.reference} Modification Report Consultation"
+        self.fields["questions"].initial = "\n".join(MRC_QUESTIONS)
+        self.order_fields(["title", "introduction", "closes_on", "questions", "note"])
+
+    def clean_questions(self):
+        return parse_questions(self.cleaned_data["questions"])
 
 
 class ChangeBoardOutcomeForm(NoteForm):
@@ -259,11 +318,7 @@ class ConsultationForm(forms.Form):
         help_text="Leave all unticked for the usual rule: a Modification Report Consultation leaves out the DCC; "
         "other consultations are open to every acceded Party.",
     )
-    questions = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 6}),
-        help_text="One question per line. Start a line with “[text]” for a free-text question; other questions "
-        "ask for yes, no or neutral with a rationale.",
-    )
+    questions = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), help_text=QUESTIONS_HELP)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -302,15 +357,4 @@ class ConsultationForm(forms.Form):
             raise forms.ValidationError(f"There is no modification {reference}.") from None
 
     def clean_questions(self):
-        questions = []
-        for raw in self.cleaned_data["questions"].splitlines():
-            line = raw.strip()
-            if not line:
-                continue
-            if line.lower().startswith("[text]"):
-                questions.append((line[6:].strip(), "text"))
-            else:
-                questions.append((line, "position"))
-        if not questions:
-            raise forms.ValidationError("Write at least one question.")
-        return questions
+        return parse_questions(self.cleaned_data["questions"])

@@ -379,6 +379,9 @@ class Consultation(RichText, models.Model):
         default=list, blank=True, help_text="Party categories that may not respond (the DCC for an MRC)."
     )
     published_at = models.DateTimeField(null=True, blank=True, help_text="When responses were published.")
+    close_handled_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its close was acted on: the modification moved on, SECAS told."
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -401,6 +404,17 @@ class Consultation(RichText, models.Model):
             and party.status == Party.Status.ACCEDED
             and party.category not in self.excluded_categories
         )
+
+
+# The questions a Modification Report Consultation asks unless SECAS edits them ("[text]" marks a
+# free-text question; the others ask for yes, no or neutral with a rationale).
+MRC_QUESTIONS = (
+    "Do you agree that the proposed solution better facilitates the SEC Objectives?",
+    "Do you agree that the proposed legal text delivers the solution?",
+    "Do you agree with the proposed implementation approach and date?",
+    "[text] What would the change cost your organisation, and how long would you need to implement it?",
+    "[text] Please provide any other comments.",
+)
 
 
 class Question(models.Model):

@@ -13,7 +13,8 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
-from parties.models import User
+from parties.models import Party, User
+from parties.selectors import staff_recipients
 from secportal.models import Happening, Notification
 from secportal.notifications import announce, classified_audience, notify
 from secportal.registry import (
@@ -32,6 +33,8 @@ STAGE_CHANGED = "modification.stage_changed"
 DOCUMENT_PUBLISHED = "modification.document_published"
 CONSULTATION_OPENED = "modification.consultation_opened"
 CONSULTATION_CLOSING = "modification.consultation_closing"
+CONSULTATION_OPEN_TO_PARTY = "modification.consultation_open_to_party"
+CONSULTATION_CLOSED = "modification.consultation_closed"
 CLOSING_REMINDER_DAYS = 3  # Working Days before a consultation closes
 
 KINDS = (
@@ -45,6 +48,12 @@ KINDS = (
     NotificationKind(CONSULTATION_CLOSING, "A consultation closes soon",
                      "3 Working Days before a consultation on a modification you follow closes, "
                      "if your Party has not responded.", topic="Consultations"),
+    NotificationKind(CONSULTATION_OPEN_TO_PARTY, "Consultations open to my Party",
+                     "A consultation your Party may respond to opens (whether or not you follow the modification).",
+                     topic="Consultations"),
+    NotificationKind(CONSULTATION_CLOSED, "A consultation closes (SECAS)",
+                     "For SECAS staff: a consultation has closed, with the number of responses and what "
+                     "happens to its modification.", topic="Consultations"),
 )  # fmt: skip
 
 _FILTER_FIELDS = {f.name for f in fields(ModificationFilters)}
@@ -52,6 +61,9 @@ _FILTER_FIELDS = {f.name for f in fields(ModificationFilters)}
 # PostgreSQL at the benchmark's 2,000 modifications).
 VIEWS_PER_QUERY = 100
 ANNOUNCED = "modifications.followers"  # audience: followers of the modification the subject belongs to
+CONSULTED = "modifications.consulted"  # audience: every active user of every Party that may respond
+FOLLOWERS_NOT_CONSULTED = "modifications.followers_not_consulted"  # followers who hear as CONSULTED not
+SECAS = "modifications.secas"  # audience: active SECAS staff
 
 
 def _normalised(query: str) -> ModificationFilters:
@@ -108,6 +120,33 @@ def _announced_followers(happening) -> set[int]:
     return follower_ids(found) if found is not None else set()
 
 
+def consulted_ids(consultation: Consultation) -> set[int]:
+    """The pks of the active users of every acceded Party that may respond to a consultation (one
+    query; `notify` tells them in batches)."""
+    users = User.objects.filter(is_active=True, party__status=Party.Status.ACCEDED)
+    return set(users.exclude(party__category__in=consultation.excluded_categories).values_list("pk", flat=True))
+
+
+def _consultation_of(happening) -> Consultation | None:
+    return Consultation.objects.filter(pk=happening.subject_id).first()
+
+
+def _announced_consulted(happening) -> set[int]:
+    consultation = _consultation_of(happening)
+    return consulted_ids(consultation) if consultation is not None else set()
+
+
+def _announced_followers_not_consulted(happening) -> set[int]:
+    consultation = _consultation_of(happening)
+    if consultation is None or consultation.modification_id is None:
+        return set()
+    return follower_ids(consultation.modification_id) - consulted_ids(consultation)
+
+
+def _announced_secas(happening) -> set[int]:
+    return set(staff_recipients().values_list("pk", flat=True))
+
+
 def _group(modification: ModificationProposal) -> str:
     return f"{modification.reference}: {modification.title}"
 
@@ -159,11 +198,43 @@ def _opened(consultation: Consultation) -> dict:
     }
 
 
+def _opened_to_party(consultation: Consultation) -> dict:
+    return {**_opened(consultation), "kind": CONSULTATION_OPEN_TO_PARTY, "title": _party_title(consultation)}
+
+
+def _party_title(consultation: Consultation) -> str:
+    return f"Your Party may respond: {consultation.title} is open"
+
+
 def consultation_opened(*, consultation: Consultation) -> Happening | None:
-    """In the transaction that opens it: one row; the followers are told by a Celery task."""
+    """In the transaction that opens it: two rows. Every user of a Party that may respond is told
+    (CONSULTATION_OPEN_TO_PARTY), and the other followers of the modification (CONSULTATION_OPENED),
+    by Celery tasks after commit."""
     if consultation.modification is None:
         return None
-    return announce(audience=ANNOUNCED, **_opened(consultation))
+    announce(audience=CONSULTED, **_opened_to_party(consultation))
+    return announce(audience=FOLLOWERS_NOT_CONSULTED, **_opened(consultation))
+
+
+def consultation_closed(*, consultation: Consultation, responses: int, moved: bool | None) -> Happening:
+    """In the transaction that acts on a close: SECAS staff are told the number of responses and
+    whether the modification moved on to the Change Board (or is ready to)."""
+    plural = "s" if responses != 1 else ""
+    modification = consultation.modification
+    body = f"{responses} Party response{plural} sent."
+    if moved is True:
+        body += f" {modification.reference} has moved on to the Change Board."
+    elif moved is False:
+        body += f" {modification.reference} is ready to move on to the Change Board: do it from its page."
+    return announce(
+        audience=SECAS,
+        kind=CONSULTATION_CLOSED,
+        subject_obj=consultation,
+        title=f"{consultation.title} has closed: {responses} response{plural}",
+        body=body,
+        url=_consultation_path(consultation),
+        group=_group(modification) if modification is not None else "Consultations",
+    )
 
 
 def _not_yet_told(consultations, kind: str) -> list[Consultation]:
@@ -184,10 +255,12 @@ def consultations_opening(*, now: datetime.datetime) -> int:
     opened = Consultation.objects.filter(
         modification__isnull=False, opens_at__lte=now, opens_at__gt=now - datetime.timedelta(days=2), closes_at__gt=now
     ).select_related("modification")
-    return sum(
-        len(notify(users=follower_ids(c.modification_id), now=now, **_opened(c)))
-        for c in _not_yet_told(opened, CONSULTATION_OPENED)
-    )
+    written = 0
+    for c in _not_yet_told(opened, CONSULTATION_OPENED):
+        consulted = consulted_ids(c)
+        written += len(notify(users=consulted, now=now, **_opened_to_party(c)))
+        written += len(notify(users=follower_ids(c.modification_id) - consulted, now=now, **_opened(c)))
+    return written
 
 
 def consultations_closing(*, now: datetime.datetime) -> int:
@@ -244,5 +317,8 @@ def register() -> None:
         notification_kinds.register(kind)
     notification_access.register("modifications.modificationdocument", _documents_visible, audience=_document_audience)
     notification_audiences.register(ANNOUNCED, _announced_followers)
+    notification_audiences.register(CONSULTED, _announced_consulted)
+    notification_audiences.register(FOLLOWERS_NOT_CONSULTED, _announced_followers_not_consulted)
+    notification_audiences.register(SECAS, _announced_secas)
     notification_sources.register("modifications.consultations_opening", consultations_opening)
     notification_sources.register("modifications.consultations_closing", consultations_closing)

@@ -4,7 +4,7 @@ Every move goes through `_move`, which locks the row, checks the move against TR
 path, saves with update_fields and records the timeline event in the same transaction.
 """
 
-from datetime import date
+from datetime import date, datetime, time
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -17,10 +17,11 @@ from parties.selectors import staff_recipients
 from secportal.exceptions import ApplicationError
 from secportal.services import outbox_enqueue
 from secportal.uploads import UploadRejected, check_upload, stored_name
-from secportal.workingdays import add_working_days, is_working_day, local_today
+from secportal.workingdays import LONDON, add_working_days, is_working_day, local_today, working_day_deadline
 
 from . import notifications
 from .models import (
+    MRC_QUESTIONS,
     SELF_GOVERNANCE,
     TRANSITIONS,
     WITHDRAWABLE,
@@ -64,7 +65,10 @@ def next_milestone(modification: ModificationProposal) -> tuple[str, date | None
         due = add_working_days(modification.raised_on, settings.SECPORTAL_CRITICAL_FRIEND_DAYS)
         return "SECAS critical-friend review due", due
     if stage == Stage.MRC:
-        return "Modification Report Consultation closes", modification.next_milestone_date
+        # The consultation is the one source of its close: the stage only reads it.
+        consultation = current_mrc(modification) if modification.pk else None
+        closes = timezone.localtime(consultation.closes_at, LONDON).date() if consultation else None
+        return "Modification Report Consultation closes", closes
     if stage == Stage.APPEAL_WINDOW:
         return "Appeal window closes", modification.appeal_window_ends
     if stage == Stage.APPROVED:
@@ -79,6 +83,11 @@ def next_milestone(modification: ModificationProposal) -> tuple[str, date | None
         Stage.CHANGE_BOARD: ("Change Board vote", None),
         Stage.WITH_AUTHORITY: ("Ofgem decision", None),
     }.get(Stage(stage), ("", None))
+
+
+def current_mrc(modification: ModificationProposal) -> Consultation | None:
+    """The modification's latest Modification Report Consultation (the one its MRC stage is about)."""
+    return modification.consultations.filter(kind=Consultation.Kind.MRC).order_by("-opens_at", "-pk").first()
 
 
 def _check_path_rules(modification: ModificationProposal, to: str) -> None:
@@ -125,10 +134,7 @@ def _move(
     modification.updated_at = timezone.now()
     if note:
         modification.latest_update = note
-    if to != Stage.MRC:  # the MRC's close date is given by the caller
-        modification.next_milestone, modification.next_milestone_date = next_milestone(modification)
-    else:
-        modification.next_milestone = "Modification Report Consultation closes"
+    modification.next_milestone, modification.next_milestone_date = next_milestone(modification)
     modification.save(
         update_fields=[
             "stage",
@@ -353,27 +359,119 @@ def modification_finish_refinement(*, actor: User, modification: ModificationPro
     )
 
 
-@transaction.atomic
-def modification_open_mrc(
-    *, actor: User, modification: ModificationProposal, closes_on: date | None = None, note: str = ""
-):
-    """Open the Modification Report Consultation; it closes after SECPORTAL_MRC_DAYS Working Days."""
-    _require_mover(actor)
-    closes_on = closes_on or add_working_days(local_today(), settings.SECPORTAL_MRC_DAYS)
+def _check_mrc_close(closes_on: date) -> None:
     if closes_on <= local_today():
         raise ApplicationError("The consultation must close after today.")
     if not is_working_day(closes_on):
         raise ApplicationError("A consultation closes on a Working Day: not a weekend or bank holiday.")
     if closes_on > add_working_days(local_today(), MAX_CONSULTATION_DAYS):
         raise ApplicationError(f"A consultation runs for at most {MAX_CONSULTATION_DAYS} Working Days.")
-    return _move(
+
+
+def mrc_default_close() -> date:
+    """The day a Modification Report Consultation opened today closes (SECPORTAL_MRC_DAYS Working Days)."""
+    return add_working_days(local_today(), settings.SECPORTAL_MRC_DAYS)
+
+
+def mrc_default_questions() -> list[tuple[str, str]]:
+    return [
+        (q.removeprefix("[text]").strip(), Question.Kind.TEXT if q.startswith("[text]") else Question.Kind.POSITION)
+        for q in MRC_QUESTIONS
+    ]
+
+
+def _add_questions(consultation: Consultation, questions: list[tuple[str, str]]) -> None:
+    Question.objects.bulk_create(
+        Question(consultation=consultation, order=n, text=text.strip(), kind=qkind)
+        for n, (text, qkind) in enumerate(questions, start=1)
+    )
+
+
+@transaction.atomic
+def modification_open_mrc(
+    *,
+    actor: User,
+    modification: ModificationProposal,
+    closes_on: date | None = None,
+    questions: list[tuple[str, str]] | None = None,
+    title: str = "",
+    introduction: str = "",
+    note: str = "",
+) -> ModificationProposal:
+    """Open the Modification Report Consultation: one action that opens the consultation (every
+    acceded Party except the DCC may respond, until 23:59 UK time on `closes_on`, by default
+    SECPORTAL_MRC_DAYS Working Days from today) and moves the modification into its MRC stage,
+    whose close date is read from the consultation. Refused until a Modification Report is
+    published on the modification. Every user of a Party that may respond is told."""
+    _require_mover(actor)
+    modification = ModificationProposal.objects.select_for_update(of=("self",)).get(pk=modification.pk)
+    if modification.stage != Stage.REPORT_PHASE:
+        raise ApplicationError(
+            f"{modification.reference} is at {modification.get_stage_display()}; the Modification Report "
+            "Consultation opens from the Report Phase."
+        )
+    if not modification.documents.filter(kind=ModificationDocument.Kind.MODIFICATION_REPORT).exists():
+        raise ApplicationError(
+            f"Publish the Modification Report on {modification.reference} first (Documents: kind “Modification "
+            "Report”); Parties respond to it."
+        )
+    closes_on = closes_on or mrc_default_close()
+    _check_mrc_close(closes_on)
+    questions = questions if questions is not None else mrc_default_questions()
+    if not questions:
+        raise ApplicationError("A consultation needs at least one question.")
+    consultation = Consultation.objects.create(
+        modification=modification,
+        kind=Consultation.Kind.MRC,
+        title=(title.strip() or f"{modification.reference} Modification Report Consultation"),
+        introduction=introduction.strip(),
+        opens_at=timezone.now(),
+        closes_at=datetime.combine(closes_on, time.max, tzinfo=LONDON),
+        excluded_categories=[Party.Category.DCC.value],
+        created_by=actor,
+    )
+    _add_questions(consultation, questions)
+    modification = _move(
         modification,
         actor=actor,
         to=Stage.MRC,
         note=note,
-        next_milestone_date=closes_on,
         summary=f"Modification Report Consultation open until {closes_on:%-d %B %Y}",
     )
+    notifications.consultation_opened(consultation=consultation)
+    return modification
+
+
+@transaction.atomic
+def consultation_move_close(
+    *, actor: User, consultation: Consultation, closes_on: date, note: str = ""
+) -> Consultation:
+    """Move an open consultation's close to the end of another Working Day (an extension). The
+    modification's "what comes next" date is derived again from it, in the same transaction."""
+    _require_mover(actor)
+    consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
+    if consultation.is_closed() or consultation.close_handled_at:
+        raise ApplicationError("This consultation has closed; its close can no longer be moved.")
+    _check_mrc_close(closes_on)
+    consultation.closes_at = datetime.combine(closes_on, time.max, tzinfo=LONDON)
+    consultation.save(update_fields=["closes_at"])
+    if consultation.modification_id:
+        modification = ModificationProposal.objects.select_for_update(of=("self",)).get(pk=consultation.modification_id)
+        modification.next_milestone, modification.next_milestone_date = next_milestone(modification)
+        modification.save(update_fields=["next_milestone", "next_milestone_date"])
+        ModificationEvent.objects.create(
+            modification=modification,
+            kind=ModificationEvent.Kind.UPDATE,
+            actor=actor,
+            summary=f"{consultation.title} now closes on {closes_on:%-d %B %Y}",
+            note=note,
+            occurred_on=local_today(),
+        )
+    return consultation
+
+
+def _responses_sent(consultation: Consultation) -> int:
+    return consultation.responses.filter(status=Response.Status.SUBMITTED).count()
 
 
 @transaction.atomic
@@ -381,11 +479,10 @@ def modification_send_to_change_board(
     *, actor: User, modification: ModificationProposal, note: str = "", early: bool = False
 ):
     _require_mover(actor)
-    closes_on = modification.next_milestone_date
-    if modification.stage == Stage.MRC and closes_on and local_today() <= closes_on and not early:
-        raise ApplicationError(
-            f"The consultation is open until {closes_on:%-d %B %Y}; it closes before the Change Board."
-        )
+    consultation = current_mrc(modification) if modification.stage == Stage.MRC else None
+    if consultation is not None and not consultation.is_closed() and not early:
+        closes = timezone.localtime(consultation.closes_at, LONDON)
+        raise ApplicationError(f"The consultation is open until {closes:%-d %B %Y}; it closes before the Change Board.")
     return _move(
         modification,
         actor=actor,
@@ -393,6 +490,56 @@ def modification_send_to_change_board(
         note=note,
         summary="Consultation closed; with the Change Board",
     )
+
+
+def consultations_close_due(*, now=None) -> int:
+    """Beat, every minute: act on each consultation whose close has passed, once (its row is locked
+    and marked in the same transaction, so a second run finds nothing to do). A Modification Report
+    Consultation moves its modification on to the Change Board (or, if its lifecycle does not allow
+    that now, SECAS is told it is ready to); SECAS is told the number of responses either way.
+    Returns the number of consultations acted on."""
+    now = now or timezone.now()
+    due = Consultation.objects.filter(closes_at__lt=now, close_handled_at__isnull=True).order_by("closes_at")
+    handled = 0
+    for pk in list(due.values_list("pk", flat=True)[:100]):
+        with transaction.atomic():
+            consultation = (
+                Consultation.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(pk=pk, close_handled_at__isnull=True)
+                .select_related("modification")
+                .first()
+            )
+            if consultation is None:
+                continue
+            count = _responses_sent(consultation)
+            moved = _move_on_after_close(consultation, count) if consultation.modification_id else None
+            notifications.consultation_closed(consultation=consultation, responses=count, moved=moved)
+            consultation.close_handled_at = now
+            consultation.save(update_fields=["close_handled_at"])
+            handled += 1
+    return handled
+
+
+def _move_on_after_close(consultation: Consultation, count: int) -> bool | None:
+    """Move the modification of a closed MRC to the Change Board. True: moved; False: it could not
+    move (SECAS is told it is ready to); None: nothing to move (not an MRC, or it has moved already)."""
+    modification = consultation.modification
+    if consultation.kind != Consultation.Kind.MRC or modification.stage != Stage.MRC:
+        return None
+    if current_mrc(modification).pk != consultation.pk:
+        return None
+    plural = "s" if count != 1 else ""
+    try:
+        with transaction.atomic():
+            _move(
+                modification,
+                actor=None,
+                to=Stage.CHANGE_BOARD,
+                summary=f"Modification Report Consultation closed ({count} response{plural}); with the Change Board",
+            )
+    except ApplicationError:
+        return False
+    return True
 
 
 @transaction.atomic
@@ -709,8 +856,6 @@ def filter_follow_remove(*, user: User, pk: int) -> None:
 
 def consultation_deadline(opens_on: date, days: int):
     """The close of a consultation: the end (23:59:59 UK time) of the n-th Working Day after it opens."""
-    from secportal.workingdays import working_day_deadline
-
     return working_day_deadline(opens_on, days)
 
 
@@ -729,7 +874,8 @@ def consultation_create(
     excluded_categories: list[str] | None = None,
 ) -> Consultation:
     """Open a consultation with ordered questions. Its close is computed in Working Days (default
-    SECPORTAL_MRC_DAYS) unless given; an MRC excludes the DCC and moves its modification into the MRC."""
+    SECPORTAL_MRC_DAYS) unless given. A Modification Report Consultation is opened by
+    `modification_open_mrc` (one action: the consultation and the modification's MRC stage)."""
     _require_mover(actor)
     if not questions:
         raise ApplicationError("A consultation needs at least one question.")
@@ -740,8 +886,18 @@ def consultation_create(
         closes_at = consultation_deadline(timezone.localtime(opens_at).date(), days or settings.SECPORTAL_MRC_DAYS)
     if closes_at <= opens_at:
         raise ApplicationError("The consultation must close after it opens.")
-    if excluded_categories is None:
-        excluded_categories = [Party.Category.DCC.value] if kind == Consultation.Kind.MRC else []
+    if kind == Consultation.Kind.MRC:
+        if opens_at > timezone.now():
+            raise ApplicationError("A Modification Report Consultation opens when it is created: leave the date empty.")
+        modification = modification_open_mrc(
+            actor=actor,
+            modification=modification,
+            closes_on=timezone.localtime(closes_at, LONDON).date(),
+            questions=questions,
+            title=title,
+            introduction=introduction,
+        )
+        return current_mrc(modification)
     consultation = Consultation.objects.create(
         modification=modification,
         kind=kind,
@@ -749,29 +905,21 @@ def consultation_create(
         introduction=introduction.strip(),
         opens_at=opens_at,
         closes_at=closes_at,
-        excluded_categories=excluded_categories,
+        excluded_categories=excluded_categories or [],
         created_by=actor,
     )
-    Question.objects.bulk_create(
-        Question(consultation=consultation, order=n, text=text.strip(), kind=qkind)
-        for n, (text, qkind) in enumerate(questions, start=1)
-    )
+    _add_questions(consultation, questions)
     if modification is not None:
-        if kind == Consultation.Kind.MRC and modification.stage == Stage.REPORT_PHASE:
-            closes_on = timezone.localtime(closes_at).date()
-            note = f"{consultation.title} opened"
-            modification_open_mrc(actor=actor, modification=modification, closes_on=closes_on, note=note)
-        else:
-            until = timezone.localtime(closes_at)
-            ModificationEvent.objects.create(
-                modification=modification,
-                kind=ModificationEvent.Kind.UPDATE,
-                actor=actor,
-                summary=f"{consultation.get_kind_display()} open until {until:%-d %B %Y, %H:%M %Z}",
-                occurred_on=local_today(),
-            )
-        if consultation.opens_at <= timezone.now():
-            notifications.consultation_opened(consultation=consultation)
+        until = timezone.localtime(closes_at)
+        ModificationEvent.objects.create(
+            modification=modification,
+            kind=ModificationEvent.Kind.UPDATE,
+            actor=actor,
+            summary=f"{consultation.get_kind_display()} open until {until:%-d %B %Y, %H:%M %Z}",
+            occurred_on=local_today(),
+        )
+    if consultation.opens_at <= timezone.now():
+        notifications.consultation_opened(consultation=consultation)
     return consultation
 
 

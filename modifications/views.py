@@ -191,8 +191,11 @@ ACTIONS = {
     ),
     "open-mrc": Action(
         "Open the Modification Report Consultation", OpenMrcForm, frozenset({Stage.REPORT_PHASE}),
-        lambda a, m, d: services.modification_open_mrc(actor=a, modification=m, closes_on=d["closes_on"],
-                                                       note=d["note"]),
+        lambda a, m, d: services.modification_open_mrc(
+            actor=a, modification=m, closes_on=d["closes_on"], title=d["title"], introduction=d["introduction"],
+            questions=d["questions"], note=d["note"]),
+        explanation="One step: the consultation opens (its questions are below, to edit) and the modification "
+        "moves into its MRC stage. A Modification Report must be published on the modification first.",
     ),
     "to-change-board": Action(
         "Consultation closed: send to the Change Board", EarlyCloseForm, frozenset({Stage.MRC}),

@@ -243,6 +243,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": SECPORTAL_OUTBOX_BEAT_SECONDS,
     },
     "publish-due-news-posts": {"task": "news.tasks.news_publish_due", "schedule": 60.0},
+    # Closed consultations: an MRC's modification moves on to the Change Board; SECAS is told.
+    "close-due-consultations": {"task": "modifications.tasks.consultations_close_due", "schedule": 60.0},
     # Slide thumbnails whose task was lost (the broker was down at the upload).
     "make-missing-slide-thumbnails": {"task": "news.tasks.slide_thumbnails_due", "schedule": 300.0},
     "send-due-reminders-and-digests": {"task": "secportal.tasks.notifications_run_due", "schedule": 60.0},

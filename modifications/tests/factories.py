@@ -63,3 +63,10 @@ def make_document(modification, *, classification=Classification.WHITE, title="L
     if red:
         document.red_recipients.set(red)
     return document
+
+
+def make_report_phase_mp(**fields) -> ModificationProposal:
+    """An MP at the Report Phase with its Modification Report published: ready for its MRC."""
+    modification = make_modification(stage=Stage.REPORT_PHASE, **fields)
+    make_document(modification, kind=ModificationDocument.Kind.MODIFICATION_REPORT, title="Modification Report")
+    return modification

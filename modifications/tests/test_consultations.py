@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from modifications import services
 from modifications.models import Answer, Consultation, ModificationProposal, Response, ResponseVersion, Stage
-from modifications.tests.factories import make_modification
+from modifications.tests.factories import make_modification, make_report_phase_mp
 from panel.tests.factories import make_place
 from parties import roles
 from parties.models import Party
@@ -34,7 +34,7 @@ def staff():
 
 @pytest.fixture
 def mrc(staff):
-    mp = make_modification(stage=Stage.REPORT_PHASE, number=310, title="Prepayment retries")
+    mp = make_report_phase_mp(number=310, title="Prepayment retries")
     return services.consultation_create(
         actor=staff,
         title="MP310 Modification Report Consultation",
@@ -149,7 +149,7 @@ def test_concurrent_submissions_from_one_party_make_one_response():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL")
     staff = make_user(role_names={roles.SECAS_STAFF})
-    mp = make_modification(stage=Stage.REPORT_PHASE)
+    mp = make_report_phase_mp()
     consultation = services.consultation_create(
         actor=staff, title="C", kind="mrc", modification=mp, questions=QUESTIONS
     )
@@ -283,7 +283,7 @@ def test_the_dashboard_shows_what_my_party_has_to_answer(client, mrc):
 
 
 def test_staff_open_a_consultation_from_the_form(client, staff):
-    make_modification(stage=Stage.REPORT_PHASE, number=320)
+    make_report_phase_mp(number=320)
     client.force_login(staff)
     response = client.post(
         reverse("modifications:consultation-create"),

@@ -16,7 +16,7 @@ from modifications.models import (
     Route,
     Stage,
 )
-from modifications.tests.factories import make_modification, make_release
+from modifications.tests.factories import make_modification, make_release, make_report_phase_mp
 from panel.tests.factories import make_place
 from parties import roles
 from parties.models import Party
@@ -124,14 +124,14 @@ def test_conversion_cannot_pick_fast_track_or_skip_development(staff):
 
 
 def test_the_mrc_closes_after_fifteen_working_days(staff, settings):
-    mp = make_modification(stage=Stage.REPORT_PHASE)
+    mp = make_report_phase_mp()
     mp = services.modification_open_mrc(actor=staff, modification=mp)
     assert mp.stage == Stage.MRC and mp.next_milestone_date == add_working_days(local_today(), 15)
     settings.SECPORTAL_MRC_DAYS = 20
-    other = services.modification_open_mrc(actor=staff, modification=make_modification(stage=Stage.REPORT_PHASE))
+    other = services.modification_open_mrc(actor=staff, modification=make_report_phase_mp())
     assert other.next_milestone_date == add_working_days(local_today(), 20)
     with pytest.raises(ApplicationError, match="after today"):
-        services.modification_open_mrc(actor=staff, modification=make_modification(stage=Stage.REPORT_PHASE),
+        services.modification_open_mrc(actor=staff, modification=make_report_phase_mp(),
                                        closes_on=local_today())  # fmt: skip
 
 
@@ -213,7 +213,7 @@ def test_withdrawal_by_the_proposer_before_a_decision_only(staff):
 
 def test_only_secas_staff_move_modifications():
     party_user = make_user()
-    mp = make_modification(stage=Stage.REPORT_PHASE)
+    mp = make_report_phase_mp()
     for call in (
         lambda: services.modification_open_mrc(actor=party_user, modification=mp),
         lambda: services.modification_post_update(actor=party_user, modification=mp, text="hi"),
@@ -234,7 +234,7 @@ def test_two_concurrent_moves_cannot_both_succeed():
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL")
     staff = make_user(email="staff2@secas.example", role_names={roles.SECAS_STAFF})
-    mp = make_modification(stage=Stage.REPORT_PHASE)
+    mp = make_report_phase_mp()
     barrier = threading.Barrier(2)
     outcomes = []
 
@@ -260,7 +260,7 @@ def test_two_concurrent_moves_cannot_both_succeed():
 
 
 def test_deadlines_are_kept(staff):
-    mrc = services.modification_open_mrc(actor=staff, modification=make_modification(stage=Stage.REPORT_PHASE))
+    mrc = services.modification_open_mrc(actor=staff, modification=make_report_phase_mp())
     with pytest.raises(ApplicationError, match="closes before the Change Board"):
         services.modification_send_to_change_board(actor=staff, modification=mrc)
     early = services.modification_send_to_change_board(actor=staff, modification=mrc, early=True, note="All responded")
@@ -271,13 +271,11 @@ def test_deadlines_are_kept(staff):
         services.modification_close_appeal_window(actor=staff, modification=window)
     saturday = local_today() + datetime.timedelta(days=(5 - local_today().weekday()) % 7 or 7)
     with pytest.raises(ApplicationError, match="Working Day"):
-        services.modification_open_mrc(
-            actor=staff, modification=make_modification(stage=Stage.REPORT_PHASE), closes_on=saturday
-        )
+        services.modification_open_mrc(actor=staff, modification=make_report_phase_mp(), closes_on=saturday)
     with pytest.raises(ApplicationError, match="at most"):
         services.modification_open_mrc(
             actor=staff,
-            modification=make_modification(stage=Stage.REPORT_PHASE),
+            modification=make_report_phase_mp(),
             closes_on=add_working_days(local_today(), 61),
         )
 

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from modifications.models import ModificationProposal, Path, Route, Stage
-from modifications.tests.factories import make_modification, make_release
+from modifications.models import Consultation, ModificationDocument, ModificationProposal, Path, Route, Stage
+from modifications.tests.factories import make_document, make_modification, make_release, make_report_phase_mp
 from parties import roles
 from parties.models import Party
 from parties.tests.factories import give_totp, make_party, make_user
@@ -58,9 +58,22 @@ def test_staff_take_a_draft_through_to_the_mrc_from_its_page(client, staff):
     response = act(client, dp, "convert", {"path": "path_3", "route": "report_phase"})
     assert response.status_code == 302 and response.url == "/modifications/MP090/"
     mp = ModificationProposal.objects.get(pk=dp.pk)
-    assert act(client, mp, "open-mrc").status_code == 302
+    # The form shows the standard questions and the close date before SECAS confirms.
+    form = client.get(reverse("modifications:modification-action", args=[mp.reference, "open-mrc"])).context["form"]
+    data = {name: form[name].value() for name in ("title", "questions", "closes_on")}
+    closes_on = add_working_days(local_today(), 15)
+    assert data["closes_on"] == closes_on and data["title"] == "MP090 Modification Report Consultation"
+    assert "better facilitates the SEC Objectives" in data["questions"]
+    refused = act(client, mp, "open-mrc", data)
+    assert refused.status_code == 400 and "Publish the Modification Report on MP090 first" in refused.content.decode()
+    make_document(mp, kind=ModificationDocument.Kind.MODIFICATION_REPORT, title="Modification Report")
+    data["questions"] += "\n[text] One more question?"
+    assert act(client, mp, "open-mrc", data).status_code == 302
     mp.refresh_from_db()
-    assert mp.stage == Stage.MRC and mp.next_milestone_date == add_working_days(local_today(), 15)
+    assert mp.stage == Stage.MRC and mp.next_milestone_date == closes_on
+    consultation = mp.consultations.get()
+    assert consultation.kind == Consultation.Kind.MRC and consultation.excluded_categories == ["dcc"]
+    assert consultation.questions.last().text == "One more question?"
     assert [e.to_stage for e in mp.events.order_by("created_at", "id")] == [
         Stage.DEVELOPMENT, Stage.REPORT_PHASE, Stage.MRC]  # fmt: skip
 
@@ -84,7 +97,7 @@ def test_a_bad_conversion_keeps_what_was_typed(client, staff):
 
 
 def test_party_users_cannot_use_staff_steps(client):
-    mp = make_modification(stage=Stage.REPORT_PHASE)
+    mp = make_report_phase_mp()
     client.force_login(make_user())
     assert client.get(reverse("modifications:modification-action", args=[mp.reference, "open-mrc"])).status_code == 404
     assert act(client, mp, "open-mrc").status_code == 404

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from modifications import services as modification_services
 from modifications.models import Consultation, ModificationEvent, Stage
-from modifications.tests.factories import make_document, make_modification
+from modifications.tests.factories import make_document, make_modification, make_report_phase_mp
 from news import services as news_services
 from panel import notifications as panel_notifications
 from panel import services
@@ -187,7 +187,7 @@ def world(client, settings):
             actor=staff,
             title="MP902 MRC",
             kind=Consultation.Kind.MRC,
-            modification=make_modification(stage=Stage.REPORT_PHASE, number=902),
+            modification=make_report_phase_mp(number=902),
             questions=questions,
         )
     }

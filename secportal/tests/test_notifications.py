@@ -193,7 +193,11 @@ def test_consultation_opening_and_closing_soon_for_parties_that_have_not_respond
         closes_at=timezone.now() + datetime.timedelta(days=30),
     )  # fmt: skip
     told()
-    assert Notification.objects.filter(kind="modification.consultation_opened").count() == 2
+    # They may respond: they hear as users of a consulted Party (once), not again as followers.
+    assert (
+        Notification.objects.filter(kind="modification.consultation_open_to_party", user__in=[quiet, done]).count() == 2
+    )
+    assert not Notification.objects.filter(kind="modification.consultation_opened").exists()
     Response.objects.create(
         consultation=consultation, party=done.party, status=Response.Status.SUBMITTED, submitted_at=opens
     )

@@ -7,7 +7,7 @@ import pytest
 
 from modifications import services as modification_services
 from modifications.models import Answer, Path, Response, Route, Stage
-from modifications.tests.factories import make_modification
+from modifications.tests.factories import make_modification, make_report_phase_mp
 from panel import services as panel_services
 from panel.models import Committee, Membership, Seat, Vote
 from parties import roles
@@ -29,7 +29,7 @@ def test_colleagues_respond_together_and_a_member_votes(page, axe, settings):
     party = make_party(name="Fenland Community Power Ltd", status=Party.Status.ACCEDED)
     make_user(email="priya@fenland.example", full_name="Priya Shah", party=party)
     make_user(email="ewan@fenland.example", full_name="Ewan Fraser", party=party)
-    mp = make_modification(stage=Stage.REPORT_PHASE, number=210, title="Installation reporting")
+    mp = make_report_phase_mp(number=210, title="Installation reporting")
     consultation = modification_services.consultation_create(
         actor=staff,
         title="MP210 Modification Report Consultation",
@@ -40,7 +40,7 @@ def test_colleagues_respond_together_and_a_member_votes(page, axe, settings):
 
     # Priya starts the response; the page saves as she types.
     sign_in(page, "priya@fenland.example")
-    page.get_by_role("link", name="MP210 Modification Report Consultation").click()
+    page.get_by_role("link", name="MP210 Modification Report Consultation", exact=True).click()
     page.wait_for_url(f"**/modifications/consultations/{consultation.pk}/")
     check(page, axe)
     page.get_by_label("Yes").check()

@@ -1,0 +1,199 @@
+"""The Modification Report Consultation is one thing: opened in one action with the stage, closed by
+beat (which moves the modification on), its close date the stage's, and every consulted Party told."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from modifications import services
+from modifications.models import (
+    MRC_QUESTIONS,
+    Consultation,
+    Follow,
+    ModificationDocument,
+    ModificationEvent,
+    ModificationProposal,
+    Response,
+    Stage,
+)
+from modifications.tests.factories import make_document, make_modification, make_report_phase_mp
+from parties import roles
+from parties.models import Party
+from parties.tests.factories import give_totp, make_party, make_user
+from secportal import notifications
+from secportal.exceptions import ApplicationError
+from secportal.models import (
+    Frequency,
+    Happening,
+    Notification,
+    NotificationPreference,
+    NotificationSettings,
+    OutboxMessage,
+)
+from secportal.workingdays import LONDON, add_working_days, local_today
+
+pytestmark = pytest.mark.django_db
+
+OPEN_TO_PARTY = "modification.consultation_open_to_party"
+CLOSED = "modification.consultation_closed"
+
+
+@pytest.fixture
+def staff():
+    user = make_user(email="analyst@secas.example", role_names={roles.SECAS_STAFF})
+    give_totp(user)
+    return user
+
+
+def any_day(user):
+    """Email on any day: the services run on the real clock, which may be a weekend."""
+    NotificationSettings.objects.update_or_create(user=user, defaults={"working_days_only": False})
+    return user
+
+
+def party_user(category, *, email="", status=Party.Status.ACCEDED, **fields):
+    party = make_party(category=category, status=status)
+    return any_day(make_user(party=party, **({"email": email} if email else {}), **fields))
+
+
+def test_the_mrc_is_refused_until_a_modification_report_is_published(staff):
+    mp = make_modification(stage=Stage.REPORT_PHASE)
+    make_document(mp, kind=ModificationDocument.Kind.LEGAL_TEXT)  # another document is not the report
+    with pytest.raises(ApplicationError, match=f"Publish the Modification Report on {mp.reference} first"):
+        services.modification_open_mrc(actor=staff, modification=mp)
+    with pytest.raises(ApplicationError, match="Publish the Modification Report"):
+        services.consultation_create(
+            actor=staff, title="MRC", kind=Consultation.Kind.MRC, modification=mp, questions=[("Agree?", "position")]
+        )
+    mp.refresh_from_db()
+    assert mp.stage == Stage.REPORT_PHASE and not Consultation.objects.exists()
+    assert not mp.events.filter(to_stage=Stage.MRC).exists()
+
+
+def test_one_action_opens_the_consultation_and_moves_the_stage(staff):
+    mp = make_report_phase_mp()
+    closes_on = add_working_days(local_today(), 15)
+    mp = services.modification_open_mrc(actor=staff, modification=mp)
+    consultation = Consultation.objects.get(modification=mp)
+    assert mp.stage == Stage.MRC and consultation.kind == Consultation.Kind.MRC and consultation.is_open()
+    assert consultation.title == f"{mp.reference} Modification Report Consultation"
+    assert consultation.excluded_categories == [Party.Category.DCC]
+    assert [q.text for q in consultation.questions.order_by("order")] == [
+        q.removeprefix("[text]").strip() for q in MRC_QUESTIONS
+    ]
+    closes = timezone.localtime(consultation.closes_at, LONDON)
+    assert closes.date() == closes_on and (closes.hour, closes.minute) == (23, 59)
+    assert (
+        mp.events.get(to_stage=Stage.MRC).summary
+        == f"Modification Report Consultation open until {closes_on:%-d %B %Y}"
+    )
+    # Opening it again (or from the consultations form) is refused: there is one MRC.
+    with pytest.raises(ApplicationError, match="opens from the Report Phase"):
+        services.modification_open_mrc(actor=staff, modification=mp)
+    assert Consultation.objects.count() == 1
+
+
+def test_the_stage_page_and_register_show_the_consultations_close(client, staff):
+    mp = services.modification_open_mrc(actor=staff, modification=make_report_phase_mp(number=640))
+    consultation = services.current_mrc(mp)
+    first = add_working_days(local_today(), 15)
+    later = add_working_days(local_today(), 25)
+
+    def shown(day) -> bool:
+        text = f"{day.day} {day:%B %Y}"
+        detail = client.get(reverse("modifications:modification-detail", args=[mp.reference])).content.decode()
+        register = client.get(reverse("modifications:modification-list")).content.decode()
+        return text in detail.split("What comes next:")[1].split("</div>")[0] and text in register
+
+    client.force_login(staff)
+    assert shown(first)
+    services.consultation_move_close(actor=staff, consultation=consultation, closes_on=later, note="More time asked")
+    mp.refresh_from_db()
+    consultation.refresh_from_db()
+    assert timezone.localtime(consultation.closes_at, LONDON).date() == later
+    assert mp.next_milestone_date == later == services.next_milestone(mp)[1]
+    assert shown(later) and not shown(first)
+    # The early-close guard reads the same date.
+    with pytest.raises(ApplicationError, match=f"open until {later:%-d %B %Y}"):
+        services.modification_send_to_change_board(actor=staff, modification=mp)
+
+
+def test_beat_closes_the_mrc_and_moves_the_modification_once(staff):
+    respondent = party_user(Party.Category.LARGE_SUPPLIER)
+    mp = services.modification_open_mrc(actor=staff, modification=make_report_phase_mp())
+    consultation = services.current_mrc(mp)
+    Response.objects.create(
+        consultation=consultation, party=respondent.party, status=Response.Status.SUBMITTED, submitted_at=timezone.now()
+    )
+    assert services.consultations_close_due() == 0  # still open: nothing happens
+    after_close = consultation.closes_at + datetime.timedelta(minutes=1)
+    assert services.consultations_close_due(now=after_close) == 1
+    assert services.consultations_close_due(now=after_close) == 0  # beat runs twice: nothing more
+    mp.refresh_from_db()
+    assert mp.stage == Stage.CHANGE_BOARD
+    assert mp.events.filter(to_stage=Stage.CHANGE_BOARD).count() == 1
+    assert "1 response" in mp.events.get(to_stage=Stage.CHANGE_BOARD).summary
+    assert Happening.objects.filter(kind=CLOSED).count() == 1
+    notifications.happenings_tell_due()
+    told = Notification.objects.get(kind=CLOSED)
+    assert told.user == staff and "1 response" in told.title and "moved on to the Change Board" in told.body
+
+
+def test_a_closed_mrc_already_moved_on_is_not_moved_again_but_secas_hears(staff):
+    mp = services.modification_open_mrc(actor=staff, modification=make_report_phase_mp())
+    consultation = services.current_mrc(mp)
+    services.modification_send_to_change_board(actor=staff, modification=mp, early=True, note="All responded")
+    services.modification_record_change_board_outcome(actor=staff, modification=mp, approve=True)
+    assert services.consultations_close_due(now=consultation.closes_at + datetime.timedelta(seconds=1)) == 1
+    mp.refresh_from_db()
+    assert mp.stage == Stage.WITH_AUTHORITY and mp.events.filter(to_stage=Stage.CHANGE_BOARD).count() == 1
+    notifications.happenings_tell_due()
+    told = Notification.objects.get(kind=CLOSED, user=staff)
+    assert "0 responses" in told.title and "Change Board" not in told.body
+
+
+def test_every_consulted_party_user_is_told_and_the_dccs_are_not(staff):
+    consulted = [party_user(c) for c in Party.Category.values if c != Party.Category.DCC]
+    dcc = party_user(Party.Category.DCC)
+    inactive = party_user(Party.Category.LARGE_SUPPLIER, is_active=False)
+    not_acceded = party_user(Party.Category.SMALL_SUPPLIER, status=Party.Status.APPLIED)
+    mp = services.modification_open_mrc(actor=staff, modification=make_report_phase_mp())
+    # A DCC user who follows the modification still hears it opened, as a follower.
+    Follow.objects.create(user=dcc, modification=mp)
+    Follow.objects.create(user=consulted[0], modification=mp)
+    notifications.happenings_tell_due()
+    to_party = set(Notification.objects.filter(kind=OPEN_TO_PARTY).values_list("user_id", flat=True))
+    assert to_party == {u.pk for u in consulted}
+    assert not to_party & {dcc.pk, inactive.pk, not_acceded.pk}
+    followers = set(
+        Notification.objects.filter(kind="modification.consultation_opened").values_list("user_id", flat=True)
+    )
+    assert followers == {dcc.pk}  # a consulted follower is told once, as a Party user
+
+
+def test_party_users_email_choices_are_respected(staff):
+    emailed = party_user(Party.Category.LARGE_SUPPLIER, email="emailed@supplier.example")
+    quiet = party_user(Party.Category.LARGE_SUPPLIER, email="quiet@supplier.example")
+    NotificationPreference.objects.create(user=quiet, kind=OPEN_TO_PARTY, frequency=Frequency.NONE)
+    services.modification_open_mrc(actor=staff, modification=make_report_phase_mp())
+    notifications.happenings_tell_due()
+    assert Notification.objects.filter(kind=OPEN_TO_PARTY, user__in=[emailed, quiet]).count() == 2  # in the portal
+    assert OutboxMessage.objects.filter(recipient="emailed@supplier.example", kind=OPEN_TO_PARTY).count() == 1
+    assert not OutboxMessage.objects.filter(recipient="quiet@supplier.example").exists()
+
+
+def test_the_new_kind_is_on_by_default():
+    from secportal.registry import notification_kinds
+
+    assert notification_kinds.get(OPEN_TO_PARTY).default == Frequency.IMMEDIATE
+
+
+def test_a_modification_set_at_the_mrc_without_a_consultation_shows_no_date():
+    mp = make_modification(stage=Stage.MRC)
+    assert services.next_milestone(ModificationProposal.objects.get(pk=mp.pk)) == (
+        "Modification Report Consultation closes",
+        None,
+    )
+    assert not ModificationEvent.objects.exists()
