@@ -6,7 +6,7 @@ from django.conf import settings
 from parties import roles
 from parties.models import Party, User
 from secportal.classification import Classification
-from secportal.forms import bootstrap_fields, rich_text_field
+from secportal.forms import DateInput, bootstrap_fields, rich_text_field
 
 from .models import (
     MRC_QUESTIONS,
@@ -171,7 +171,7 @@ class OpenMrcForm(NoteForm):
     )  # fmt: skip
     closes_on = forms.DateField(
         label="Consultation closes on",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
     questions = forms.CharField(widget=forms.Textarea(attrs={"rows": 7}), help_text=QUESTIONS_HELP)
 
@@ -301,7 +301,7 @@ class ConsultationForm(forms.Form):
         required=False,
         label="Opens on (optional)",
         help_text="Leave empty to open it now. A later day opens it at 00:00 UK time; followers are told then.",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
     days = forms.IntegerField(
         min_value=1,

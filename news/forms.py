@@ -8,7 +8,7 @@ from django import forms
 from modifications.models import ModificationProposal
 from parties.models import Party, User
 from secportal.classification import Classification
-from secportal.forms import bootstrap_fields, rich_text_field
+from secportal.forms import DateInput, bootstrap_fields, rich_text_field
 
 from .models import Event, EventKind, EventSeries, NewsPost
 from .selectors import PostFilters
@@ -260,7 +260,7 @@ class EventForm(forms.Form):
 
 class SeriesExtendForm(forms.Form):
     first_month = forms.DateField(
-        label="From the month of", widget=forms.DateInput(attrs={"type": "date"}),
+        label="From the month of", widget=DateInput(),
         help_text="Any day in the first month to add. Months the series already has are left as they are.",
     )  # fmt: skip
     months = forms.IntegerField(min_value=1, max_value=36, initial=6, label="Number of months")
@@ -283,7 +283,7 @@ class SeriesForm(forms.Form):
     )
     first_month = forms.DateField(
         label="From the month of",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         help_text="Any day in the first month of the series.",
     )
     months = forms.IntegerField(min_value=1, max_value=36, initial=6, label="Number of months")

@@ -4,7 +4,7 @@ from django import forms
 
 from parties.models import Party, User
 from secportal.classification import Classification
-from secportal.forms import rich_text_field
+from secportal.forms import DateInput, rich_text_field
 
 from .models import Action, AgendaItem, Meeting, Membership, Minutes, Paper, Seat
 from .services import OUTCOMES
@@ -28,10 +28,8 @@ class MembershipForm(forms.Form):
     party = forms.ModelChoiceField(
         queryset=Party.objects.all(), required=False, help_text="Leave empty for the person's own Party."
     )
-    starts_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(
-        required=False, help_text="Leave empty for a 24-month term.", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    starts_on = forms.DateField(required=False, widget=DateInput())
+    ends_on = forms.DateField(required=False, help_text="Leave empty for a 24-month term.", widget=DateInput())
 
     def __init__(self, *args, committee, **kwargs):
         super().__init__(*args, **kwargs)
@@ -109,7 +107,7 @@ class CorrectionForm(forms.Form):
 class ActionForm(forms.Form):
     title = forms.CharField(max_length=300)
     owner = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True).order_by("full_name"))
-    due_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    due_on = forms.DateField(widget=DateInput())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -5,7 +5,7 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.core.exceptions import ValidationError
 
-from secportal.forms import bootstrap_fields
+from secportal.forms import DateInput, bootstrap_fields
 
 from .models import Party
 from .selectors import PARTY_SORTS, PartyFilters, party_choices_for_account_request
@@ -142,14 +142,12 @@ class PartyForm(forms.ModelForm):
 
 
 class PartyCreateForm(PartyForm):
-    status_on = forms.DateField(
-        label="Date the application was received", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    status_on = forms.DateField(label="Date the application was received", widget=DateInput())
 
 
 class PartyStatusForm(forms.Form):
     status = forms.ChoiceField(label="Next step")
-    on = forms.DateField(label="Date of this step", widget=forms.DateInput(attrs={"type": "date"}))
+    on = forms.DateField(label="Date of this step", widget=DateInput())
     note = forms.CharField(required=False, max_length=300, label="Note for the history (optional)")
 
     def __init__(self, *args, party: Party, **kwargs):

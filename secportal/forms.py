@@ -1,6 +1,17 @@
 from django import forms
 
 
+class DateInput(forms.DateInput):
+    """A browser's date picker (`<input type="date">`). It accepts only ISO dates (2026-12-07): in
+    Django's default format (07/12/2026) an initial value is shown as empty, and an untouched form
+    then fails with "This field is required"."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
 def bootstrap_fields(form: forms.Form) -> None:
     """Plain Bootstrap classes on a GET filter form, rendered without crispy (slow on a hot page)."""
     for field in form.fields.values():
