@@ -522,20 +522,23 @@ def release_go_live(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("modifications:release-list")
 
 
-def release_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    """One release: its scope, each modification with its stage, and its implementation document."""
+def _release_page(request: HttpRequest, slug: str, form: ReleaseDocumentForm | None = None) -> HttpResponse:
     release = selectors.release_get(slug=slug)
     _group(release)
-    staff = can_upload_document(request.user)
+    if form is None and can_upload_document(request.user):
+        form = ReleaseDocumentForm(release=release)
     return render(
         request,
         "modifications/release_detail.html",
-        {
-            "release": release,
-            "can_download": can_download_release_document(request.user, release),
-            "document_form": ReleaseDocumentForm(release=release) if staff else None,
-        },
-    )
+        {"release": release, "can_download": can_download_release_document(request.user, release),
+         "document_form": form},
+        status=400 if form is not None and form.errors else 200,
+    )  # fmt: skip
+
+
+def release_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """One release: its scope, each modification with its stage, and its implementation document."""
+    return _release_page(request, slug)
 
 
 @accepts_uploads
@@ -554,15 +557,7 @@ def release_document_upload(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, f"The {release.name}'s implementation document is published.")
             return redirect("modifications:release-detail", slug=release.slug)
-    release = selectors.release_get(slug=slug)
-    _group(release)
-    return render(
-        request,
-        "modifications/release_detail.html",
-        {"release": release, "can_download": can_download_release_document(request.user, release),
-         "document_form": form},
-        status=400,
-    )  # fmt: skip
+    return _release_page(request, slug, form)
 
 
 def release_document_download(request: HttpRequest, slug: str) -> FileResponse:
