@@ -16,7 +16,17 @@ class ReleaseAdmin(admin.ModelAdmin):
     list_display = ("name", "kind", "go_live", "sec_version", "status")
     list_filter = ("kind", "status")
     prepopulated_fields = {"slug": ("name",)}
-    readonly_fields = ("status", "went_live_at")  # going live moves modifications: do it from the releases page
+    # Going live moves modifications, and the implementation document is checked by content: both are
+    # done from the release's pages, through their services.
+    readonly_fields = (
+        "status",
+        "went_live_at",
+        "document",
+        "document_content_type",
+        "document_size",
+        "document_sha256",
+        "document_uploaded_at",
+    )
 
 
 class EventInline(BoundedInline):

@@ -32,7 +32,8 @@ RELEASES = [
     ("November 2025 SEC Release", Release.Kind.NOVEMBER, datetime.date(2025, 11, 6), "v1.22", True),
     ("June 2026 SEC Release", Release.Kind.JUNE, datetime.date(2026, 6, 25), "v1.23", True),
     ("November 2026 SEC Release", Release.Kind.NOVEMBER, datetime.date(2026, 11, 5), "v1.24", True),
-    ("February 2027 ad hoc SEC Release", Release.Kind.AD_HOC, datetime.date(2027, 2, 25), "", False),
+    ("February 2027 SEC Release", Release.Kind.FEBRUARY, datetime.date(2027, 2, 25), "", False),
+    ("April 2027 ad hoc SEC Release", Release.Kind.AD_HOC, datetime.date(2027, 4, 8), "", False),
     ("June 2027 SEC Release", Release.Kind.JUNE, datetime.date(2027, 6, 24), "", False),
     ("November 2027 SEC Release", Release.Kind.NOVEMBER, datetime.date(2027, 11, 4), "", False),
 ]
@@ -213,7 +214,7 @@ MODIFICATIONS = [
         P.FAST_TRACK,
         R.REPORT_PHASE,
         None,
-        "february-2027-ad-hoc-sec-release",
+        "february-2027-sec-release",
         60,
         False,
     ),

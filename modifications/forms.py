@@ -2,6 +2,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.conf import settings
+from django.urls import reverse
 
 from parties import roles
 from parties.models import Party, User
@@ -205,11 +206,55 @@ class ChangeBoardOutcomeForm(NoteForm):
     )
 
 
+LETTER_HELP = "Ofgem's letter (PDF or Word). It is published on the modification as an Authority decision letter."
+
+
 class AuthorityDecisionForm(NoteForm):
     decision = forms.ChoiceField(
-        choices=[("approved", "Approved"), ("rejected", "Rejected"), ("sent_back", "Sent back")],
+        choices=[
+            ("approved", "Approved"),
+            ("rejected", "Rejected"),
+            ("sent_back", "Sent back to the Panel: the Modification Report is revised (back to the Report Phase)"),
+        ],
         widget=forms.RadioSelect,
     )
+    letter = forms.FileField(required=False, label="The Authority's letter", help_text=LETTER_HELP)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == "sent_back" and not data.get("letter"):
+            self.add_error("letter", "Attach the Authority's letter sending the report back.")
+        return data
+
+
+class ImplementationChangeForm(forms.Form):
+    """A change of implementation date or release, with the reason (and, for Paths 1 and 2, Ofgem's letter)."""
+
+    implementation_date = forms.DateField(
+        required=False, label="New implementation date", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    release = forms.ModelChoiceField(
+        queryset=Release.objects.filter(status=Release.Status.PLANNED).order_by("go_live"),
+        required=False,
+        label="New SEC Release",
+        help_text="Leave empty to keep the release it has.",
+    )
+    reason = forms.CharField(max_length=2000, label="Why it changes", widget=forms.Textarea(attrs={"rows": 3}))
+    letter = forms.FileField(required=False, label="The Authority's letter", help_text=LETTER_HELP)
+
+    def __init__(self, *args, submit: str = "Record the change", modification=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.modification = modification
+        self.helper = _helper(submit)
+        if modification is not None and modification.path in {Path.PATH_1, Path.PATH_2}:
+            self.fields["letter"].required = True
+            self.fields["letter"].help_text = "Required: this is an Authority modification. " + LETTER_HELP
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("implementation_date") and not data.get("release") and not self.errors:
+            raise forms.ValidationError("Give the new implementation date, the new release, or both.")
+        return data
 
 
 class AppealWindowForm(NoteForm):
@@ -274,6 +319,15 @@ class DocumentUploadForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = _helper("Publish the document")
+
+
+class ReleaseDocumentForm(forms.Form):
+    document = forms.FileField(label="Implementation document", help_text="PDF, Word, Excel or PowerPoint.")
+
+    def __init__(self, *args, release: Release, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Publish the implementation document")
+        self.helper.form_action = reverse("modifications:release-document-upload", args=[release.slug])
 
 
 class ReleaseGoLiveForm(forms.Form):

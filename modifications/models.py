@@ -9,9 +9,10 @@ from secportal.richtext import RichText, SanitisedHTMLField
 
 
 class Release(models.Model):
-    """A SEC Release: major releases in June and November, and ad hoc ones."""
+    """A SEC Release: the scheduled releases in February, June and November, and ad hoc ones."""
 
     class Kind(models.TextChoices):
+        FEBRUARY = "february", "February release"
         JUNE = "june", "June major release"
         NOVEMBER = "november", "November major release"
         AD_HOC = "ad_hoc", "Ad hoc release"
@@ -27,6 +28,12 @@ class Release(models.Model):
     sec_version = models.CharField("SEC version", max_length=20, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
     went_live_at = models.DateTimeField(null=True, blank=True)
+    # The release's implementation document (what goes live, and how), checked by content on upload.
+    document = models.FileField(upload_to="releases/", max_length=200, blank=True)
+    document_content_type = models.CharField(max_length=100, blank=True)
+    document_size = models.PositiveIntegerField(null=True, blank=True)
+    document_sha256 = models.CharField(max_length=64, blank=True)
+    document_uploaded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-go_live"]
@@ -252,6 +259,7 @@ class ModificationEvent(models.Model):
         DOCUMENT = "document", "Document published"
         UPDATE = "update", "Update"
         RELEASE = "release", "Targeted at a release"
+        RESCHEDULED = "rescheduled", "Implementation date changed"
 
     modification = models.ForeignKey(ModificationProposal, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -289,6 +297,7 @@ class ModificationDocument(Classified):
         CONSULTATION_RESPONSES = "consultation_responses", "Consultation responses"
         MODIFICATION_REPORT = "modification_report", "Modification Report"
         DECISION = "decision", "Decision"
+        AUTHORITY_LETTER = "authority_letter", "Authority decision letter"
         OTHER = "other", "Other"
 
     modification = models.ForeignKey(ModificationProposal, on_delete=models.CASCADE, related_name="documents")
@@ -321,6 +330,13 @@ class DocumentDownload(DownloadLog):
 
     served = "document"
     document = models.ForeignKey(ModificationDocument, on_delete=models.CASCADE, related_name="downloads")
+
+
+class ReleaseDocumentDownload(DownloadLog):
+    """Who was served a release's implementation document, when."""
+
+    served = "release"
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="document_downloads")
 
 
 class Follow(models.Model):

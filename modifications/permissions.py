@@ -69,3 +69,9 @@ def can_read_response(user, consultation, *, party_id: int, confidential: bool, 
     if _active(user) and user.party_id is not None and user.party_id == party_id:
         return True  # their own Party's
     return consultation.published_at is not None and not confidential
+
+
+def can_download_release_document(user, release) -> bool:
+    """A release's implementation document is published with the release: anyone may read it,
+    once there is one (asked by the release page and the download view alike)."""
+    return bool(release.document)

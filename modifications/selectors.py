@@ -231,9 +231,21 @@ def related_modifications(modification: ModificationProposal) -> list[Modificati
     return related
 
 
-def release_list() -> list[Release]:
+def _release_scope() -> Prefetch:
     modifications = ModificationProposal.objects.select_related("proposer_party").order_by("number", "suffix")
-    return list(Release.objects.prefetch_related(Prefetch("modifications", queryset=modifications)))
+    return Prefetch("modifications", queryset=modifications)
+
+
+def release_list() -> list[Release]:
+    return list(Release.objects.prefetch_related(_release_scope()))
+
+
+def release_get(*, slug: str) -> Release:
+    """One release with its scope (two queries, however many modifications it has); 404 if none."""
+    release = Release.objects.prefetch_related(_release_scope()).filter(slug=slug).first()
+    if release is None:
+        raise Http404
+    return release
 
 
 def is_following(*, user, modification: ModificationProposal) -> bool:

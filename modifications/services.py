@@ -5,6 +5,7 @@ path, saves with update_fields and records the timeline event in the same transa
 """
 
 from datetime import date, datetime, time
+from functools import partial
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -37,6 +38,7 @@ from .models import (
     Path,
     Question,
     Release,
+    ReleaseDocumentDownload,
     Response,
     ResponseVersion,
     Route,
@@ -100,6 +102,8 @@ def _check_path_rules(modification: ModificationProposal, to: str) -> None:
         raise ApplicationError("Only a self-governance modification has an appeal window.")
     if to == Stage.WITH_AUTHORITY and path in SELF_GOVERNANCE:
         raise ApplicationError("A self-governance modification is decided by the Change Board, not Ofgem.")
+    if stage == Stage.WITH_AUTHORITY and path in SELF_GOVERNANCE:
+        raise ApplicationError("The Authority decides Path 1 and Path 2 modifications only.")
     if stage == Stage.CHANGE_BOARD and to == Stage.REJECTED and path not in SELF_GOVERNANCE:
         raise ApplicationError("For Paths 1 and 2 the Change Board recommends; Ofgem decides.")
 
@@ -610,21 +614,50 @@ def modification_close_appeal_window(
 AUTHORITY_DECISIONS = {"approved": Stage.APPROVED, "rejected": Stage.REJECTED, "sent_back": Stage.REPORT_PHASE}
 
 
+def _publish_letter(*, actor: User, modification: ModificationProposal, letter, title: str) -> ModificationDocument:
+    """The Authority's letter, published on the modification (it shows on the timeline with a link)."""
+    return document_upload(
+        actor=actor,
+        modification=modification,
+        kind=ModificationDocument.Kind.AUTHORITY_LETTER,
+        title=title,
+        upload=letter,
+        classification="white",
+    )
+
+
 @transaction.atomic
 def modification_record_authority_decision(
-    *, actor: User, modification: ModificationProposal, decision: str, note: str = ""
+    *, actor: User, modification: ModificationProposal, decision: str, note: str = "", letter=None
 ):
-    """Ofgem's decision on a Path 1 or 2 modification: approved, rejected, or sent back."""
+    """Ofgem's decision on a Path 1 or 2 modification: approved, rejected, or sent back to the Panel
+    (Code Governance Review phase 2), which returns it to the Report Phase. The Authority's letter is
+    published as a document of kind "Authority decision letter"; a send-back must come with it."""
     _require_mover(actor)
     if decision not in AUTHORITY_DECISIONS:
         raise ApplicationError("The Authority's decision is approved, rejected or sent back.")
+    modification = ModificationProposal.objects.select_for_update(of=("self",)).get(pk=modification.pk)
+    if modification.stage != Stage.WITH_AUTHORITY:
+        # Refinement, the Change Board and the appeal window lead to some of the same stages: not Ofgem's.
+        raise ApplicationError(
+            f"{modification.reference} is at {modification.get_stage_display()}; Ofgem's decision is recorded "
+            f"when it is at {Stage.WITH_AUTHORITY.label}."
+        )
+    if decision == "sent_back" and letter is None:
+        raise ApplicationError("Attach the Authority's letter sending the report back: it says what to do again.")
     summary = {
         "approved": "Approved by Ofgem: awaiting implementation",
         "rejected": "Rejected by Ofgem",
-        "sent_back": "Sent back by Ofgem for more work",
+        "sent_back": "Sent back by Ofgem to the Panel: the Modification Report is revised in the Report Phase",
     }[decision]
-    fields = {"decided_on": local_today()} if decision != "sent_back" else {}
-    return _move(modification, actor=actor, to=AUTHORITY_DECISIONS[decision], note=note, summary=summary, **fields)
+    fields = {"decided_on": local_today()} if decision != "sent_back" else {"decided_on": None}
+    modification = _move(
+        modification, actor=actor, to=AUTHORITY_DECISIONS[decision], note=note, summary=summary, **fields
+    )
+    if letter is not None:
+        title = "Authority send-back letter" if decision == "sent_back" else "Authority decision letter"
+        _publish_letter(actor=actor, modification=modification, letter=letter, title=title)
+    return modification
 
 
 @transaction.atomic
@@ -732,6 +765,120 @@ def release_go_live(*, actor: User, release: Release, sec_version: str = "") -> 
                 occurred_on=local_today(),
             )
     return release
+
+
+def _when(release: Release | None, day: date | None) -> str:
+    parts = [f"the {release.name}" if release else "", f"{day:%-d %B %Y}" if day else ""]
+    return ", ".join(p for p in parts if p) or "not set"
+
+
+@transaction.atomic
+def modification_change_implementation(
+    *,
+    actor: User,
+    modification: ModificationProposal,
+    implementation_date: date | None,
+    release: Release | None,
+    reason: str,
+    letter=None,
+) -> ModificationProposal:
+    """SECAS records a change of an approved or decided-on modification's implementation date or
+    release. For an Authority modification (Paths 1 and 2) the change is the Authority's, so its letter
+    is attached (published as an "Authority decision letter"). The timeline gets one row: from, to,
+    the reason and the letter."""
+    _require_mover(actor)
+    reason = reason.strip()
+    if not reason:
+        raise ApplicationError("Say why the implementation date or release changes.")
+    modification = (
+        ModificationProposal.objects.select_for_update(of=("self",))
+        .select_related("target_release")
+        .get(pk=modification.pk)
+    )
+    if not modification.is_open:
+        raise ApplicationError(
+            f"{modification.reference} is {modification.get_stage_display().lower()}; its implementation is settled."
+        )
+    if release is not None:
+        release = Release.objects.select_for_update().get(pk=release.pk)
+        if release.status == Release.Status.LIVE:
+            raise ApplicationError(f"The {release.name} is already live; choose a later release.")
+    if implementation_date is not None and implementation_date <= local_today():
+        raise ApplicationError("The new implementation date must be after today.")
+    before = (modification.target_release, modification.implementation_date)
+    if release is None and implementation_date is None:
+        raise ApplicationError("Give the new implementation date, the new release, or both.")
+    after = (release or modification.target_release, implementation_date or modification.implementation_date)
+    if (after[0] and after[0].pk, after[1]) == (before[0] and before[0].pk, before[1]):
+        raise ApplicationError("That is the implementation date and release it already has.")
+    authority = modification.path in {Path.PATH_1, Path.PATH_2}
+    if authority and letter is None:
+        raise ApplicationError("This is an Authority modification: attach Ofgem's letter agreeing the change.")
+    modification.target_release, modification.implementation_date = after
+    modification.updated_at = timezone.now()
+    modification.latest_update = reason
+    modification.next_milestone, modification.next_milestone_date = next_milestone(modification)
+    modification.save(
+        update_fields=[
+            "target_release",
+            "implementation_date",
+            "updated_at",
+            "latest_update",
+            "next_milestone",
+            "next_milestone_date",
+        ]
+    )
+    document = None
+    if letter is not None:
+        document = _publish_letter(
+            actor=actor, modification=modification, letter=letter, title="Authority letter: implementation date"
+        )
+    ModificationEvent.objects.create(
+        modification=modification,
+        kind=ModificationEvent.Kind.RESCHEDULED,
+        actor=actor,
+        summary=f"Implementation changed from {_when(*before)} to {_when(*after)}"[:300],
+        note=reason,
+        document=document,
+        occurred_on=local_today(),
+    )
+    return modification
+
+
+@transaction.atomic
+def release_attach_document(*, actor: User, release: Release, upload) -> Release:
+    """Publish (or replace) a release's implementation document, checked by content like every upload."""
+    if not can_upload_document(actor):
+        raise ApplicationError("Only SECAS staff can publish documents.")
+    try:
+        checked = check_upload(upload)
+    except UploadRejected as exc:
+        raise ApplicationError(exc.message) from None
+    release = Release.objects.select_for_update().get(pk=release.pk)
+    old = release.document.name
+    release.document = default_storage.save(stored_name(checked, prefix="releases"), upload)
+    release.document_content_type = checked.content_type
+    release.document_size = checked.size
+    release.document_sha256 = checked.sha256
+    release.document_uploaded_at = timezone.now()
+    release.save(
+        update_fields=[
+            "document",
+            "document_content_type",
+            "document_size",
+            "document_sha256",
+            "document_uploaded_at",
+        ]
+    )
+    if old:
+        transaction.on_commit(partial(default_storage.delete, old))
+    return release
+
+
+@transaction.atomic
+def release_document_download_record(*, user: User | None, release: Release) -> ReleaseDocumentDownload:
+    who = user if user and user.is_authenticated else None
+    return ReleaseDocumentDownload.objects.create(release=release, user=who)
 
 
 # --- Documents --------------------------------------------------------------------------------------------

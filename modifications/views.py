@@ -31,15 +31,18 @@ from .forms import (
     DraftProposalForm,
     EarlyCloseForm,
     FastTrackForm,
+    ImplementationChangeForm,
     ModificationFilterForm,
     NoteForm,
     OpenMrcForm,
+    ReleaseDocumentForm,
     ReleaseGoLiveForm,
     TargetReleaseForm,
     UpdateForm,
 )
 from .models import OPEN_STAGES, WITHDRAWABLE, ModificationDocument, Release, Stage
 from .permissions import (
+    can_download_release_document,
     can_follow,
     can_move_modification,
     can_raise_draft,
@@ -215,7 +218,17 @@ ACTIONS = {
     "authority-decision": Action(
         "Record Ofgem's decision", AuthorityDecisionForm, frozenset({Stage.WITH_AUTHORITY}),
         lambda a, m, d: services.modification_record_authority_decision(
-            actor=a, modification=m, decision=d["decision"], note=d["note"]),
+            actor=a, modification=m, decision=d["decision"], note=d["note"], letter=d["letter"]),
+        explanation="For Paths 1 and 2 the Authority approves, rejects, or sends the report back to the Panel "
+        "(Code Governance Review phase 2): a sent-back modification returns to the Report Phase, with the letter.",
+    ),
+    "change-implementation": Action(
+        "Change the implementation date or release", ImplementationChangeForm, frozenset(OPEN_STAGES - {Stage.DRAFT}),
+        lambda a, m, d: services.modification_change_implementation(
+            actor=a, modification=m, implementation_date=d["implementation_date"], release=d["release"],
+            reason=d["reason"], letter=d["letter"]),
+        explanation="The change and its reason go on the timeline. For an Authority modification (Paths 1 and 2) "
+        "attach Ofgem's letter.",
     ),
     "raise-alternative": Action(
         "Raise an alternative solution", AlternativeForm, frozenset({Stage.REFINEMENT, Stage.REPORT_PHASE, Stage.MRC}),
@@ -261,6 +274,7 @@ def _available_actions(user, modification) -> list[dict]:
     ]
 
 
+@accepts_uploads  # the Authority's letter
 @login_required
 def modification_action(request: HttpRequest, reference: str, action: str) -> HttpResponse:
     modification, _ = selectors.modification_get(reference=reference)
@@ -275,9 +289,11 @@ def modification_action(request: HttpRequest, reference: str, action: str) -> Ht
             f"“{chosen.label}” is not possible for {modification.reference} at {modification.get_stage_display()}.",
         )
         return redirect("modifications:modification-detail", reference=modification.reference)
+    posted = request.method == "POST"
     form = chosen.form(
-        request.POST if request.method == "POST" else None, submit=chosen.label, modification=modification
-    )
+        request.POST if posted else None, request.FILES if posted else None, submit=chosen.label,
+        modification=modification,
+    )  # fmt: skip
     if request.method == "POST" and form.is_valid():
         try:
             modification = chosen.run(request.user, modification, form.cleaned_data)
@@ -467,15 +483,19 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 # --- Releases ------------------------------------------------------------------------------------------------------
 
 
+def _group(release: Release) -> None:
+    mods = list(release.modifications.all())
+    release.groups = [
+        ("Implemented", [m for m in mods if m.stage == Stage.IMPLEMENTED]),
+        ("Approved", [m for m in mods if m.stage in {Stage.APPROVED, Stage.APPEAL_WINDOW}]),
+        ("Targeted", [m for m in mods if m.stage not in {Stage.IMPLEMENTED, Stage.APPROVED, Stage.APPEAL_WINDOW}]),
+    ]
+
+
 def release_list(request: HttpRequest) -> HttpResponse:
     releases = selectors.release_list()
     for release in releases:
-        mods = list(release.modifications.all())
-        release.groups = [
-            ("Implemented", [m for m in mods if m.stage == Stage.IMPLEMENTED]),
-            ("Approved", [m for m in mods if m.stage in {Stage.APPROVED, Stage.APPEAL_WINDOW}]),
-            ("Targeted", [m for m in mods if m.stage not in {Stage.IMPLEMENTED, Stage.APPROVED, Stage.APPEAL_WINDOW}]),
-        ]
+        _group(release)
     return render(
         request,
         "modifications/release_list.html",
@@ -500,3 +520,55 @@ def release_go_live(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         messages.success(request, f"The {release.name} is live; its approved modifications are implemented.")
     return redirect("modifications:release-list")
+
+
+def _release_page(request: HttpRequest, slug: str, form: ReleaseDocumentForm | None = None) -> HttpResponse:
+    release = selectors.release_get(slug=slug)
+    _group(release)
+    if form is None and can_upload_document(request.user):
+        form = ReleaseDocumentForm(release=release)
+    return render(
+        request,
+        "modifications/release_detail.html",
+        {"release": release, "can_download": can_download_release_document(request.user, release),
+         "document_form": form},
+        status=400 if form is not None and form.errors else 200,
+    )  # fmt: skip
+
+
+def release_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """One release: its scope, each modification with its stage, and its implementation document."""
+    return _release_page(request, slug)
+
+
+@accepts_uploads
+@login_required
+@require_POST
+def release_document_upload(request: HttpRequest, slug: str) -> HttpResponse:
+    if not can_upload_document(request.user):
+        raise Http404
+    release = get_object_or_404(Release, slug=slug)
+    form = ReleaseDocumentForm(request.POST, request.FILES, release=release)
+    if form.is_valid():
+        try:
+            services.release_attach_document(actor=request.user, release=release, upload=form.cleaned_data["document"])
+        except ApplicationError as exc:
+            form.add_error("document", exc.message)
+        else:
+            messages.success(request, f"The {release.name}'s implementation document is published.")
+            return redirect("modifications:release-detail", slug=release.slug)
+    return _release_page(request, slug, form)
+
+
+def release_document_download(request: HttpRequest, slug: str) -> FileResponse:
+    release = get_object_or_404(Release, slug=slug)
+    if not can_download_release_document(request.user, release):
+        raise Http404
+    extension = release.document.name.rsplit(".", 1)[-1].lower() if "." in release.document.name else "bin"
+    return serve_file(
+        request,
+        release.document,
+        filename=f"{release.name} implementation document.{extension}",
+        content_type=release.document_content_type,
+        record=lambda user: services.release_document_download_record(user=user, release=release),
+    )

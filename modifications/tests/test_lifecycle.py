@@ -4,6 +4,7 @@ import datetime
 import threading
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from modifications import services
@@ -16,7 +17,7 @@ from modifications.models import (
     Route,
     Stage,
 )
-from modifications.tests.factories import make_modification, make_release, make_report_phase_mp
+from modifications.tests.factories import PDF_BYTES, make_modification, make_release, make_report_phase_mp
 from panel.tests.factories import make_place
 from parties import roles
 from parties.models import Party
@@ -40,8 +41,8 @@ def path_allows(path: str, route: str, start: str, to: str) -> bool:
         return False  # conversion (which sets the path) is the only way out of development into these
     if to == Stage.APPEAL_WINDOW and path not in SELF_GOVERNANCE:
         return False
-    if to == Stage.WITH_AUTHORITY and path in SELF_GOVERNANCE:
-        return False
+    if Stage.WITH_AUTHORITY in (start, to) and path in SELF_GOVERNANCE:
+        return False  # only Paths 1 and 2 go to, and are decided by, the Authority
     return not (start == Stage.CHANGE_BOARD and to == Stage.REJECTED and path not in SELF_GOVERNANCE)
 
 
@@ -159,8 +160,11 @@ def test_change_board_outcome_by_path(staff, path, approve, expected):
                                                     ("sent_back", Stage.REPORT_PHASE)])  # fmt: skip
 def test_authority_decisions(staff, decision, expected):
     mp = make_modification(stage=Stage.WITH_AUTHORITY, path=Path.PATH_2, route=Route.REFINEMENT)
+    letter = SimpleUploadedFile("letter.pdf", PDF_BYTES)  # a send-back comes with the Authority's letter
     assert (
-        services.modification_record_authority_decision(actor=staff, modification=mp, decision=decision).stage
+        services.modification_record_authority_decision(
+            actor=staff, modification=mp, decision=decision, letter=letter
+        ).stage
         == expected
     )
 
