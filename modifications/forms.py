@@ -230,9 +230,7 @@ class AuthorityDecisionForm(NoteForm):
 class ImplementationChangeForm(forms.Form):
     """A change of implementation date or release, with the reason (and, for Paths 1 and 2, Ofgem's letter)."""
 
-    implementation_date = forms.DateField(
-        required=False, label="New implementation date", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    implementation_date = forms.DateField(required=False, label="New implementation date", widget=DateInput())
     release = forms.ModelChoiceField(
         queryset=Release.objects.filter(status=Release.Status.PLANNED).order_by("go_live"),
         required=False,
