@@ -189,7 +189,8 @@ def stage_changed(*, event: ModificationEvent) -> Happening:
     The title and the body are both read from the move's own event (its new stage, its summary and
     note) and the modification it moved, so the two cannot name different stages."""
     modification = event.modification
-    lines = [event.summary, event.note]
+    summary = event.summary if event.summary.endswith((".", "!", "?")) else f"{event.summary}."
+    lines = [summary, event.note]
     if modification.stage == event.to_stage:  # what comes next belongs to the stage it is now at
         lines.append(what_comes_next(modification))
     return announce(

@@ -158,7 +158,7 @@ def test_an_old_move_names_its_own_stage_and_no_longer_what_comes_next(staff):
     )
     happening = modification_notifications.stage_changed(event=event)
     assert happening.title.endswith("is now at Refinement Process")
-    assert happening.body == "Into refinement"
+    assert happening.body == "Into refinement."
 
 
 # --- A consultation response: a receipt with the text as sent --------------------------------------------------------
