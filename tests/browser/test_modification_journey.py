@@ -1,5 +1,6 @@
 """A Party user raises a Draft Proposal (and follows it from then on); SECAS staff take it to the
-Report Phase; the Party user sees the timeline, stops following it and follows it again. axe-core checks every page on the way."""
+Report Phase; the Party user sees the timeline, stops following it and follows it again.
+axe-core checks every page on the way."""
 
 import pytest
 
