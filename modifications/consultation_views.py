@@ -127,7 +127,9 @@ def consultation_respond(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, consultation=consultation, changes=changes, confidential=confidential
             )
             messages.success(
-                request, "Your Party's response has been sent. You can revise it until the consultation closes."
+                request,
+                "Your Party's response has been sent, and a receipt with the text as sent is on its way by "
+                "email. You can revise it until the consultation closes.",
             )
         else:
             services.response_save_draft(

@@ -782,7 +782,7 @@ def seed_follows(*, stdout=None) -> None:
     """The demo Party users follow a few modifications in progress, and have heard of their latest
     stage change (in the portal, and by email as they prefer). Idempotent."""
     from . import notifications
-    from .models import Follow, ModificationEvent
+    from .models import Follow
 
     in_progress = list(
         ModificationProposal.objects.filter(stage__in=[Stage.REFINEMENT, Stage.MRC, Stage.CHANGE_BOARD]).order_by(
@@ -796,9 +796,9 @@ def seed_follows(*, stdout=None) -> None:
         for modification in in_progress:
             Follow.objects.get_or_create(user=user, modification=modification)
     for modification in in_progress:
-        latest = modification.events.filter(kind=ModificationEvent.Kind.STAGE).order_by("-pk").first()
+        # The move that brought it to its stage now (a conversion is one too), not merely the
+        # latest "stage" line: the notification's title and body both come from this one event.
+        latest = modification.events.filter(to_stage=modification.stage).order_by("-occurred_on", "-pk").first()
         if latest is not None:
-            happening = notifications.stage_changed(
-                modification=modification, event_id=latest.pk, summary=latest.summary
-            )
+            happening = notifications.stage_changed(event=latest)
             happening_tell(happening_id=happening.pk)  # now, not after the seed's commit

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from parties.models import Party, User
 from parties.selectors import staff_recipients
-from secportal.models import Happening, Notification
+from secportal.models import Frequency, Happening, Notification
 from secportal.notifications import announce, classified_audience, notify
 from secportal.registry import (
     NotificationKind,
@@ -26,7 +26,18 @@ from secportal.registry import (
 )
 from secportal.workingdays import LONDON, add_working_days
 
-from .models import Consultation, FilterFollow, Follow, ModificationDocument, ModificationProposal, Response, Stage
+from .models import (
+    OPEN_STAGES,
+    Consultation,
+    FilterFollow,
+    Follow,
+    ModificationDocument,
+    ModificationEvent,
+    ModificationProposal,
+    Response,
+    ResponseVersion,
+    Stage,
+)
 from .selectors import ModificationFilters, modification_list
 
 STAGE_CHANGED = "modification.stage_changed"
@@ -35,6 +46,7 @@ CONSULTATION_OPENED = "modification.consultation_opened"
 CONSULTATION_CLOSING = "modification.consultation_closing"
 CONSULTATION_OPEN_TO_PARTY = "modification.consultation_open_to_party"
 CONSULTATION_CLOSED = "modification.consultation_closed"
+RESPONSE_RECEIVED = "modification.response_received"
 CLOSING_REMINDER_DAYS = 3  # Working Days before a consultation closes
 
 KINDS = (
@@ -54,6 +66,10 @@ KINDS = (
     NotificationKind(CONSULTATION_CLOSED, "A consultation closes (SECAS)",
                      "For SECAS staff: a consultation has closed, with the number of responses and what "
                      "happens to its modification.", topic="Consultations"),
+    NotificationKind(RESPONSE_RECEIVED, "A Party sends a consultation response (SECAS)",
+                     "For SECAS staff: a Party sends or revises its response to an open consultation. "
+                     "In the daily digest unless you choose otherwise.", topic="Consultations",
+                     default=Frequency.DAILY),
 )  # fmt: skip
 
 _FILTER_FIELDS = {f.name for f in fields(ModificationFilters)}
@@ -155,15 +171,35 @@ def _path(modification: ModificationProposal) -> str:
     return reverse("modifications:modification-detail", args=[modification.reference])
 
 
-def stage_changed(*, modification: ModificationProposal, event_id: int, summary: str, note: str = "") -> Happening:
-    """In the move's transaction: one row; the followers are told by a Celery task after commit."""
+def what_comes_next(modification: ModificationProposal) -> str:
+    """'What comes next: Change Board vote (no date set yet).', from the modification's own next
+    milestone and its date (the ones its page and the register show), or that its process ended."""
+    if modification.stage not in OPEN_STAGES:  # implemented, rejected, withdrawn or closed
+        return "Its process has ended: nothing more comes next."
+    if not modification.next_milestone:
+        return ""
+    when = modification.next_milestone_date
+    return f"What comes next: {modification.next_milestone}" + (
+        f" on {when:%-d %B %Y}." if when else " (no date set yet)."
+    )
+
+
+def stage_changed(*, event: ModificationEvent) -> Happening:
+    """In the move's transaction: one row; the followers are told by a Celery task after commit.
+    The title and the body are both read from the move's own event (its new stage, its summary and
+    note) and the modification it moved, so the two cannot name different stages."""
+    modification = event.modification
+    summary = event.summary if event.summary.endswith((".", "!", "?")) else f"{event.summary}."
+    lines = [summary, event.note]
+    if modification.stage == event.to_stage:  # what comes next belongs to the stage it is now at
+        lines.append(what_comes_next(modification))
     return announce(
         audience=ANNOUNCED,
         kind=STAGE_CHANGED,
         subject_obj=modification,
-        occurrence=f"event-{event_id}",
-        title=f"{modification.reference} is now at {Stage(modification.stage).label}",
-        body=" ".join(p for p in (summary, note) if p),
+        occurrence=f"event-{event.pk}",
+        title=f"{modification.reference} “{modification.title}” is now at {Stage(event.to_stage).label}",
+        body="\n".join(line for line in lines if line),
         url=_path(modification),
         group=_group(modification),
     )
@@ -234,6 +270,25 @@ def consultation_closed(*, consultation: Consultation, responses: int, moved: bo
         body=body,
         url=_consultation_path(consultation),
         group=_group(modification) if modification is not None else "Consultations",
+    )
+
+
+def response_received(*, version: ResponseVersion, consultation: Consultation, party: Party) -> Happening:
+    """In the transaction that sends a response: SECAS staff are told (by default in their daily
+    digest, grouped by modification) which Party sent it, which version, and whether it is
+    confidential. The response's text stays on the consultation's page."""
+    sent = timezone.localtime(version.submitted_at, LONDON)
+    revised = f" (revised: version {version.version})" if version.version > 1 else ""
+    confidential = "marked confidential" if version.confidential else "not confidential"
+    return announce(
+        audience=SECAS,
+        kind=RESPONSE_RECEIVED,
+        subject_obj=consultation,
+        occurrence=f"response-{version.pk}",
+        title=f"{party.name} responded to {consultation.title}{revised}",
+        body=f"Sent by {version.submitted_by} at {sent:%H:%M %Z} on {sent:%-d %B %Y}, {confidential}.",
+        url=_consultation_path(consultation),
+        group=_group(consultation.modification) if consultation.modification is not None else "Consultations",
     )
 
 

@@ -280,14 +280,15 @@ def modifications_for_export(*, filters: ModificationFilters) -> QuerySet[Modifi
 
 
 def feed_events(*, user, filters: ModificationFilters, limit: int = 50) -> list[ModificationEvent]:
-    """One entry per update of the modifications the filters select, hiding documents the requester may not see."""
+    """One entry per update of the modifications the filters select, newest on the timeline first,
+    hiding documents the requester may not see."""
     modifications = modification_list(filters=filters).order_by().values("pk")
     visible = ModificationDocument.objects.visible_to(user).values("pk")
     return list(
         ModificationEvent.objects.filter(modification__in=modifications)
         .filter(Q(document__isnull=True) | Q(document__in=visible))
         .select_related("modification")
-        .order_by("-created_at", "-id")[:limit]
+        .order_by("-occurred_on", "-created_at", "-id")[:limit]  # the timeline's order, as the feed dates them
     )
 
 

@@ -47,6 +47,7 @@ from .models import (
 from .permissions import (
     can_move_modification,
     can_raise_draft,
+    can_read_response,
     can_upload_document,
     can_withdraw_modification,
 )
@@ -159,7 +160,7 @@ def _move(
         note=note,
         occurred_on=local_today(),
     )
-    notifications.stage_changed(modification=modification, event_id=event.pk, summary=summary, note=note)
+    notifications.stage_changed(event=event)
     return modification
 
 
@@ -219,6 +220,21 @@ def modification_raise(
             subject_obj=modification,
             user=staff,
         )
+    # The proposer follows it (they hear of each move, and may stop following it from its page)
+    # and gets a receipt with its reference and the day SECAS's critical-friend review is due.
+    Follow.objects.get_or_create(user=actor, modification=modification)
+    outbox_enqueue(
+        recipient=actor.email,
+        kind="modification.draft_received",
+        template_prefix="emails/modifications/draft_received",
+        context={
+            "modification": modification,
+            "proposer": actor,
+            "review_days": settings.SECPORTAL_CRITICAL_FRIEND_DAYS,
+        },
+        subject_obj=modification,
+        user=actor,
+    )
     return modification
 
 
@@ -1194,7 +1210,7 @@ def _submit(*, actor: User, consultation: Consultation, now) -> Response:
     response.status = Response.Status.SUBMITTED
     response.submitted_at, response.submitted_by = now, actor
     response.save(update_fields=["version", "status", "submitted_at", "submitted_by"])
-    ResponseVersion.objects.create(
+    version = ResponseVersion.objects.create(
         response=response,
         version=response.version,
         confidential=response.confidential,
@@ -1202,7 +1218,44 @@ def _submit(*, actor: User, consultation: Consultation, now) -> Response:
         submitted_by=actor,
         answers={str(qid): {"position": a.position, "text": a.text} for qid, a in answers.items()},
     )
+    authors = {a.updated_by_id for a in answers.values()}
+    colleagues = User.objects.filter(pk__in=authors - {actor.pk}, is_active=True, party=party)
+    _send_receipts(version, consultation=consultation, party=party, colleagues=colleagues)
+    notifications.response_received(version=version, consultation=consultation, party=party)
     return response
+
+
+def _send_receipts(version: ResponseVersion, *, consultation: Consultation, party: Party, colleagues) -> None:
+    """A receipt of a response as sent (each question and its answer, and whether it is marked
+    confidential) to the person who sent it, copied to the colleagues of their Party whose saved
+    answers are in it. A Party's users number a few, so this is done in the sending transaction."""
+    rows = []
+    for question in consultation.questions.all():
+        answer = version.answers.get(str(question.pk), {})
+        position = Answer.Position(answer["position"]).label if answer.get("position") else ""
+        rows.append({"question": question, "position": position, "text": answer.get("text", "")})
+    sender = version.submitted_by
+    for person in [sender, *colleagues]:
+        if not can_read_response(person, consultation, party_id=party.pk, confidential=version.confidential):
+            continue
+        outbox_enqueue(
+            recipient=person.email,
+            kind="modification.response_receipt",
+            template_prefix="emails/modifications/response_receipt",
+            context={
+                "recipient": person,
+                "sender": sender,
+                "copy": person.pk != sender.pk,
+                "consultation": consultation,
+                "party": party,
+                "version": version,
+                "rows": rows,
+                "closes_at": timezone.localtime(consultation.closes_at, LONDON),
+                "sent_at": timezone.localtime(version.submitted_at, LONDON),
+            },
+            subject_obj=version,
+            user=person,
+        )
 
 
 @transaction.atomic

@@ -1,4 +1,5 @@
 import csv
+import datetime
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -10,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 from django.views.decorators.http import require_POST
@@ -19,6 +21,7 @@ from secportal.downloads import serve_file
 from secportal.exceptions import ApplicationError
 from secportal.middleware import accepts_uploads
 from secportal.redirects import redirect_to_next
+from secportal.workingdays import LONDON
 
 from . import selectors, services
 from .forms import (
@@ -441,11 +444,22 @@ class ModificationFeed(Feed):
 
     item_guid_is_permalink = False
 
-    def item_pubdate(self, event):
-        return event.created_at
+    def item_pubdate(self, event) -> datetime.datetime:
+        return timeline_time(event)
 
-    def item_updateddate(self, event):
+    def item_updateddate(self, event) -> datetime.datetime:
+        return timeline_time(event)
+
+
+def timeline_time(event) -> datetime.datetime:
+    """When an event happened, as the feed dates it: the timeline's own day (`occurred_on`), not
+    the day its row was written (a record entered later, or demo data loaded today, keeps the date
+    it happened). Recorded on that same UK day, it keeps the time it was recorded; otherwise it
+    is the start of that day, UK time."""
+    recorded = timezone.localtime(event.created_at, LONDON)
+    if recorded.date() == event.occurred_on:
         return event.created_at
+    return datetime.datetime.combine(event.occurred_on, datetime.time(), tzinfo=LONDON)
 
 
 CSV_COLUMNS = [

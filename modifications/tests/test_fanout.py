@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from modifications import notifications as modification_notifications
 from modifications import services
-from modifications.models import FilterFollow, Follow, ModificationProposal, Stage
+from modifications.models import FilterFollow, Follow, ModificationEvent, ModificationProposal, Stage
 from modifications.tests.factories import PDF_BYTES, make_document, make_modification
 from parties import roles
 from parties.models import Party, User
@@ -123,7 +123,10 @@ def test_after_the_task_each_follower_and_matching_view_has_one_notification_and
 def tell_queries(modification, n: int, *, label: str) -> int:
     people = crowd(n, label=label)
     followed_by(modification, people)
-    happening = modification_notifications.stage_changed(modification=modification, event_id=n, summary="Moved")
+    event = ModificationEvent.objects.create(
+        modification=modification, kind=ModificationEvent.Kind.STAGE, to_stage=modification.stage, summary="Moved"
+    )
+    happening = modification_notifications.stage_changed(event=event)
     with CaptureQueriesContext(connection) as queries:
         assert notifications.happening_tell(happening_id=happening.pk) == n + len(MATCHING)
     return len(queries)

@@ -89,7 +89,8 @@ def test_a_draft_proposal_is_raised_with_its_critical_friend_due_date(django_cap
     assert draft.proposer_party == party
     assert draft.next_milestone_date == add_working_days(local_today(), 5)
     assert draft.events.get().kind == ModificationEvent.Kind.RAISED
-    assert [m.to for m in mail.outbox] == [["staff@secas.example"]]
+    # SECAS is told it is there to review; the proposer gets a receipt (modifications/tests/test_hearback.py).
+    assert sorted(m.to for m in mail.outbox) == sorted([["staff@secas.example"], [proposer.email]])
     again = services.modification_raise(actor=proposer, title="Another", issue="Also.")
     assert again.number == draft.number + 1
 

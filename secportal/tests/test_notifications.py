@@ -119,10 +119,10 @@ def test_a_stage_change_tells_followers_once_in_the_portal_and_by_email(staff, f
     assert not Notification.objects.filter(user=bystander).exists()
     assert sent_to("bystander@supplier.example") == []
     # Telling again about the same change writes nothing (the database's unique key).
-    event_id = modification.events.latest("pk").pk
+    event = modification.events.latest("pk")
     from modifications import notifications as modification_notifications
 
-    modification_notifications.stage_changed(modification=modification, event_id=event_id, summary="again")
+    modification_notifications.stage_changed(event=event)
     assert Notification.objects.filter(user=follower).count() == 1
     assert OutboxMessage.objects.filter(recipient="follower@supplier.example").count() == 1
 

@@ -1,5 +1,6 @@
-"""A Party user raises a Draft Proposal; SECAS staff take it to the Report Phase; the Party user
-sees the timeline and follows it. axe-core checks every page on the way."""
+"""A Party user raises a Draft Proposal (and follows it from then on); SECAS staff take it to the
+Report Phase; the Party user sees the timeline, stops following it and follows it again.
+axe-core checks every page on the way."""
 
 import pytest
 
@@ -67,6 +68,9 @@ def test_draft_to_report_phase_and_followed(page, axe, settings):
     timeline = page.locator(".timeline")
     assert timeline.get_by_text("DP151 converted to MP151").is_visible()
     assert timeline.get_by_text("Draft Proposal raised by Fenland Community Power Ltd").is_visible()
+    # She has followed it since she raised it; she may stop, and follow it again.
+    page.get_by_role("button", name="Following · stop following").click()
+    assert page.get_by_text("You no longer follow MP151.").is_visible()
     page.get_by_role("button", name="Follow MP151").click()
     assert page.get_by_text("You are following MP151.").is_visible()
     check(page, axe)

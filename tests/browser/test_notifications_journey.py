@@ -39,7 +39,9 @@ def test_a_follower_hears_of_a_change_reads_it_and_chooses_how_to_hear(page, axe
     page.get_by_role("link", name="All notifications").click()
     page.wait_for_url("**/notifications/")
     assert_accessible(page, axe)
-    page.get_by_role("link", name=re.compile(f"{modification.reference} is now at Development")).click()
+    page.get_by_role(
+        "link", name=re.compile(f"{modification.reference} “{modification.title}” is now at Development")
+    ).click()
     page.wait_for_url(f"**/modifications/{modification.reference}/")
     page.goto("/notifications/")
     assert page.get_by_text("You have read everything.").is_visible()
