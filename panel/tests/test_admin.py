@@ -74,10 +74,12 @@ def test_a_meeting_moved_in_the_admin_tells_its_members_through_the_service(
     meeting = make_meeting(board)
     client.force_login(secas_staff)
     later = timezone.localtime(meeting.starts_at).replace(microsecond=0) + datetime.timedelta(days=1)
+    # The end's own day: a meeting that starts late in the evening ends the next day.
+    ends_later = timezone.localtime(meeting.ends_at) + datetime.timedelta(days=1)
     with django_capture_on_commit_callbacks(execute=True):  # the notice is told by a task after commit
         response = client.post(
             reverse("admin:panel_meeting_change", args=[meeting.pk]),
-            meeting_data(meeting, starts_at_0=f"{later:%d/%m/%Y}", ends_at_0=f"{later:%d/%m/%Y}"),
+            meeting_data(meeting, starts_at_0=f"{later:%d/%m/%Y}", ends_at_0=f"{ends_later:%d/%m/%Y}"),
         )
     assert response.status_code == 302
     meeting.refresh_from_db()
