@@ -5,7 +5,7 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.core.exceptions import ValidationError
 
-from secportal.forms import DateInput, bootstrap_fields
+from secportal.forms import DateInput, PlainSelect, bootstrap_fields
 
 from .models import Party
 from .selectors import PARTY_SORTS, PartyFilters, party_choices_for_account_request
@@ -44,6 +44,7 @@ class AccountRequestForm(forms.Form):
         queryset=party_choices_for_account_request(),
         label="SEC Party",
         empty_label="Choose your Party",
+        widget=PlainSelect,
         help_text="The SEC Party you work for. SECAS checks this before approving.",
     )
     job_title = JobTitleField()
