@@ -1093,9 +1093,8 @@ def _check_may_respond(actor: User, consultation: Consultation, now) -> Party:
     if party.status != Party.Status.ACCEDED:
         raise ApplicationError(f"{party.name} has not acceded to the SEC (or has withdrawn), so it cannot respond.")
     if not consultation.party_may_respond(party):
-        raise ApplicationError(
-            f"{party.get_category_display()} Parties are not consulted on this; it is open to other Parties."
-        )
+        who = "The DCC is" if party.category == Party.Category.DCC else f"{party.get_category_display()} Parties are"
+        raise ApplicationError(f"{who} not consulted on this; it is open to other Parties.")
     if now < consultation.opens_at:
         raise ApplicationError("This consultation has not opened yet.")
     if now > consultation.closes_at:
@@ -1205,7 +1204,8 @@ def _submit(*, actor: User, consultation: Consultation, now) -> Response:
     missing = [q.order for q in consultation.questions.all() if not _answered(q, answers.get(q.pk))]
     if missing:
         listed = ", ".join(f"question {n}" for n in missing)
-        raise ApplicationError(f"Answer every question before sending: {listed} still need an answer. Draft saved.")
+        verb = "needs" if len(missing) == 1 else "need"
+        raise ApplicationError(f"Answer every question before sending: {listed} still {verb} an answer. Draft saved.")
     response.version += 1
     response.status = Response.Status.SUBMITTED
     response.submitted_at, response.submitted_by = now, actor

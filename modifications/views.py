@@ -303,7 +303,7 @@ def modification_action(request: HttpRequest, reference: str, action: str) -> Ht
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, f"{modification.reference}: {chosen.label.lower()}, done.")
+            messages.success(request, f"Done: {modification.reference} is at {modification.get_stage_display()}.")
             return redirect("modifications:modification-detail", reference=modification.reference)
     return render(
         request,

@@ -410,7 +410,7 @@ def vote_round_close(*, actor: User, vote_round: VoteRound, without_quorum: bool
     voted, seats, quorum = vote_quorum(vote_round)
     if voted < quorum and not without_quorum and vote_round.modification.stage == Stage.CHANGE_BOARD:
         raise ApplicationError(
-            f"Only {voted} of {seats} voting seats have voted; the quorum is {quorum}. "
+            f"Only {voted} of {seats} voting seats {'has' if voted == 1 else 'have'} voted; the quorum is {quorum}. "
             "Wait for more votes, or confirm that the vote closes without quorum."
         )
     path, rule, _ = current_rule()

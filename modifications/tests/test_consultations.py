@@ -64,7 +64,17 @@ def test_the_dcc_may_not_respond_to_an_mrc(client, mrc):
         services.response_save_draft(actor=dcc_user, consultation=mrc, changes=answers(mrc))
     client.force_login(dcc_user)
     page = client.get(reverse("modifications:consultation-detail", args=[mrc.pk])).content.decode()
-    assert "are not consulted on this" in page and "Send" not in page
+    assert "The DCC is not consulted on this" in page and "Send" not in page
+
+
+def test_one_unanswered_question_is_named_in_the_singular(mrc):
+    user = make_user(party=make_party(status=Party.Status.ACCEDED))
+    q1, q2 = mrc.questions.order_by("order")
+    services.response_save_draft(
+        actor=user, consultation=mrc, changes={str(q1.pk): {"position": "yes", "text": "Yes."}}
+    )
+    with pytest.raises(ApplicationError, match=f"question {q2.order} still needs an answer"):
+        services.response_submit(actor=user, consultation=mrc, changes={})
 
 
 def test_a_draft_is_shared_by_the_party_and_sent_once(client, mrc):

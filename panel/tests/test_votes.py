@@ -155,7 +155,7 @@ def test_a_vote_without_quorum_closes_only_when_secas_confirms_it(client, staff,
     url = reverse("panel:vote-detail", args=[vote_round.pk])
     client.force_login(staff)
     page = client.get(url).content.decode()
-    assert "1 of 3 voting seats have voted; the quorum is 2." in page and "not quorate" in page
+    assert "1 of 3 voting seats has voted; the quorum is 2." in page and "not quorate" in page
     response = client.post(reverse("panel:vote-close", args=[vote_round.pk]), follow=True)
     assert "the quorum is 2" in response.content.decode()
     vote_round.refresh_from_db()
