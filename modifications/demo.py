@@ -1,4 +1,4 @@
-"""Demo modifications, releases and documents (DESIGN.md "Demo data"); generated, made-up content."""
+"""Demo modifications, releases and documents (README "Demo accounts"); generated, made-up content."""
 
 import datetime
 import hashlib

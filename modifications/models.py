@@ -115,7 +115,7 @@ class Impact(models.TextChoices):
     LOW = "low", "Low"
 
 
-# The allowed moves, as data (STYLE.md "State machines"). Path rules on top: see services.
+# The allowed moves, as data. Path rules on top: see services.
 TRANSITIONS = {
     Stage.DRAFT: {Stage.DEVELOPMENT, Stage.WITHDRAWN, Stage.CLOSED},
     Stage.DEVELOPMENT: {Stage.REFINEMENT, Stage.REPORT_PHASE, Stage.WITHDRAWN, Stage.CLOSED},

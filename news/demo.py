@@ -1,4 +1,4 @@
-"""Demo news posts and events (DESIGN.md "Demo data"): made-up content, generated slide pack."""
+"""Demo news posts and events (README "Demo accounts"): made-up content, generated slide pack."""
 
 import datetime
 import hashlib

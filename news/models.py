@@ -126,7 +126,7 @@ class NewsPost(RichText, models.Model):
         return self.status in {self.Status.PUBLISHED, self.Status.WITHDRAWN}
 
 
-# The allowed moves of a post (STYLE.md "State machines"); a withdrawn post may be republished.
+# The allowed moves of a post; a withdrawn post may be republished.
 POST_TRANSITIONS = {
     NewsPost.Status.DRAFT: {NewsPost.Status.SCHEDULED, NewsPost.Status.PUBLISHED},
     NewsPost.Status.SCHEDULED: {NewsPost.Status.DRAFT, NewsPost.Status.PUBLISHED, NewsPost.Status.SCHEDULED},

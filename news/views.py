@@ -42,7 +42,7 @@ EVENTS_PER_PAGE = 20
 
 
 def _staff_only(check):
-    """Pages for SECAS only answer 404 to everyone else (DESIGN.md: not 403)."""
+    """Pages for SECAS only answer 404 to everyone else (not 403: see README "Who sees what")."""
 
     def decorator(view):
         def wrapped(request, *args, **kwargs):

@@ -1,4 +1,4 @@
-"""Demo committees, members, meetings, papers and minutes (DESIGN.md "Demo data")."""
+"""Demo committees, members, meetings, papers and minutes (README "Demo accounts")."""
 
 import contextlib
 import datetime

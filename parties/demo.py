@@ -1,4 +1,4 @@
-"""Demo Parties and accounts (DESIGN.md "Demo data"). Made-up names, not real companies."""
+"""Demo Parties and accounts (README "Demo accounts"). Made-up names, not real companies."""
 
 import datetime
 

@@ -326,7 +326,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = SECPORTAL_REQUEST_MAX_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-# SEC deadlines, in Working Days (DOMAIN.md); the bank holidays are those of this UK region
+# SEC deadlines, in Working Days (docs/architecture.md); the bank holidays are those of this UK region
 # (ENG: England and Wales, SCT: Scotland, NIR: Northern Ireland).
 SECPORTAL_WORKING_DAYS_REGION = env.str("SECPORTAL_WORKING_DAYS_REGION", default="ENG")
 SECPORTAL_CRITICAL_FRIEND_DAYS = env.int("SECPORTAL_CRITICAL_FRIEND_DAYS", default=5)

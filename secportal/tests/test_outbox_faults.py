@@ -1,4 +1,4 @@
-"""The notification outbox survives faults (DESIGN.md: each message is sent at most once, whatever
+"""The notification outbox survives faults (README, "The outbox": each message is sent at most once, whatever
 retries, crashes or duplicate beats happen; nothing is lost while Redis or SMTP is down).
 
 Real PostgreSQL, real Redis servers (the tests' own, so they may be stopped), real Celery worker

@@ -137,7 +137,7 @@ def test_seed_demo_is_idempotent(db):
     categories = set(Party.objects.values_list("category", flat=True))
     assert categories == set(Party.Category.values)
     assert User.objects.get(email="user@dcc.example").party.category == Party.Category.DCC
-    # DESIGN.md's demo data: a vote in progress, and Party users who follow modifications and have
+    # The demo data the README promises: a vote in progress, and Party users who follow modifications and have
     # notifications waiting on their dashboard.
     from panel.models import VoteRound
     from secportal.models import Notification
