@@ -51,10 +51,25 @@ class ModificationProposalAdmin(AutocompleteOfIdsAdmin):
     search_fields = ("reference", "title")
     list_select_related = ("proposer_party", "target_release")
     readonly_fields = (
-        "reference", "number", "suffix", "stage", "path", "route", "decided_on", "appeal_window_ends",
-        "target_release", "implementation_date", "next_milestone", "next_milestone_date", "updated_at",
-        "proposer", "proposer_party", "raised_on", "alternative_of", "latest_update",
-    )  # fmt: skip
+        "reference",
+        "number",
+        "suffix",
+        "stage",
+        "path",
+        "route",
+        "decided_on",
+        "appeal_window_ends",
+        "target_release",
+        "implementation_date",
+        "next_milestone",
+        "next_milestone_date",
+        "updated_at",
+        "proposer",
+        "proposer_party",
+        "raised_on",
+        "alternative_of",
+        "latest_update",
+    )
     autocomplete_fields = ("related",)
     raw_id_fields = ("lead_analyst",)
     inlines = [EventInline]

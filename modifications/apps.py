@@ -20,29 +20,59 @@ class ModificationsConfig(AppConfig):
         notifications.register()
 
         dashboard_sections.register(
-            Section(key="followed_modifications", title="Modifications you follow",
-                    template="modifications/_dashboard_followed.html", build=sections.followed, order=1)
-        )  # fmt: skip
+            Section(
+                key="followed_modifications",
+                title="Modifications you follow",
+                template="modifications/_dashboard_followed.html",
+                build=sections.followed,
+                order=1,
+            )
+        )
         dashboard_sections.register(
-            Section(key="party_drafts", title="Draft Proposals your Party raised",
-                    template="modifications/_dashboard_drafts.html", build=sections.party_drafts, order=2)
-        )  # fmt: skip
+            Section(
+                key="party_drafts",
+                title="Draft Proposals your Party raised",
+                template="modifications/_dashboard_drafts.html",
+                build=sections.party_drafts,
+                order=2,
+            )
+        )
         dashboard_sections.register(
-            Section(key="drafts_to_review", title="Draft Proposals awaiting your review",
-                    template="modifications/_dashboard_to_review.html", build=sections.drafts_to_review, order=0)
-        )  # fmt: skip
+            Section(
+                key="drafts_to_review",
+                title="Draft Proposals awaiting your review",
+                template="modifications/_dashboard_to_review.html",
+                build=sections.drafts_to_review,
+                order=0,
+            )
+        )
         dashboard_sections.register(
-            Section(key="party_consultations", title="Consultations for your Party",
-                    template="modifications/_dashboard_consultations.html", build=sections.party_consultations, order=1)
-        )  # fmt: skip
+            Section(
+                key="party_consultations",
+                title="Consultations for your Party",
+                template="modifications/_dashboard_consultations.html",
+                build=sections.party_consultations,
+                order=1,
+            )
+        )
         home_sections.register(
-            Section(key="modifications_in_progress", title="Modifications in progress",
-                    template="modifications/_home_in_progress.html", build=sections.in_progress, order=20)
-        )  # fmt: skip
+            Section(
+                key="modifications_in_progress",
+                title="Modifications in progress",
+                template="modifications/_home_in_progress.html",
+                build=sections.in_progress,
+                order=20,
+            )
+        )
         party_sections.register(
-            Section(key="party_modifications", title="Modifications proposed",
-                    template="modifications/_party_modifications.html", build=sections.party_modifications, order=10)
-        )  # fmt: skip
+            Section(
+                key="party_modifications",
+                title="Modifications proposed",
+                template="modifications/_party_modifications.html",
+                build=sections.party_modifications,
+                order=10,
+            )
+        )
         demo_seeders.register("modifications", demo.seed, order=20)
         from . import bench
 

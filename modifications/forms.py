@@ -167,9 +167,12 @@ class OpenMrcForm(NoteForm):
 
     title = forms.CharField(max_length=250, label="Consultation title")
     introduction = rich_text_field(
-        Consultation, "introduction", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        Consultation,
+        "introduction",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         label="Introduction (Markdown)",
-    )  # fmt: skip
+    )
     closes_on = forms.DateField(
         label="Consultation closes on",
         widget=DateInput(),
@@ -288,9 +291,12 @@ class AlternativeForm(forms.Form):
 class FastTrackForm(forms.Form):
     title = forms.CharField(max_length=250)
     issue = rich_text_field(
-        ModificationProposal, "issue", label="What needs correcting", widget=forms.Textarea(attrs={"rows": 5}),
+        ModificationProposal,
+        "issue",
+        label="What needs correcting",
+        widget=forms.Textarea(attrs={"rows": 5}),
         help_text="A housekeeping change: a typo, a broken cross-reference. Markdown is allowed.",
-    )  # fmt: skip
+    )
     solution = rich_text_field(
         ModificationProposal, "solution", label="The change to the SEC", widget=forms.Textarea(attrs={"rows": 5})
     )

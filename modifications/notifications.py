@@ -50,27 +50,52 @@ RESPONSE_RECEIVED = "modification.response_received"
 CLOSING_REMINDER_DAYS = 3  # Working Days before a consultation closes
 
 KINDS = (
-    NotificationKind(STAGE_CHANGED, "A modification changes stage",
-                     "A modification you follow (or one in a view of the register you follow) moves on.",
-                     topic="Modifications"),
-    NotificationKind(DOCUMENT_PUBLISHED, "A document is published",
-                     "A new document, or a new version, on a modification you follow.", topic="Modifications"),
-    NotificationKind(CONSULTATION_OPENED, "A consultation opens",
-                     "A consultation opens on a modification you follow.", topic="Consultations"),
-    NotificationKind(CONSULTATION_CLOSING, "A consultation closes soon",
-                     "3 Working Days before a consultation on a modification you follow closes, "
-                     "if your Party has not responded.", topic="Consultations"),
-    NotificationKind(CONSULTATION_OPEN_TO_PARTY, "Consultations open to my Party",
-                     "A consultation your Party may respond to opens (whether or not you follow the modification).",
-                     topic="Consultations"),
-    NotificationKind(CONSULTATION_CLOSED, "A consultation closes (SECAS)",
-                     "For SECAS staff: a consultation has closed, with the number of responses and what "
-                     "happens to its modification.", topic="Consultations"),
-    NotificationKind(RESPONSE_RECEIVED, "A Party sends a consultation response (SECAS)",
-                     "For SECAS staff: a Party sends or revises its response to an open consultation. "
-                     "In the daily digest unless you choose otherwise.", topic="Consultations",
-                     default=Frequency.DAILY),
-)  # fmt: skip
+    NotificationKind(
+        STAGE_CHANGED,
+        "A modification changes stage",
+        "A modification you follow (or one in a view of the register you follow) moves on.",
+        topic="Modifications",
+    ),
+    NotificationKind(
+        DOCUMENT_PUBLISHED,
+        "A document is published",
+        "A new document, or a new version, on a modification you follow.",
+        topic="Modifications",
+    ),
+    NotificationKind(
+        CONSULTATION_OPENED,
+        "A consultation opens",
+        "A consultation opens on a modification you follow.",
+        topic="Consultations",
+    ),
+    NotificationKind(
+        CONSULTATION_CLOSING,
+        "A consultation closes soon",
+        "3 Working Days before a consultation on a modification you follow closes, if your Party has not responded.",
+        topic="Consultations",
+    ),
+    NotificationKind(
+        CONSULTATION_OPEN_TO_PARTY,
+        "Consultations open to my Party",
+        "A consultation your Party may respond to opens (whether or not you follow the modification).",
+        topic="Consultations",
+    ),
+    NotificationKind(
+        CONSULTATION_CLOSED,
+        "A consultation closes (SECAS)",
+        "For SECAS staff: a consultation has closed, with the number of responses and what "
+        "happens to its modification.",
+        topic="Consultations",
+    ),
+    NotificationKind(
+        RESPONSE_RECEIVED,
+        "A Party sends a consultation response (SECAS)",
+        "For SECAS staff: a Party sends or revises its response to an open consultation. "
+        "In the daily digest unless you choose otherwise.",
+        topic="Consultations",
+        default=Frequency.DAILY,
+    ),
+)
 
 _FILTER_FIELDS = {f.name for f in fields(ModificationFilters)}
 # Saved views evaluated per query: each is one EXISTS in the statement (a few ms each on
@@ -324,9 +349,11 @@ def consultations_closing(*, now: datetime.datetime) -> int:
     today = timezone.localtime(now, LONDON).date()
     horizon = add_working_days(today, CLOSING_REMINDER_DAYS)
     closing = Consultation.objects.filter(
-        modification__isnull=False, opens_at__lte=now, closes_at__gt=now,
+        modification__isnull=False,
+        opens_at__lte=now,
+        closes_at__gt=now,
         closes_at__lt=datetime.datetime.combine(horizon + datetime.timedelta(days=1), datetime.time(), tzinfo=LONDON),
-    ).select_related("modification")  # fmt: skip
+    ).select_related("modification")
     written = 0
     for consultation in _not_yet_told(closing, CONSULTATION_CLOSING):
         responded = set(

@@ -211,8 +211,15 @@ def modification_progress(modification: ModificationProposal) -> list[dict]:
     if modification.path:
         stages = stages_for_path(modification.path, modification.route)
     else:
-        stages = [Stage.DRAFT, Stage.DEVELOPMENT, Stage.REPORT_PHASE, Stage.MRC, Stage.CHANGE_BOARD,
-                  Stage.APPROVED, Stage.IMPLEMENTED]  # fmt: skip
+        stages = [
+            Stage.DRAFT,
+            Stage.DEVELOPMENT,
+            Stage.REPORT_PHASE,
+            Stage.MRC,
+            Stage.CHANGE_BOARD,
+            Stage.APPROVED,
+            Stage.IMPLEMENTED,
+        ]
     current = modification.stage
     if current not in stages:  # withdrawn, rejected, closed: the path stops where it stopped
         reached = set(modification.events.values_list("from_stage", flat=True))
@@ -347,15 +354,17 @@ def visible_responses(*, user, consultation: Consultation, now=None) -> list[dic
             user, consultation, party_id=response.party_id, confidential=version.confidential, now=now
         ):
             continue  # confidential as sent: a later change to the draft does not publish it
-        rows.append({
-            "party": response.party,
-            "confidential": version.confidential,
-            "version": version.version,
-            "submitted_at": version.submitted_at,
-            "answers": [
-                {"question": q, **version.answers.get(str(q.pk), {"position": "", "text": ""})} for q in questions
-            ],
-        })  # fmt: skip
+        rows.append(
+            {
+                "party": response.party,
+                "confidential": version.confidential,
+                "version": version.version,
+                "submitted_at": version.submitted_at,
+                "answers": [
+                    {"question": q, **version.answers.get(str(q.pk), {"position": "", "text": ""})} for q in questions
+                ],
+            }
+        )
     return rows
 
 

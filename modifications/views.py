@@ -182,83 +182,128 @@ class Action:
 
 ACTIONS = {
     "start-development": Action(
-        "Critical-friend review done: start development", NoteForm, frozenset({Stage.DRAFT}),
+        "Critical-friend review done: start development",
+        NoteForm,
+        frozenset({Stage.DRAFT}),
         lambda a, m, d: services.modification_start_development(actor=a, modification=m, note=d["note"]),
     ),
     "convert": Action(
-        "Convert to a Modification Proposal", ConvertForm, frozenset({Stage.DEVELOPMENT}),
-        lambda a, m, d: services.modification_convert(actor=a, modification=m, path=d["path"], route=d["route"],
-                                                      lead_analyst=d["lead_analyst"], note=d["note"]),
+        "Convert to a Modification Proposal",
+        ConvertForm,
+        frozenset({Stage.DEVELOPMENT}),
+        lambda a, m, d: services.modification_convert(
+            actor=a, modification=m, path=d["path"], route=d["route"], lead_analyst=d["lead_analyst"], note=d["note"]
+        ),
         explanation="The Panel has agreed the problem and set the path and route. The DP keeps its number as an MP.",
     ),
     "finish-refinement": Action(
-        "Refinement complete: into the Report Phase", NoteForm, frozenset({Stage.REFINEMENT}),
+        "Refinement complete: into the Report Phase",
+        NoteForm,
+        frozenset({Stage.REFINEMENT}),
         lambda a, m, d: services.modification_finish_refinement(actor=a, modification=m, note=d["note"]),
     ),
     "open-mrc": Action(
-        "Open the Modification Report Consultation", OpenMrcForm, frozenset({Stage.REPORT_PHASE}),
+        "Open the Modification Report Consultation",
+        OpenMrcForm,
+        frozenset({Stage.REPORT_PHASE}),
         lambda a, m, d: services.modification_open_mrc(
-            actor=a, modification=m, closes_on=d["closes_on"], title=d["title"], introduction=d["introduction"],
-            questions=d["questions"], note=d["note"]),
+            actor=a,
+            modification=m,
+            closes_on=d["closes_on"],
+            title=d["title"],
+            introduction=d["introduction"],
+            questions=d["questions"],
+            note=d["note"],
+        ),
         explanation="One step: the consultation opens (its questions are below, to edit) and the modification "
         "moves into its MRC stage. A Modification Report must be published on the modification first.",
     ),
     "to-change-board": Action(
-        "Consultation closed: send to the Change Board", EarlyCloseForm, frozenset({Stage.MRC}),
-        lambda a, m, d: services.modification_send_to_change_board(actor=a, modification=m, note=d["note"],
-                                                                   early=d["early"]),
+        "Consultation closed: send to the Change Board",
+        EarlyCloseForm,
+        frozenset({Stage.MRC}),
+        lambda a, m, d: services.modification_send_to_change_board(
+            actor=a, modification=m, note=d["note"], early=d["early"]
+        ),
     ),
     "change-board-outcome": Action(
-        "Record the Change Board's outcome", ChangeBoardOutcomeForm, frozenset({Stage.CHANGE_BOARD}),
+        "Record the Change Board's outcome",
+        ChangeBoardOutcomeForm,
+        frozenset({Stage.CHANGE_BOARD}),
         lambda a, m, d: services.modification_record_change_board_outcome(
-            actor=a, modification=m, approve=d["outcome"] == "approve", note=d["note"]),
+            actor=a, modification=m, approve=d["outcome"] == "approve", note=d["note"]
+        ),
     ),
     "close-appeal-window": Action(
-        "Close the appeal window", AppealWindowForm, frozenset({Stage.APPEAL_WINDOW}),
+        "Close the appeal window",
+        AppealWindowForm,
+        frozenset({Stage.APPEAL_WINDOW}),
         lambda a, m, d: services.modification_close_appeal_window(
-            actor=a, modification=m, appeal_upheld=d["appeal_upheld"], note=d["note"]),
+            actor=a, modification=m, appeal_upheld=d["appeal_upheld"], note=d["note"]
+        ),
     ),
     "authority-decision": Action(
-        "Record Ofgem's decision", AuthorityDecisionForm, frozenset({Stage.WITH_AUTHORITY}),
+        "Record Ofgem's decision",
+        AuthorityDecisionForm,
+        frozenset({Stage.WITH_AUTHORITY}),
         lambda a, m, d: services.modification_record_authority_decision(
-            actor=a, modification=m, decision=d["decision"], note=d["note"], letter=d["letter"]),
+            actor=a, modification=m, decision=d["decision"], note=d["note"], letter=d["letter"]
+        ),
         explanation="For Paths 1 and 2 the Authority approves, rejects, or sends the report back to the Panel "
         "(Code Governance Review phase 2): a sent-back modification returns to the Report Phase, with the letter.",
     ),
     "change-implementation": Action(
-        "Change the implementation date or release", ImplementationChangeForm, frozenset(OPEN_STAGES - {Stage.DRAFT}),
+        "Change the implementation date or release",
+        ImplementationChangeForm,
+        frozenset(OPEN_STAGES - {Stage.DRAFT}),
         lambda a, m, d: services.modification_change_implementation(
-            actor=a, modification=m, implementation_date=d["implementation_date"], release=d["release"],
-            reason=d["reason"], letter=d["letter"]),
+            actor=a,
+            modification=m,
+            implementation_date=d["implementation_date"],
+            release=d["release"],
+            reason=d["reason"],
+            letter=d["letter"],
+        ),
         explanation="The change and its reason go on the timeline. For an Authority modification (Paths 1 and 2) "
         "attach Ofgem's letter.",
     ),
     "raise-alternative": Action(
-        "Raise an alternative solution", AlternativeForm, frozenset({Stage.REFINEMENT, Stage.REPORT_PHASE, Stage.MRC}),
-        lambda a, m, d: services.modification_raise_alternative(actor=a, original=m, title=d["title"],
-                                                                solution=d["solution"]),
+        "Raise an alternative solution",
+        AlternativeForm,
+        frozenset({Stage.REFINEMENT, Stage.REPORT_PHASE, Stage.MRC}),
+        lambda a, m, d: services.modification_raise_alternative(
+            actor=a, original=m, title=d["title"], solution=d["solution"]
+        ),
         explanation="The alternative gets the next letter (MP102A, MP102B ...), follows the same path and stage, "
         "and is decided beside the original.",
     ),
     "target-release": Action(
-        "Target a SEC Release", TargetReleaseForm, frozenset(OPEN_STAGES),
+        "Target a SEC Release",
+        TargetReleaseForm,
+        frozenset(OPEN_STAGES),
         lambda a, m, d: services.modification_target_release(actor=a, modification=m, release=d["release"]),
     ),
     "post-update": Action(
-        "Post an update", UpdateForm, frozenset(OPEN_STAGES),
+        "Post an update",
+        UpdateForm,
+        frozenset(OPEN_STAGES),
         lambda a, m, d: services.modification_post_update(actor=a, modification=m, text=d["text"]),
     ),
     "withdraw": Action(
-        "Withdraw", NoteForm, WITHDRAWABLE,
+        "Withdraw",
+        NoteForm,
+        WITHDRAWABLE,
         lambda a, m, d: services.modification_withdraw(actor=a, modification=m, note=d["note"]),
         staff_only=False,
         explanation="Withdrawing ends the modification before a decision. It stays on the register as withdrawn.",
     ),
     "close": Action(
-        "Close without conversion", NoteForm, frozenset({Stage.DRAFT, Stage.DEVELOPMENT}),
+        "Close without conversion",
+        NoteForm,
+        frozenset({Stage.DRAFT, Stage.DEVELOPMENT}),
         lambda a, m, d: services.modification_close(actor=a, modification=m, note=d["note"]),
     ),
-}  # fmt: skip
+}
 
 
 def _allowed(user, modification, action: Action) -> bool:
@@ -294,9 +339,11 @@ def modification_action(request: HttpRequest, reference: str, action: str) -> Ht
         return redirect("modifications:modification-detail", reference=modification.reference)
     posted = request.method == "POST"
     form = chosen.form(
-        request.POST if posted else None, request.FILES if posted else None, submit=chosen.label,
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        submit=chosen.label,
         modification=modification,
-    )  # fmt: skip
+    )
     if request.method == "POST" and form.is_valid():
         try:
             modification = chosen.run(request.user, modification, form.cleaned_data)
@@ -327,10 +374,16 @@ def document_upload(request: HttpRequest, reference: str) -> HttpResponse:
         data = form.cleaned_data
         try:
             document = services.document_upload(
-                actor=request.user, modification=modification, kind=data["kind"], title=data["title"],
-                upload=data["file"], classification=data["classification"], owner_party=data["owner_party"],
-                owner_committee=data["owner_committee"], red_recipients=data["red_recipients"],
-            )  # fmt: skip
+                actor=request.user,
+                modification=modification,
+                kind=data["kind"],
+                title=data["title"],
+                upload=data["file"],
+                classification=data["classification"],
+                owner_party=data["owner_party"],
+                owner_committee=data["owner_committee"],
+                red_recipients=data["red_recipients"],
+            )
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
@@ -544,10 +597,13 @@ def _release_page(request: HttpRequest, slug: str, form: ReleaseDocumentForm | N
     return render(
         request,
         "modifications/release_detail.html",
-        {"release": release, "can_download": can_download_release_document(request.user, release),
-         "document_form": form},
+        {
+            "release": release,
+            "can_download": can_download_release_document(request.user, release),
+            "document_form": form,
+        },
         status=400 if form is not None and form.errors else 200,
-    )  # fmt: skip
+    )
 
 
 def release_detail(request: HttpRequest, slug: str) -> HttpResponse:

@@ -13,17 +13,32 @@ class NewsConfig(AppConfig):
         notifications.register()
 
         home_sections.register(
-            Section(key="latest_news", title="Latest news", template="news/_home_news.html",
-                    build=sections.home_news, order=10)
-        )  # fmt: skip
+            Section(
+                key="latest_news",
+                title="Latest news",
+                template="news/_home_news.html",
+                build=sections.home_news,
+                order=10,
+            )
+        )
         home_sections.register(
-            Section(key="upcoming_events", title="Upcoming events", template="news/_home_events.html",
-                    build=sections.home_events, order=15)
-        )  # fmt: skip
+            Section(
+                key="upcoming_events",
+                title="Upcoming events",
+                template="news/_home_events.html",
+                build=sections.home_events,
+                order=15,
+            )
+        )
         dashboard_sections.register(
-            Section(key="my_events", title="My events", template="news/_dashboard_my_events.html",
-                    build=sections.my_events, order=30)
-        )  # fmt: skip
+            Section(
+                key="my_events",
+                title="My events",
+                template="news/_dashboard_my_events.html",
+                build=sections.my_events,
+                order=30,
+            )
+        )
         demo_seeders.register("news", demo.seed, order=40)
         from . import bench
 

@@ -242,27 +242,50 @@ class EventForm(forms.Form):
     def details(self) -> EventDetails:
         d = self.cleaned_data
         return EventDetails(
-            title=d["title"], kind=d["kind"], summary=d["summary"], description=d["description"],
-            starts_at=d["starts_at"], ends_at=d["ends_at"], online_link=d["online_link"], venue=d["venue"],
-            capacity=d["capacity"], places_per_party=d["places_per_party"],
-            registration_opens_at=d["registration_opens_at"], registration_closes_at=d["registration_closes_at"],
+            title=d["title"],
+            kind=d["kind"],
+            summary=d["summary"],
+            description=d["description"],
+            starts_at=d["starts_at"],
+            ends_at=d["ends_at"],
+            online_link=d["online_link"],
+            venue=d["venue"],
+            capacity=d["capacity"],
+            places_per_party=d["places_per_party"],
+            registration_opens_at=d["registration_opens_at"],
+            registration_closes_at=d["registration_closes_at"],
             agenda=d["agenda"],
-        )  # fmt: skip
+        )
 
     @classmethod
     def initial_for(cls, event) -> dict:
-        fields = ("title", "kind", "summary", "description", "starts_at", "ends_at", "online_link", "venue",
-                  "capacity", "places_per_party", "registration_opens_at", "registration_closes_at")  # fmt: skip
-        agenda = [f"{i.starts_at:%H:%M} {i.title}" + (f" | {i.speaker}" if i.speaker else "")
-                  for i in event.agenda_items.all()]  # fmt: skip
+        fields = (
+            "title",
+            "kind",
+            "summary",
+            "description",
+            "starts_at",
+            "ends_at",
+            "online_link",
+            "venue",
+            "capacity",
+            "places_per_party",
+            "registration_opens_at",
+            "registration_closes_at",
+        )
+        agenda = [
+            f"{i.starts_at:%H:%M} {i.title}" + (f" | {i.speaker}" if i.speaker else "")
+            for i in event.agenda_items.all()
+        ]
         return {**{f: getattr(event, f) for f in fields}, "agenda": "\n".join(agenda)}
 
 
 class SeriesExtendForm(forms.Form):
     first_month = forms.DateField(
-        label="From the month of", widget=DateInput(),
+        label="From the month of",
+        widget=DateInput(),
         help_text="Any day in the first month to add. Months the series already has are left as they are.",
-    )  # fmt: skip
+    )
     months = forms.IntegerField(min_value=1, max_value=36, initial=6, label="Number of months")
 
     def __init__(self, *args, **kwargs):
@@ -288,9 +311,11 @@ class SeriesForm(forms.Form):
     )
     months = forms.IntegerField(min_value=1, max_value=36, initial=6, label="Number of months")
     local_start = forms.TimeField(
-        label="Start time", initial=datetime.time(11, 0), widget=forms.TimeInput(attrs={"type": "time"}),
+        label="Start time",
+        initial=datetime.time(11, 0),
+        widget=forms.TimeInput(attrs={"type": "time"}),
         help_text=UK_TIME,
-    )  # fmt: skip
+    )
     duration_minutes = forms.IntegerField(min_value=5, max_value=600, initial=60, label="Length in minutes")
     online_link = forms.URLField(required=False, label="Online link")
     venue = forms.CharField(required=False, max_length=300)

@@ -36,16 +36,32 @@ EVENT_CHANGED = "news.event_changed"
 EVENT_CANCELLED = "news.event_cancelled"
 
 KINDS = (
-    NotificationKind(EVENT_REMINDER, "Reminders before events",
-                     "Before an event you registered for (by default 7 days and 1 day before, and 1 hour "
-                     "before online events), with its time, link and a calendar file.",
-                     topic="Events", urgent=True, digestible=False),
-    NotificationKind(EVENT_CHANGED, "An event you registered for moves",
-                     "Its new date and time, with an updated calendar file.", topic="Events", urgent=True,
-                     digestible=False),
-    NotificationKind(EVENT_CANCELLED, "An event you registered for is cancelled",
-                     "With the reason, so you can free the time.", topic="Events", urgent=True, digestible=False),
-)  # fmt: skip
+    NotificationKind(
+        EVENT_REMINDER,
+        "Reminders before events",
+        "Before an event you registered for (by default 7 days and 1 day before, and 1 hour "
+        "before online events), with its time, link and a calendar file.",
+        topic="Events",
+        urgent=True,
+        digestible=False,
+    ),
+    NotificationKind(
+        EVENT_CHANGED,
+        "An event you registered for moves",
+        "Its new date and time, with an updated calendar file.",
+        topic="Events",
+        urgent=True,
+        digestible=False,
+    ),
+    NotificationKind(
+        EVENT_CANCELLED,
+        "An event you registered for is cancelled",
+        "With the reason, so you can free the time.",
+        topic="Events",
+        urgent=True,
+        digestible=False,
+    ),
+)
 
 ACTIVE = (Registration.Status.CONFIRMED, Registration.Status.WAITLISTED)
 # Audiences of a notice about an event: those holding a place, and those on its waitlist.

@@ -207,9 +207,15 @@ def news_publish(*, actor: User, post: NewsPost, now: datetime.datetime | None =
     now = now or timezone.now()
     published_at = post.published_at or now
     return _move_post(
-        post, actor=actor, to=NewsPost.Status.PUBLISHED, note="Published", published_at=published_at,
-        publish_at=None, withdrawn_at=None, withdrawal_reason="",
-    )  # fmt: skip
+        post,
+        actor=actor,
+        to=NewsPost.Status.PUBLISHED,
+        note="Published",
+        published_at=published_at,
+        publish_at=None,
+        withdrawn_at=None,
+        withdrawal_reason="",
+    )
 
 
 @transaction.atomic
@@ -224,8 +230,9 @@ def news_schedule(
     if publish_at <= now:
         raise ApplicationError("Choose a time in the future, or publish now.")
     when = timezone.localtime(publish_at).strftime("%-d %B %Y, %H:%M %Z")
-    return _move_post(post, actor=actor, to=NewsPost.Status.SCHEDULED, note=f"Scheduled for {when}",
-                      publish_at=publish_at)  # fmt: skip
+    return _move_post(
+        post, actor=actor, to=NewsPost.Status.SCHEDULED, note=f"Scheduled for {when}", publish_at=publish_at
+    )
 
 
 @transaction.atomic
@@ -242,8 +249,14 @@ def news_withdraw(*, actor: User, post: NewsPost, reason: str, now: datetime.dat
     reason = reason.strip()
     if not reason:
         raise ApplicationError("Say why the post is withdrawn: readers who follow a link to it will see this.")
-    return _move_post(post, actor=actor, to=NewsPost.Status.WITHDRAWN, note=reason,
-                      withdrawn_at=now or timezone.now(), withdrawal_reason=reason)  # fmt: skip
+    return _move_post(
+        post,
+        actor=actor,
+        to=NewsPost.Status.WITHDRAWN,
+        note=reason,
+        withdrawn_at=now or timezone.now(),
+        withdrawal_reason=reason,
+    )
 
 
 def news_publish_due(*, now: datetime.datetime | None = None) -> list[int]:
@@ -259,8 +272,14 @@ def news_publish_due(*, now: datetime.datetime | None = None) -> list[int]:
             post = NewsPost.objects.select_for_update(skip_locked=True).due(now).filter(pk=pk).first()
             if post is None:
                 continue  # published by an overlapping run, or rescheduled meanwhile
-            _move_post(post, actor=None, to=NewsPost.Status.PUBLISHED, note="Published as scheduled",
-                       published_at=post.published_at or post.publish_at, publish_at=None)  # fmt: skip
+            _move_post(
+                post,
+                actor=None,
+                to=NewsPost.Status.PUBLISHED,
+                note="Published as scheduled",
+                published_at=post.published_at or post.publish_at,
+                publish_at=None,
+            )
             published.append(pk)
     return published
 
@@ -285,10 +304,17 @@ def attachment_upload(
         raise ApplicationError(exc.message) from None
     name = default_storage.save(stored_name(checked, prefix="news"), upload)
     attachment = NewsAttachment.objects.create(
-        post=post, title=title.strip() or "Attachment", file=name, content_type=checked.content_type,
-        size=checked.size, sha256=checked.sha256, uploaded_by=actor, classification=classification,
-        owner_party=owner_party, owner_committee=owner_committee,
-    )  # fmt: skip
+        post=post,
+        title=title.strip() or "Attachment",
+        file=name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=actor,
+        classification=classification,
+        owner_party=owner_party,
+        owner_committee=owner_committee,
+    )
     if red_recipients:
         attachment.red_recipients.set(red_recipients)
     return attachment
@@ -307,9 +333,14 @@ def image_upload(*, actor: User, upload, alt_text: str) -> NewsImage:
         raise ApplicationError(exc.message) from None
     name = default_storage.save(stored_name(checked, prefix="news/images"), upload)
     return NewsImage.objects.create(
-        file=name, content_type=checked.content_type, extension=checked.extension.lstrip("."), size=checked.size,
-        sha256=checked.sha256, alt_text=alt_text[:300], uploaded_by=actor,
-    )  # fmt: skip
+        file=name,
+        content_type=checked.content_type,
+        extension=checked.extension.lstrip("."),
+        size=checked.size,
+        sha256=checked.sha256,
+        alt_text=alt_text[:300],
+        uploaded_by=actor,
+    )
 
 
 def _check_classification(classification: str, owner_party, owner_committee: str, red_recipients) -> None:
@@ -374,16 +405,27 @@ def _check_event(details: EventDetails) -> None:
 def _set_agenda(event: Event, agenda: tuple[AgendaLine, ...]) -> None:
     event.agenda_items.all().delete()
     AgendaItem.objects.bulk_create(
-        AgendaItem(event=event, position=i, starts_at=line.starts_at, title=line.title[:300],
-                   speaker=line.speaker[:200])
+        AgendaItem(
+            event=event, position=i, starts_at=line.starts_at, title=line.title[:300], speaker=line.speaker[:200]
+        )
         for i, line in enumerate(agenda, start=1)
-    )  # fmt: skip
+    )
 
 
 _EVENT_FIELDS = (
-    "title", "kind", "summary", "description", "starts_at", "ends_at", "online_link", "venue", "capacity",
-    "places_per_party", "registration_opens_at", "registration_closes_at",
-)  # fmt: skip
+    "title",
+    "kind",
+    "summary",
+    "description",
+    "starts_at",
+    "ends_at",
+    "online_link",
+    "venue",
+    "capacity",
+    "places_per_party",
+    "registration_opens_at",
+    "registration_closes_at",
+)
 
 
 @transaction.atomic
@@ -468,10 +510,18 @@ def series_create(
     if not (online_link.strip() or venue.strip()):
         raise ApplicationError("Give an online link, a venue, or both.")
     series = EventSeries(
-        title=title.strip(), kind=kind, summary=summary.strip(), description=description, local_start=local_start,
-        duration_minutes=duration_minutes, online_link=online_link, venue=venue, capacity=capacity,
-        places_per_party=places_per_party, created_by=actor,
-    )  # fmt: skip
+        title=title.strip(),
+        kind=kind,
+        summary=summary.strip(),
+        description=description,
+        local_start=local_start,
+        duration_minutes=duration_minutes,
+        online_link=online_link,
+        venue=venue,
+        capacity=capacity,
+        places_per_party=places_per_party,
+        created_by=actor,
+    )
     _save_with_slug(series, series.title)
     series_extend(actor=actor, series=series, first_month=first_month, months=months)
     return series
@@ -496,11 +546,20 @@ def series_extend(*, actor: User, series: EventSeries, first_month: datetime.dat
         if ends_at <= now:
             continue
         event = Event(
-            title=series.title, kind=series.kind, summary=series.summary, description=series.description,
-            starts_at=starts_at, ends_at=ends_at, online_link=series.online_link, venue=series.venue,
-            capacity=series.capacity, places_per_party=series.places_per_party, series=series,
-            occurrence_key=key, created_by=actor,
-        )  # fmt: skip
+            title=series.title,
+            kind=series.kind,
+            summary=series.summary,
+            description=series.description,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            online_link=series.online_link,
+            venue=series.venue,
+            capacity=series.capacity,
+            places_per_party=series.places_per_party,
+            series=series,
+            occurrence_key=key,
+            created_by=actor,
+        )
         _save_with_slug(event, f"{series.title} {starts_at:%Y-%m-%d}")
         created.append(event)
     return created

@@ -108,9 +108,14 @@ def post_create(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             post = services.news_create(
-                actor=request.user, title=data["title"], summary=data["summary"], body=data["body"],
-                kind=data["kind"], tags=data["tags"], related_modifications=data["related_modifications"],
-            )  # fmt: skip
+                actor=request.user,
+                title=data["title"],
+                summary=data["summary"],
+                body=data["body"],
+                kind=data["kind"],
+                tags=data["tags"],
+                related_modifications=data["related_modifications"],
+            )
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
@@ -126,9 +131,15 @@ def post_edit(request: HttpRequest, slug: str) -> HttpResponse:
         data = form.cleaned_data
         try:
             post = services.news_update(
-                actor=request.user, post=post, title=data["title"], summary=data["summary"], body=data["body"],
-                kind=data["kind"], tags=data["tags"], related_modifications=data["related_modifications"],
-            )  # fmt: skip
+                actor=request.user,
+                post=post,
+                title=data["title"],
+                summary=data["summary"],
+                body=data["body"],
+                kind=data["kind"],
+                tags=data["tags"],
+                related_modifications=data["related_modifications"],
+            )
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
@@ -240,9 +251,15 @@ def attachment_upload(request: HttpRequest, slug: str) -> HttpResponse:
         d = form.cleaned_data
         try:
             services.attachment_upload(
-                actor=request.user, post=post, title=d["title"], upload=d["file"], classification=d["classification"],
-                owner_party=d["owner_party"], owner_committee=d["owner_committee"], red_recipients=d["red_recipients"],
-            )  # fmt: skip
+                actor=request.user,
+                post=post,
+                title=d["title"],
+                upload=d["file"],
+                classification=d["classification"],
+                owner_party=d["owner_party"],
+                owner_committee=d["owner_committee"],
+                red_recipients=d["red_recipients"],
+            )
         except ApplicationError as exc:
             form.add_error("file", exc.message)
         else:
@@ -454,11 +471,19 @@ def series_create(request: HttpRequest) -> HttpResponse:
         d = form.cleaned_data
         try:
             series = services.series_create(
-                actor=request.user, title=d["title"], summary=d["summary"], description=d["description"],
-                first_month=d["first_month"], months=d["months"], local_start=d["local_start"],
-                duration_minutes=d["duration_minutes"], online_link=d["online_link"], venue=d["venue"],
-                capacity=d["capacity"], places_per_party=d["places_per_party"],
-            )  # fmt: skip
+                actor=request.user,
+                title=d["title"],
+                summary=d["summary"],
+                description=d["description"],
+                first_month=d["first_month"],
+                months=d["months"],
+                local_start=d["local_start"],
+                duration_minutes=d["duration_minutes"],
+                online_link=d["online_link"],
+                venue=d["venue"],
+                capacity=d["capacity"],
+                places_per_party=d["places_per_party"],
+            )
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
@@ -480,9 +505,11 @@ def series_extend(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             created = services.series_extend(
-                actor=request.user, series=series, first_month=form.cleaned_data["first_month"],
+                actor=request.user,
+                series=series,
+                first_month=form.cleaned_data["first_month"],
                 months=form.cleaned_data["months"],
-            )  # fmt: skip
+            )
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
@@ -494,9 +521,11 @@ def series_extend(request: HttpRequest, slug: str) -> HttpResponse:
                 messages.info(request, f"Nothing added: {series} already has those months (or they are past).")
             return redirect(f"{reverse('news:event-list')}?kind={series.kind}")
     return render(
-        request, "news/series_extend.html", {"form": form, "series": series, "last": last},
+        request,
+        "news/series_extend.html",
+        {"form": form, "series": series, "last": last},
         status=400 if form.errors else 200,
-    )  # fmt: skip
+    )
 
 
 @event_manager_only
@@ -576,8 +605,15 @@ def attendee_csv(request: HttpRequest, slug: str) -> HttpResponse:
     writer.writerow(["Name", "Email", "Job title", "Party", "Status", "Registered", "Notes"])
     for r in selectors.attendees(event=event):
         registered = timezone.localtime(r.created_at).strftime("%Y-%m-%d %H:%M %Z")
-        row = [r.user.full_name, r.user.email, r.user.job_title, r.party.name, r.get_status_display(), registered,
-               r.notes]  # fmt: skip
+        row = [
+            r.user.full_name,
+            r.user.email,
+            r.user.job_title,
+            r.party.name,
+            r.get_status_display(),
+            registered,
+            r.notes,
+        ]
         writer.writerow([_csv_safe(str(v)) for v in row])
     return response
 
@@ -591,10 +627,16 @@ def slide_upload(request: HttpRequest, slug: str) -> HttpResponse:
         d = form.cleaned_data
         try:
             services.slide_pack_upload(
-                actor=request.user, event=event, title=d["title"], upload=d["file"], classification=d["classification"],
-                owner_party=d["owner_party"], owner_committee=d["owner_committee"], red_recipients=d["red_recipients"],
+                actor=request.user,
+                event=event,
+                title=d["title"],
+                upload=d["file"],
+                classification=d["classification"],
+                owner_party=d["owner_party"],
+                owner_committee=d["owner_committee"],
+                red_recipients=d["red_recipients"],
                 recording_url=d["recording_url"],
-            )  # fmt: skip
+            )
         except ApplicationError as exc:
             form.add_error("file", exc.message)
         else:
@@ -656,9 +698,10 @@ def event_ics(request: HttpRequest, slug: str) -> HttpResponse:
 def calendar_ics(request: HttpRequest) -> HttpResponse:
     components = [calendar.event_component(e, online_link=False) for e in selectors.calendar_events()]
     content = calendar.build_calendar(
-        name="SEC Portal events", components=components,
+        name="SEC Portal events",
+        components=components,
         description="Spotlight on the SEC, the Modifications Questions Hour and other SECAS events.",
-    )  # fmt: skip
+    )
     return _ics(content, "sec-portal-events.ics")
 
 

@@ -43,19 +43,38 @@ REMINDER_KIND = "meeting"  # the ReminderSchedule kind SECAS sets for committee 
 MEMBERS = "panel.meeting_members"  # audience: the committee's members and alternates on the meeting's day
 
 KINDS = (
-    NotificationKind(MEETING_REMINDER, "Reminders before meetings",
-                     "Before a meeting of a committee you sit on (by default 7 days and 1 day before, and 1 hour "
-                     "before online meetings), with a calendar file.", topic="Committees", urgent=True,
-                     digestible=False),
-    NotificationKind(PAPERS_PUBLISHED, "Meeting papers are published",
-                     "On paper day, when the papers for a meeting of your committee are ready to read.",
-                     topic="Committees"),
-    NotificationKind(MEETING_CHANGED, "A meeting moves or is back on",
-                     "A meeting of your committee has a new date or time, or is no longer cancelled.",
-                     topic="Committees", urgent=True, digestible=False),
-    NotificationKind(MEETING_CANCELLED, "A meeting is cancelled", "A meeting of your committee will not take place.",
-                     topic="Committees", urgent=True, digestible=False),
-)  # fmt: skip
+    NotificationKind(
+        MEETING_REMINDER,
+        "Reminders before meetings",
+        "Before a meeting of a committee you sit on (by default 7 days and 1 day before, and 1 hour "
+        "before online meetings), with a calendar file.",
+        topic="Committees",
+        urgent=True,
+        digestible=False,
+    ),
+    NotificationKind(
+        PAPERS_PUBLISHED,
+        "Meeting papers are published",
+        "On paper day, when the papers for a meeting of your committee are ready to read.",
+        topic="Committees",
+    ),
+    NotificationKind(
+        MEETING_CHANGED,
+        "A meeting moves or is back on",
+        "A meeting of your committee has a new date or time, or is no longer cancelled.",
+        topic="Committees",
+        urgent=True,
+        digestible=False,
+    ),
+    NotificationKind(
+        MEETING_CANCELLED,
+        "A meeting is cancelled",
+        "A meeting of your committee will not take place.",
+        topic="Committees",
+        urgent=True,
+        digestible=False,
+    ),
+)
 
 
 def _path(meeting: Meeting) -> str:

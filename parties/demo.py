@@ -140,9 +140,13 @@ def _account(email, full_name, job_title, party, role_names, *, is_staff=False) 
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
         user = User.objects.create_user(
-            email=email, password=DEMO_PASSWORD, full_name=full_name, job_title=job_title, party=party,
+            email=email,
+            password=DEMO_PASSWORD,
+            full_name=full_name,
+            job_title=job_title,
+            party=party,
             is_staff=is_staff,
-        )  # fmt: skip
+        )
     user_set_roles(actor=None, user=user, role_names=role_names)
     EmailAddress.objects.update_or_create(user=user, email=email, defaults={"primary": True, "verified": True})
     return user

@@ -128,9 +128,17 @@ class PartyForm(forms.ModelForm):
     class Meta:
         model = Party
         fields = (
-            "name", "category", "party_signifier", "voting_group", "contact_name", "contact_email",
-            "contact_phone", "address", "website", "licences",
-        )  # fmt: skip
+            "name",
+            "category",
+            "party_signifier",
+            "voting_group",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+            "address",
+            "website",
+            "licences",
+        )
         widgets = {"address": forms.Textarea(attrs={"rows": 3}), "licences": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, **kwargs):

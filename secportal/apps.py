@@ -10,6 +10,11 @@ class SecPortalConfig(AppConfig):
         from .sections import notifications_section
 
         dashboard_sections.register(
-            Section(key="notifications", title="Notifications", template="notifications/_dashboard.html",
-                    build=notifications_section, order=0)
-        )  # fmt: skip
+            Section(
+                key="notifications",
+                title="Notifications",
+                template="notifications/_dashboard.html",
+                build=notifications_section,
+                order=0,
+            )
+        )

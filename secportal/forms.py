@@ -74,9 +74,11 @@ class NotificationSettingsForm(forms.Form):
             {"class": "form-check-input", "aria-describedby": "wdo-help"}
         )
         for kind in kinds:
-            choices = Frequency.choices if kind.digestible else [
-                (Frequency.IMMEDIATE, Frequency.IMMEDIATE.label), (Frequency.NONE, Frequency.NONE.label)
-            ]  # fmt: skip
+            choices = (
+                Frequency.choices
+                if kind.digestible
+                else [(Frequency.IMMEDIATE, Frequency.IMMEDIATE.label), (Frequency.NONE, Frequency.NONE.label)]
+            )
             self.fields[f"kind_{kind.key}"] = forms.ChoiceField(
                 label=kind.label,
                 help_text=kind.description,

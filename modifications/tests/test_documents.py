@@ -50,8 +50,10 @@ def test_staff_publish_documents_in_versions(client, staff):
     client.force_login(staff)
     staff_mfa_free(staff)
     for _ in range(2):
-        response = client.post(reverse("modifications:document-upload", args=[mp.reference]), {
-            "kind": "legal_text", "title": "Legal text", "file": pdf(), "classification": "white"})  # fmt: skip
+        response = client.post(
+            reverse("modifications:document-upload", args=[mp.reference]),
+            {"kind": "legal_text", "title": "Legal text", "file": pdf(), "classification": "white"},
+        )
         assert response.status_code == 302
     versions = list(mp.documents.order_by("version").values_list("version", "size", "content_type"))
     assert versions == [(1, len(PDF_BYTES), "application/pdf"), (2, len(PDF_BYTES), "application/pdf")]
@@ -71,9 +73,15 @@ def test_an_html_file_named_pdf_is_refused_and_nothing_is_saved(client, staff):
     mp = make_modification(stage=Stage.REFINEMENT)
     client.force_login(staff)
     staff_mfa_free(staff)
-    response = client.post(reverse("modifications:document-upload", args=[mp.reference]), {
-        "kind": "legal_text", "title": "Legal text", "classification": "white",
-        "file": pdf(content=b"<html><script>alert(1)</script></html>")})  # fmt: skip
+    response = client.post(
+        reverse("modifications:document-upload", args=[mp.reference]),
+        {
+            "kind": "legal_text",
+            "title": "Legal text",
+            "classification": "white",
+            "file": pdf(content=b"<html><script>alert(1)</script></html>"),
+        },
+    )
     assert response.status_code == 400
     assert "whatever its name says" in response.content.decode()
     assert not ModificationDocument.objects.exists() and not mp.events.exists()
@@ -82,8 +90,14 @@ def test_an_html_file_named_pdf_is_refused_and_nothing_is_saved(client, staff):
 def test_an_oversize_file_is_refused(staff, settings):
     settings.SECPORTAL_UPLOAD_MAX_BYTES = 20
     with pytest.raises(ApplicationError, match="MB"):
-        services.document_upload(actor=staff, modification=make_modification(), kind="other", title="Big",
-                                 upload=pdf(), classification="white")  # fmt: skip
+        services.document_upload(
+            actor=staff,
+            modification=make_modification(),
+            kind="other",
+            title="Big",
+            upload=pdf(),
+            classification="white",
+        )
 
 
 def test_amber_and_red_need_their_owners(staff):
@@ -102,8 +116,9 @@ def test_only_staff_publish(client):
     party_user = make_user()
     mp = make_modification()
     with pytest.raises(ApplicationError):
-        services.document_upload(actor=party_user, modification=mp, kind="other", title="X", upload=pdf(),
-                                 classification="white")  # fmt: skip
+        services.document_upload(
+            actor=party_user, modification=mp, kind="other", title="X", upload=pdf(), classification="white"
+        )
     client.force_login(party_user)
     assert client.get(reverse("modifications:document-upload", args=[mp.reference])).status_code == 404
 
@@ -134,11 +149,16 @@ def world(committee_lookup):
     committee_lookup.add(people["committee_member"].pk)
     mp = make_modification(stage=Stage.REFINEMENT, number=777)
     documents = {
-        label: make_document(mp, classification=label, title=f"{label.label} paper", owner_party=owner,
-                             owner_committee="change-board",
-                             red_recipients=[people["red_recipient"]] if label == Classification.RED else ())
+        label: make_document(
+            mp,
+            classification=label,
+            title=f"{label.label} paper",
+            owner_party=owner,
+            owner_committee="change-board",
+            red_recipients=[people["red_recipient"]] if label == Classification.RED else (),
+        )
         for label in Classification
-    }  # fmt: skip
+    }
     for document in documents.values():
         services_event(mp, document)
     return {"people": people, "documents": documents, "mp": mp}
@@ -147,8 +167,9 @@ def world(committee_lookup):
 def services_event(mp, document):
     from modifications.models import ModificationEvent
 
-    ModificationEvent.objects.create(modification=mp, kind=ModificationEvent.Kind.DOCUMENT, document=document,
-                                     summary=f"Published {document.title}")  # fmt: skip
+    ModificationEvent.objects.create(
+        modification=mp, kind=ModificationEvent.Kind.DOCUMENT, document=document, summary=f"Published {document.title}"
+    )
 
 
 @pytest.mark.parametrize("role", ROLES)

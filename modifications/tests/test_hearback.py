@@ -133,14 +133,21 @@ def test_the_title_and_the_body_come_from_the_same_move(staff, party):
     follower = party_user(party, "user@smallsupplier.example", "Sam Small")
     mp = make_modification(stage=Stage.REFINEMENT, path=Path.PATH_2, route=Route.REFINEMENT, title="Retries")
     ModificationEvent.objects.create(
-        modification=mp, kind=ModificationEvent.Kind.STAGE, from_stage=Stage.DRAFT, to_stage=Stage.DEVELOPMENT,
-        summary="Moved to Development", occurred_on=local_today() - datetime.timedelta(days=20),
-    )  # fmt: skip
+        modification=mp,
+        kind=ModificationEvent.Kind.STAGE,
+        from_stage=Stage.DRAFT,
+        to_stage=Stage.DEVELOPMENT,
+        summary="Moved to Development",
+        occurred_on=local_today() - datetime.timedelta(days=20),
+    )
     ModificationEvent.objects.create(
-        modification=mp, kind=ModificationEvent.Kind.CONVERTED, from_stage=Stage.DEVELOPMENT,
-        to_stage=Stage.REFINEMENT, summary=f"DP{mp.number} converted to {mp.reference}",
+        modification=mp,
+        kind=ModificationEvent.Kind.CONVERTED,
+        from_stage=Stage.DEVELOPMENT,
+        to_stage=Stage.REFINEMENT,
+        summary=f"DP{mp.number} converted to {mp.reference}",
         occurred_on=local_today() - datetime.timedelta(days=10),
-    )  # fmt: skip
+    )
     demo.seed_follows()
     notice = Notification.objects.get(user=follower, kind=modification_notifications.STAGE_CHANGED)
     assert notice.title == f"{mp.reference} “Retries” is now at Refinement Process"
@@ -264,11 +271,15 @@ def test_the_feed_dates_each_entry_by_its_timeline_date(client):
         modification=mp, kind=ModificationEvent.Kind.UPDATE, summary="Working Group 1 held", occurred_on=long_ago
     )  # written now (as demo data, or a line recorded late), dated when it happened
     ModificationEvent.objects.create(
-        modification=mp, kind=ModificationEvent.Kind.UPDATE, summary="Working Group 2 held",
-        occurred_on=datetime.date(2026, 4, 7), created_at=timezone.now() - datetime.timedelta(days=1),
-    )  # fmt: skip
-    today = services.modification_post_update(actor=make_user(role_names={roles.SECAS_STAFF}), modification=mp,
-                                              text="Legal text v2 next")  # fmt: skip
+        modification=mp,
+        kind=ModificationEvent.Kind.UPDATE,
+        summary="Working Group 2 held",
+        occurred_on=datetime.date(2026, 4, 7),
+        created_at=timezone.now() - datetime.timedelta(days=1),
+    )
+    today = services.modification_post_update(
+        actor=make_user(role_names={roles.SECAS_STAFF}), modification=mp, text="Legal text v2 next"
+    )
     root = ET.fromstring(client.get(reverse("modifications:modification-feed")).content)
     entries = {e.find(f"{ATOM}title").text: e for e in root.findall(f"{ATOM}entry")}
     assert list(entries) == [

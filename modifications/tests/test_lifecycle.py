@@ -83,8 +83,9 @@ def test_a_draft_proposal_is_raised_with_its_critical_friend_due_date(django_cap
     party = make_party(status=Party.Status.ACCEDED)
     proposer = make_user(party=party)
     with django_capture_on_commit_callbacks(execute=True):
-        draft = services.modification_raise(actor=proposer, title="A problem", issue="It hurts.",
-                                            impacts={"small_supplier": "high"})  # fmt: skip
+        draft = services.modification_raise(
+            actor=proposer, title="A problem", issue="It hurts.", impacts={"small_supplier": "high"}
+        )
     assert draft.reference == f"DP{draft.number:03d}" and draft.stage == Stage.DRAFT
     assert draft.proposer_party == party
     assert draft.next_milestone_date == add_working_days(local_today(), 5)
@@ -118,11 +119,16 @@ def test_conversion_keeps_the_number_and_the_old_reference_redirects(client, sta
 
 def test_conversion_cannot_pick_fast_track_or_skip_development(staff):
     with pytest.raises(ApplicationError):
-        services.modification_convert(actor=staff, modification=make_modification(stage=Stage.DEVELOPMENT),
-                                      path=Path.FAST_TRACK, route=Route.REPORT_PHASE)  # fmt: skip
+        services.modification_convert(
+            actor=staff,
+            modification=make_modification(stage=Stage.DEVELOPMENT),
+            path=Path.FAST_TRACK,
+            route=Route.REPORT_PHASE,
+        )
     with pytest.raises(ApplicationError):
-        services.modification_convert(actor=staff, modification=make_modification(stage=Stage.DRAFT),
-                                      path=Path.PATH_2, route=Route.REPORT_PHASE)  # fmt: skip
+        services.modification_convert(
+            actor=staff, modification=make_modification(stage=Stage.DRAFT), path=Path.PATH_2, route=Route.REPORT_PHASE
+        )
 
 
 def test_the_mrc_closes_after_fifteen_working_days(staff, settings):
@@ -133,8 +139,7 @@ def test_the_mrc_closes_after_fifteen_working_days(staff, settings):
     other = services.modification_open_mrc(actor=staff, modification=make_report_phase_mp())
     assert other.next_milestone_date == add_working_days(local_today(), 20)
     with pytest.raises(ApplicationError, match="after today"):
-        services.modification_open_mrc(actor=staff, modification=make_report_phase_mp(),
-                                       closes_on=local_today())  # fmt: skip
+        services.modification_open_mrc(actor=staff, modification=make_report_phase_mp(), closes_on=local_today())
 
 
 @pytest.mark.parametrize(
@@ -157,8 +162,10 @@ def test_change_board_outcome_by_path(staff, path, approve, expected):
         assert mp.next_milestone == "Appeal window closes" and mp.next_milestone_date == mp.appeal_window_ends
 
 
-@pytest.mark.parametrize(("decision", "expected"), [("approved", Stage.APPROVED), ("rejected", Stage.REJECTED),
-                                                    ("sent_back", Stage.REPORT_PHASE)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("decision", "expected"),
+    [("approved", Stage.APPROVED), ("rejected", Stage.REJECTED), ("sent_back", Stage.REPORT_PHASE)],
+)
 def test_authority_decisions(staff, decision, expected):
     mp = make_modification(stage=Stage.WITH_AUTHORITY, path=Path.PATH_2, route=Route.REFINEMENT)
     letter = SimpleUploadedFile("letter.pdf", PDF_BYTES)  # a send-back comes with the Authority's letter

@@ -204,9 +204,13 @@ def test_an_authority_mp_changes_date_only_with_the_authoritys_letter(staff, pat
     mp.refresh_from_db()
     assert mp.implementation_date is None and not mp.events.exists()
     mp = services.modification_change_implementation(
-        actor=staff, modification=mp, implementation_date=new_date, release=None, reason="Ofgem agreed.",
+        actor=staff,
+        modification=mp,
+        implementation_date=new_date,
+        release=None,
+        reason="Ofgem agreed.",
         letter=letter(),
-    )  # fmt: skip
+    )
     assert mp.implementation_date == new_date
     event = mp.events.get(kind=ModificationEvent.Kind.RESCHEDULED)
     assert event.summary == f"Implementation changed from not set to {new_date:%-d %B %Y}"
@@ -229,9 +233,12 @@ def test_bad_implementation_changes_are_refused(staff, change, message):
     releases = {"live": make_release(status=Release.Status.LIVE), "same": same, "other": make_release(), None: None}
     with pytest.raises(ApplicationError, match=message):
         services.modification_change_implementation(
-            actor=staff, modification=mp, implementation_date=change["implementation_date"],
-            release=releases[change["release"]], reason=change.get("reason", "Because."),
-        )  # fmt: skip
+            actor=staff,
+            modification=mp,
+            implementation_date=change["implementation_date"],
+            release=releases[change["release"]],
+            reason=change.get("reason", "Because."),
+        )
     mp.refresh_from_db()
     assert mp.target_release == same and not mp.events.exists()
 
@@ -296,8 +303,13 @@ def test_the_release_page_lists_its_scope_with_each_status(client):
 def test_the_release_page_queries_do_not_grow_with_its_scope(client, django_assert_num_queries, count):
     release = make_release()
     for _ in range(count):
-        make_modification(stage=Stage.APPROVED, path=Path.PATH_3, route=Route.REFINEMENT, target_release=release,
-                          proposer_party=make_party())  # fmt: skip
+        make_modification(
+            stage=Stage.APPROVED,
+            path=Path.PATH_3,
+            route=Route.REFINEMENT,
+            target_release=release,
+            proposer_party=make_party(),
+        )
     with django_assert_num_queries(2):  # the release, its modifications with their Parties
         response = client.get(reverse("modifications:release-detail", args=[release.slug]))
     assert response.content.decode().count("<tr><td>") == count

@@ -39,15 +39,34 @@ def register():
     party = make_party(name="Fenland Community Power Ltd", status=Party.Status.ACCEDED)
     return {
         "release": release,
-        "a": make_modification(stage=Stage.MRC, path=Path.PATH_3, route=Route.REFINEMENT, number=301,
-                               title="Prepayment top-up retries", issue="Top-ups fail when the meter is offline.",
-                               impacts={"small_supplier": "high"}, proposer_party=party),
-        "b": make_modification(stage=Stage.IMPLEMENTED, path=Path.PATH_2, route=Route.REFINEMENT, number=302,
-                               title="Half-hourly data access", issue="Settlement needs consumption data.",
-                               impacts={"large_supplier": "medium"}, target_release=release),
-        "c": make_modification(stage=Stage.DRAFT, number=303, title="Certificate revocation timetable",
-                               issue="Revocation takes too long.", impacts={"dcc": "high", "small_supplier": "low"}),
-    }  # fmt: skip
+        "a": make_modification(
+            stage=Stage.MRC,
+            path=Path.PATH_3,
+            route=Route.REFINEMENT,
+            number=301,
+            title="Prepayment top-up retries",
+            issue="Top-ups fail when the meter is offline.",
+            impacts={"small_supplier": "high"},
+            proposer_party=party,
+        ),
+        "b": make_modification(
+            stage=Stage.IMPLEMENTED,
+            path=Path.PATH_2,
+            route=Route.REFINEMENT,
+            number=302,
+            title="Half-hourly data access",
+            issue="Settlement needs consumption data.",
+            impacts={"large_supplier": "medium"},
+            target_release=release,
+        ),
+        "c": make_modification(
+            stage=Stage.DRAFT,
+            number=303,
+            title="Certificate revocation timetable",
+            issue="Revocation takes too long.",
+            impacts={"dcc": "high", "small_supplier": "low"},
+        ),
+    }
 
 
 def test_filters_live_in_the_url(client, register):
@@ -100,8 +119,15 @@ def test_modification_page_query_count_is_fixed(client, register):
 def test_modification_page_shows_what_a_newcomer_needs(client, register):
     response = client.get(reverse("modifications:modification-detail", args=["MP301"]))
     content = response.content.decode()
-    for text in ("MP301: Prepayment top-up retries", "Modification Report Consultation", "What is the issue",
-                 "What comes next", "Path 3: Self-governance", "Small Supplier", "Timeline"):  # fmt: skip
+    for text in (
+        "MP301: Prepayment top-up retries",
+        "Modification Report Consultation",
+        "What is the issue",
+        "What comes next",
+        "Path 3: Self-governance",
+        "Small Supplier",
+        "Timeline",
+    ):
         assert text in content
     progress = response.context["progress"]
     assert [s["state"] for s in progress].count("current") == 1

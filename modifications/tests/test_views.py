@@ -27,8 +27,10 @@ def act(client, mp, action, data=None):
 def test_a_party_user_raises_a_draft_from_the_form(client):
     party = make_party(status=Party.Status.ACCEDED)
     client.force_login(make_user(party=party))
-    response = client.post(reverse("modifications:modification-raise"), {
-        "title": "Prepayment retries", "issue": "Top-ups fail.", "impact_small_supplier": "high"})  # fmt: skip
+    response = client.post(
+        reverse("modifications:modification-raise"),
+        {"title": "Prepayment retries", "issue": "Top-ups fail.", "impact_small_supplier": "high"},
+    )
     mp = ModificationProposal.objects.get()
     assert response.status_code == 302 and response.url == f"/modifications/{mp.reference}/"
     assert mp.impacts == {"small_supplier": "high"}
@@ -75,7 +77,10 @@ def test_staff_take_a_draft_through_to_the_mrc_from_its_page(client, staff):
     assert consultation.kind == Consultation.Kind.MRC and consultation.excluded_categories == ["dcc"]
     assert consultation.questions.last().text == "One more question?"
     assert [e.to_stage for e in mp.events.order_by("created_at", "id")] == [
-        Stage.DEVELOPMENT, Stage.REPORT_PHASE, Stage.MRC]  # fmt: skip
+        Stage.DEVELOPMENT,
+        Stage.REPORT_PHASE,
+        Stage.MRC,
+    ]
 
 
 def test_an_impossible_step_is_refused_with_a_message(client, staff):

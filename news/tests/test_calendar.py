@@ -32,10 +32,14 @@ def vevents(cal) -> list:
 def event():
     start = datetime.datetime(2027, 5, 4, 11, 0, tzinfo=LONDON)
     return make_event(
-        title="SEC Modifications Questions Hour", starts_at=start, ends_at=start + datetime.timedelta(hours=1),
-        online_link="https://meet.example.org/qh", venue="", summary="Progress, then questions.",
+        title="SEC Modifications Questions Hour",
+        starts_at=start,
+        ends_at=start + datetime.timedelta(hours=1),
+        online_link="https://meet.example.org/qh",
+        venue="",
+        summary="Progress, then questions.",
         agenda=(services.AgendaLine(datetime.time(11), "Progress on modifications", "SECAS"),),
-    )  # fmt: skip
+    )
 
 
 def test_one_event_is_valid_icalendar(client, event):
@@ -65,9 +69,13 @@ def test_uid_is_stable_and_sequence_grows_with_edits_and_cancellation(client, ev
     staff = make_staff()
     two_hours = datetime.timedelta(hours=2)
     details = services.EventDetails(
-        title="Questions Hour (moved)", kind=event.kind, summary=event.summary, online_link=event.online_link,
-        starts_at=event.starts_at + two_hours, ends_at=event.ends_at + two_hours,
-    )  # fmt: skip
+        title="Questions Hour (moved)",
+        kind=event.kind,
+        summary=event.summary,
+        online_link=event.online_link,
+        starts_at=event.starts_at + two_hours,
+        ends_at=event.ends_at + two_hours,
+    )
     services.event_update(actor=staff, event=event, details=details)
     services.event_cancel(actor=staff, event=event, reason="Clashes with the Panel.")
     second = vevents(parse(client.get(reverse("news:event-ics", args=[event.slug]))))[0]

@@ -57,9 +57,15 @@ def test_only_secas_staff_write_posts():
 
 def test_editing_keeps_revisions_and_the_slug(staff):
     post = write(staff)
-    services.news_update(actor=staff, post=post, title="Panel elections 2027: nominations extended",
-                         summary="More time.", body="Now closes in February.", kind=NewsPost.Kind.ELECTION,
-                         tags=["Elections"])  # fmt: skip
+    services.news_update(
+        actor=staff,
+        post=post,
+        title="Panel elections 2027: nominations extended",
+        summary="More time.",
+        body="Now closes in February.",
+        kind=NewsPost.Kind.ELECTION,
+        tags=["Elections"],
+    )
     post.refresh_from_db()
     assert post.slug == "panel-elections-2027"
     assert post.title == "Panel elections 2027: nominations extended"
@@ -67,8 +73,15 @@ def test_editing_keeps_revisions_and_the_slug(staff):
     first = post.revisions.get(number=1)
     assert first.title == "Panel elections 2027" and first.body == "## Seats\n\nTwo seats."
     # Saving without a change adds no revision.
-    services.news_update(actor=staff, post=post, title=post.title, summary=post.summary, body=post.body,
-                         kind=post.kind, tags=["Elections"])  # fmt: skip
+    services.news_update(
+        actor=staff,
+        post=post,
+        title=post.title,
+        summary=post.summary,
+        body=post.body,
+        kind=post.kind,
+        tags=["Elections"],
+    )
     assert post.revisions.count() == 2
 
 
@@ -165,10 +178,11 @@ def test_forbidden_moves(staff, status, move):
     calls = {
         "withdraw": lambda: services.news_withdraw(actor=staff, post=post, reason="x"),
         "publish": lambda: services.news_publish(actor=staff, post=post),
-        "schedule": lambda: services.news_schedule(actor=staff, post=post,
-                                                   publish_at=timezone.now() + datetime.timedelta(days=1)),
+        "schedule": lambda: services.news_schedule(
+            actor=staff, post=post, publish_at=timezone.now() + datetime.timedelta(days=1)
+        ),
         "unschedule": lambda: services.news_unschedule(actor=staff, post=post),
-    }  # fmt: skip
+    }
     with pytest.raises(ApplicationError, match="it cannot become"):
         calls[move]()
     assert NewsPost.objects.get(pk=post.pk).status == status
@@ -198,10 +212,18 @@ def test_drafts_are_hidden_from_readers_and_previewed_by_staff(client, staff):
 def test_staff_write_preview_schedule_and_publish_through_the_pages(client, staff, settings):
     settings.SECPORTAL_REQUIRE_MFA = False
     client.force_login(staff)
-    response = client.post(reverse("news:post-create"), {
-        "title": "SEC newsletter: January", "kind": "newsletter", "summary": "The month ahead.",
-        "body": "## Dates\n\n- 4 January", "tags": "Newsletter", "related_modifications": "", "preview": "1",
-    })  # fmt: skip
+    response = client.post(
+        reverse("news:post-create"),
+        {
+            "title": "SEC newsletter: January",
+            "kind": "newsletter",
+            "summary": "The month ahead.",
+            "body": "## Dates\n\n- 4 January",
+            "tags": "Newsletter",
+            "related_modifications": "",
+            "preview": "1",
+        },
+    )
     assert response.status_code == 302 and response["Location"] == "/news/sec-newsletter-january/preview/"
     bad = client.post(
         reverse("news:post-schedule", args=["sec-newsletter-january"]), {"publish_at": "2020-01-01T10:00"}
@@ -213,10 +235,16 @@ def test_staff_write_preview_schedule_and_publish_through_the_pages(client, staf
     client.post(reverse("news:post-publish", args=["sec-newsletter-january"]))
     post = NewsPost.objects.get(slug="sec-newsletter-january")
     assert post.status == NewsPost.Status.PUBLISHED
-    unknown = client.post(reverse("news:post-edit", args=[post.slug]), {
-        "title": post.title, "kind": post.kind, "summary": post.summary, "body": post.body,
-        "related_modifications": "MP999",
-    })  # fmt: skip
+    unknown = client.post(
+        reverse("news:post-edit", args=[post.slug]),
+        {
+            "title": post.title,
+            "kind": post.kind,
+            "summary": post.summary,
+            "body": post.body,
+            "related_modifications": "MP999",
+        },
+    )
     assert unknown.status_code == 400 and b"No modification has the reference MP999" in unknown.content
 
 

@@ -83,17 +83,24 @@ def test_registration_window_and_state():
     now = timezone.now()
     user = make_party_user()
     not_yet = make_event(registration_opens_at=now + datetime.timedelta(days=1))
-    closed = make_event(registration_closes_at=now - datetime.timedelta(minutes=1),
-                        registration_opens_at=now - datetime.timedelta(days=2))  # fmt: skip
+    closed = make_event(
+        registration_closes_at=now - datetime.timedelta(minutes=1),
+        registration_opens_at=now - datetime.timedelta(days=2),
+    )
     started = make_event(starts_at=now - datetime.timedelta(minutes=5), ends_at=now + datetime.timedelta(hours=1))
     cancelled = make_event()
     services.event_cancel(actor=make_staff(), event=cancelled, reason="Speaker unwell.")
-    for event, message in [(not_yet, "not opened yet"), (closed, "has closed"), (started, "already started"),
-                           (cancelled, "cancelled")]:  # fmt: skip
+    for event, message in [
+        (not_yet, "not opened yet"),
+        (closed, "has closed"),
+        (started, "already started"),
+        (cancelled, "cancelled"),
+    ]:
         with pytest.raises(ApplicationError, match=message):
             register(user, event)
-    open_event = make_event(registration_opens_at=now - datetime.timedelta(days=1),
-                            registration_closes_at=now + datetime.timedelta(days=1))  # fmt: skip
+    open_event = make_event(
+        registration_opens_at=now - datetime.timedelta(days=1), registration_closes_at=now + datetime.timedelta(days=1)
+    )
     assert register(user, open_event).status == "confirmed"
 
 
@@ -131,9 +138,15 @@ def test_capacity_changes():
     event = make_event(actor=staff, capacity=2)
     users = [make_party_user() for _ in range(3)]
     regs = [register(u, event) for u in users]
-    details = services.EventDetails(title=event.title, kind=event.kind, summary=event.summary,
-                                    starts_at=event.starts_at, ends_at=event.ends_at, online_link=event.online_link,
-                                    capacity=1)  # fmt: skip
+    details = services.EventDetails(
+        title=event.title,
+        kind=event.kind,
+        summary=event.summary,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        online_link=event.online_link,
+        capacity=1,
+    )
     with pytest.raises(ApplicationError, match="already hold places"):
         services.event_update(actor=staff, event=event, details=details)
     services.event_update(actor=staff, event=event, details=dataclasses.replace(details, capacity=3))
@@ -149,8 +162,9 @@ def test_cancelling_an_event_tells_everyone_registered(django_capture_on_commit_
     with django_capture_on_commit_callbacks(execute=True):  # the notice is told by a task after commit
         services.event_cancel(actor=make_staff(), event=event, reason="The venue is closed.")
     assert set(OutboxMessage.objects.filter(kind="news.event_cancelled").values_list("recipient", flat=True)) == {
-        a.email, b.email,
-    }  # fmt: skip
+        a.email,
+        b.email,
+    }
 
 
 def test_the_database_refuses_a_count_over_capacity():
@@ -164,8 +178,9 @@ def test_the_database_refuses_two_active_registrations_of_one_person():
     user = make_party_user()
     register(user, event)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Registration.objects.create(event=event, user=user, party=user.party, status="waitlisted",
-                                    waitlisted_at=timezone.now())  # fmt: skip
+        Registration.objects.create(
+            event=event, user=user, party=user.party, status="waitlisted", waitlisted_at=timezone.now()
+        )
 
 
 def test_register_and_cancel_through_the_pages(client):

@@ -60,9 +60,14 @@ JANUARY_2027 = D(2027, 1, 1)
 
 def make_series(staff, *, first_month=JANUARY_2027, months=6):
     return services.series_create(
-        actor=staff, title="SEC Modifications Questions Hour", summary="Progress, then questions.",
-        first_month=first_month, months=months, online_link="https://meet.example.org/qh", capacity=50,
-    )  # fmt: skip
+        actor=staff,
+        title="SEC Modifications Questions Hour",
+        summary="Progress, then questions.",
+        first_month=first_month,
+        months=months,
+        online_link="https://meet.example.org/qh",
+        capacity=50,
+    )
 
 
 @pytest.mark.django_db
@@ -70,8 +75,13 @@ def test_series_creates_one_event_a_month(staff):
     series = make_series(staff)
     occurrences = list(series.occurrences.order_by("starts_at"))
     assert [e.starts_at.astimezone(LONDON).date() for e in occurrences] == [
-        D(2027, 1, 4), D(2027, 2, 1), D(2027, 3, 1), D(2027, 4, 5), D(2027, 5, 4), D(2027, 6, 7),
-    ]  # fmt: skip
+        D(2027, 1, 4),
+        D(2027, 2, 1),
+        D(2027, 3, 1),
+        D(2027, 4, 5),
+        D(2027, 5, 4),
+        D(2027, 6, 7),
+    ]
     assert {e.starts_at.astimezone(LONDON).time() for e in occurrences} == {datetime.time(11)}
     assert {e.kind for e in occurrences} == {EventKind.QUESTIONS_HOUR}
     assert len({e.slug for e in occurrences}) == 6 and len({e.uid for e in occurrences}) == 6
@@ -83,10 +93,14 @@ def test_editing_one_occurrence_leaves_the_others(staff):
     series = make_series(staff)
     may = series.occurrences.get(occurrence_key="2027-05")
     details = services.EventDetails(
-        title="Questions Hour: release special", kind=EventKind.QUESTIONS_HOUR, summary="The June release.",
-        starts_at=may.starts_at + datetime.timedelta(hours=3), ends_at=may.ends_at + datetime.timedelta(hours=3),
-        online_link=may.online_link, capacity=80,
-    )  # fmt: skip
+        title="Questions Hour: release special",
+        kind=EventKind.QUESTIONS_HOUR,
+        summary="The June release.",
+        starts_at=may.starts_at + datetime.timedelta(hours=3),
+        ends_at=may.ends_at + datetime.timedelta(hours=3),
+        online_link=may.online_link,
+        capacity=80,
+    )
     services.event_update(actor=staff, event=may, details=details)
     may.refresh_from_db()
     assert may.detached and may.sequence == 1 and may.title == "Questions Hour: release special"
@@ -119,8 +133,9 @@ def test_series_checks(staff):
     with pytest.raises(ApplicationError, match="between 1 and 36"):
         make_series(staff, months=0)
     with pytest.raises(ApplicationError, match="Only SECAS staff"):
-        services.series_create(actor=None, title="x", summary="x", first_month=D(2027, 1, 1), months=1,
-                               online_link="https://x.example")  # fmt: skip
+        services.series_create(
+            actor=None, title="x", summary="x", first_month=D(2027, 1, 1), months=1, online_link="https://x.example"
+        )
 
 
 @pytest.mark.django_db
@@ -132,10 +147,19 @@ def test_staff_add_months_to_a_series_from_an_occurrence(client, settings):
     settings.SECPORTAL_REQUIRE_MFA = False
     staff = make_staff(totp=False)
     series = services.series_create(
-        actor=staff, title="SEC Modifications Questions Hour", summary="Questions.", description="",
-        first_month=timezone.localdate(), months=2, local_start=datetime.time(11), duration_minutes=60,
-        online_link="https://meet.example.org/qh", venue="", capacity=None, places_per_party=None,
-    )  # fmt: skip
+        actor=staff,
+        title="SEC Modifications Questions Hour",
+        summary="Questions.",
+        description="",
+        first_month=timezone.localdate(),
+        months=2,
+        local_start=datetime.time(11),
+        duration_minutes=60,
+        online_link="https://meet.example.org/qh",
+        venue="",
+        capacity=None,
+        places_per_party=None,
+    )
     before = series.occurrences.count()
     client.force_login(staff)
     first = series.occurrences.order_by("starts_at").first()

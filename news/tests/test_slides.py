@@ -45,9 +45,13 @@ def publish(event, name, content, **kwargs) -> SlidePack:
     """Upload a slide pack and draw its thumbnail as the task queued on commit would (a test's
     transaction never commits)."""
     pack = services.slide_pack_upload(
-        actor=kwargs.pop("actor", None) or make_staff(), event=event, title=kwargs.pop("title", "Slides"),
-        upload=upload(name, content), classification=kwargs.pop("classification", "white"), **kwargs,
-    )  # fmt: skip
+        actor=kwargs.pop("actor", None) or make_staff(),
+        event=event,
+        title=kwargs.pop("title", "Slides"),
+        upload=upload(name, content),
+        classification=kwargs.pop("classification", "white"),
+        **kwargs,
+    )
     tasks.slide_thumbnail_make(pack.pk)
     pack.refresh_from_db()
     return pack
@@ -154,13 +158,15 @@ def test_attachments_follow_the_post_and_the_classification(client):
     attachment = services.attachment_upload(
         actor=staff, post=post, title="Timetable", upload=upload("t.pdf", pdf_bytes()), classification="white"
     )
-    green = services.attachment_upload(actor=staff, post=post, title="Members only",
-                                       upload=upload("m.pdf", pdf_bytes()), classification="green")  # fmt: skip
+    green = services.attachment_upload(
+        actor=staff, post=post, title="Members only", upload=upload("m.pdf", pdf_bytes()), classification="green"
+    )
     assert client.get(reverse("news:attachment-download", args=[attachment.pk])).status_code == 200
     assert client.get(reverse("news:attachment-download", args=[green.pk])).status_code == 404
     with pytest.raises(ApplicationError, match="whatever its name says"):
-        services.attachment_upload(actor=staff, post=post, title="x", upload=upload("x.pdf", b"#!/bin/sh\n"),
-                                   classification="white")  # fmt: skip
+        services.attachment_upload(
+            actor=staff, post=post, title="x", upload=upload("x.pdf", b"#!/bin/sh\n"), classification="white"
+        )
     services.news_withdraw(actor=staff, post=post, reason="Wrong timetable.")
     assert client.get(reverse("news:attachment-download", args=[attachment.pk])).status_code == 404
     assert NewsAttachment.objects.count() == 2

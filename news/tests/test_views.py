@@ -120,25 +120,39 @@ def test_staff_create_edit_and_cancel_an_event_through_the_pages(client, setting
     staff = make_staff()
     client.force_login(staff)
     form = {
-        "title": "Spotlight on the SEC: DCC services", "kind": "spotlight", "summary": "How the DCC works.",
-        "description": "", "starts_at": "2027-03-10T10:00", "ends_at": "2027-03-10T12:00",
-        "online_link": "https://meet.example.org/s", "venue": "", "capacity": "40", "places_per_party": "2",
-        "registration_opens_at": "", "registration_closes_at": "",
+        "title": "Spotlight on the SEC: DCC services",
+        "kind": "spotlight",
+        "summary": "How the DCC works.",
+        "description": "",
+        "starts_at": "2027-03-10T10:00",
+        "ends_at": "2027-03-10T12:00",
+        "online_link": "https://meet.example.org/s",
+        "venue": "",
+        "capacity": "40",
+        "places_per_party": "2",
+        "registration_opens_at": "",
+        "registration_closes_at": "",
         "agenda": "10:00 Welcome | SECAS\n10:15 The DCC's services\n11:45 Questions",
-    }  # fmt: skip
+    }
     response = client.post(reverse("news:event-create"), form)
     event = Event.objects.get(title="Spotlight on the SEC: DCC services")
     assert response.status_code == 302 and response["Location"] == f"/events/{event.slug}/"
     assert event.starts_at == datetime.datetime(2027, 3, 10, 10, tzinfo=datetime.UTC)  # GMT in March
     assert [(i.starts_at.hour, i.title, i.speaker) for i in event.agenda_items.all()] == [
-        (10, "Welcome", "SECAS"), (10, "The DCC's services", ""), (11, "Questions", ""),
-    ]  # fmt: skip
-    bad = client.post(reverse("news:event-edit", args=[event.slug]), {**form, "ends_at": "2027-03-10T09:00",
-                                                                       "agenda": "ten o'clock welcome"})  # fmt: skip
+        (10, "Welcome", "SECAS"),
+        (10, "The DCC's services", ""),
+        (11, "Questions", ""),
+    ]
+    bad = client.post(
+        reverse("news:event-edit", args=[event.slug]),
+        {**form, "ends_at": "2027-03-10T09:00", "agenda": "ten o'clock welcome"},
+    )
     assert bad.status_code == 400
     assert b"must end after it starts" in bad.content and b"start with the time" in bad.content
-    client.post(reverse("news:event-edit", args=[event.slug]), {**form, "starts_at": "2027-06-10T10:00",
-                                                                "ends_at": "2027-06-10T12:00"})  # fmt: skip
+    client.post(
+        reverse("news:event-edit", args=[event.slug]),
+        {**form, "starts_at": "2027-06-10T10:00", "ends_at": "2027-06-10T12:00"},
+    )
     event.refresh_from_db()
     assert event.starts_at == datetime.datetime(2027, 6, 10, 9, tzinfo=datetime.UTC)  # BST in June
     client.post(reverse("news:event-cancel", args=[event.slug]), {"reason": "Speaker unavailable."})
@@ -151,11 +165,22 @@ def test_staff_create_edit_and_cancel_an_event_through_the_pages(client, setting
 def test_series_page(client, settings):
     settings.SECPORTAL_REQUIRE_MFA = False
     client.force_login(make_staff())
-    response = client.post(reverse("news:series-create"), {
-        "title": "SEC Modifications Questions Hour", "summary": "Progress and questions.", "description": "",
-        "first_month": "2027-04-15", "months": "3", "local_start": "11:00", "duration_minutes": "60",
-        "online_link": "https://meet.example.org/qh", "venue": "", "capacity": "", "places_per_party": "",
-    })  # fmt: skip
+    response = client.post(
+        reverse("news:series-create"),
+        {
+            "title": "SEC Modifications Questions Hour",
+            "summary": "Progress and questions.",
+            "description": "",
+            "first_month": "2027-04-15",
+            "months": "3",
+            "local_start": "11:00",
+            "duration_minutes": "60",
+            "online_link": "https://meet.example.org/qh",
+            "venue": "",
+            "capacity": "",
+            "places_per_party": "",
+        },
+    )
     assert response.status_code == 302
     assert [e.occurrence_key for e in Event.objects.order_by("starts_at")] == ["2027-04", "2027-05", "2027-06"]
 

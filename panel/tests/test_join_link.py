@@ -43,11 +43,20 @@ def people():
     year = datetime.timedelta(days=365)
     member = Membership.objects.create(committee=board, user=who["member"], starts_on=TODAY - year)
     Membership.objects.create(committee=board, user=who["chair"], role=Membership.Role.CHAIR, starts_on=TODAY)
-    Membership.objects.create(committee=board, user=who["alternate"], role=Membership.Role.ALTERNATE,
-                              alternate_for=member, starts_on=TODAY - year)  # fmt: skip
+    Membership.objects.create(
+        committee=board,
+        user=who["alternate"],
+        role=Membership.Role.ALTERNATE,
+        alternate_for=member,
+        starts_on=TODAY - year,
+    )
     Membership.objects.create(committee=board, user=who["observer"], role=Membership.Role.OBSERVER, starts_on=TODAY)
-    Membership.objects.create(committee=board, user=who["former_member"], starts_on=TODAY - 2 * year,
-                              ended_on=TODAY - datetime.timedelta(days=1))  # fmt: skip
+    Membership.objects.create(
+        committee=board,
+        user=who["former_member"],
+        starts_on=TODAY - 2 * year,
+        ended_on=TODAY - datetime.timedelta(days=1),
+    )
     Membership.objects.create(committee=board, user=who["future_member"], starts_on=TODAY + datetime.timedelta(days=3))
     Membership.objects.create(committee=other, user=who["other_committee"], starts_on=TODAY - year)
     meeting = make_meeting(board, title="Board meeting", online_link=LINK, venue="SECAS offices")
@@ -59,9 +68,19 @@ MAY_JOIN = {"member", "chair", "alternate", "observer", "staff"}
 
 @pytest.mark.parametrize(
     "role",
-    ["anonymous", "party_user", "member", "chair", "alternate", "observer", "former_member", "future_member",
-     "other_committee", "staff"],
-)  # fmt: skip
+    [
+        "anonymous",
+        "party_user",
+        "member",
+        "chair",
+        "alternate",
+        "observer",
+        "former_member",
+        "future_member",
+        "other_committee",
+        "staff",
+    ],
+)
 def test_the_meeting_page_shows_the_link_to_the_committee_and_secas_only(client, people, role):
     who, meeting = people
     person = who[role]

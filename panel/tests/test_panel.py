@@ -461,8 +461,12 @@ def test_an_owner_marks_an_action_done_but_only_secas_cancels(client, staff, boa
 def test_the_committee_page_shows_past_members_with_their_terms(client, staff, board):
     today = timezone.localdate()
     former = make_user(full_name="Fiona Former")
-    Membership.objects.create(committee=board, user=former, starts_on=today - datetime.timedelta(days=800),
-                              ended_on=today - datetime.timedelta(days=10))  # fmt: skip
+    Membership.objects.create(
+        committee=board,
+        user=former,
+        starts_on=today - datetime.timedelta(days=800),
+        ended_on=today - datetime.timedelta(days=10),
+    )
     current = make_user(full_name="Colin Current")
     Membership.objects.create(committee=board, user=current, starts_on=today - datetime.timedelta(days=10))
     page = client.get(reverse("panel:committee-detail", args=[board.slug])).content.decode()

@@ -132,8 +132,9 @@ def test_privileged_roles_are_sent_to_set_up_mfa(client, user_factory, settings,
     elif role == "committee observer":
         make_place(user, kind=Committee.Kind.SUB_COMMITTEE, role=Membership.Role.OBSERVER)
     elif role == "red recipient":
-        make_paper(make_meeting(make_place(user_factory()).committee), classification=Classification.RED,
-                   red_recipients=[user])  # fmt: skip
+        make_paper(
+            make_meeting(make_place(user_factory()).committee), classification=Classification.RED, red_recipients=[user]
+        )
     login(client, "priv@example.org")
     for url in (reverse("dashboard"), reverse("home"), reverse("modifications:modification-list")):
         response = client.get(url)

@@ -86,8 +86,12 @@ def party():
 
 @pytest.fixture
 def admin(party):
-    return make_user(email="alice@northwind.example", party=party, full_name="Alice Turner",
-                     role_names={roles.PARTY_USER, roles.PARTY_ADMINISTRATOR})  # fmt: skip
+    return make_user(
+        email="alice@northwind.example",
+        party=party,
+        full_name="Alice Turner",
+        role_names={roles.PARTY_USER, roles.PARTY_ADMINISTRATOR},
+    )
 
 
 def test_the_services_refuse_a_bad_name_and_save_nothing(party, admin):
@@ -115,8 +119,10 @@ def test_an_old_request_with_a_bad_name_is_not_approved(party):
 
 
 def test_each_page_that_takes_a_name_refuses_it_on_the_form(client, party, admin, django_capture_on_commit_callbacks):
-    response = client.post(reverse("account-request"), {"full_name": ATTACK, "email": "eve@x.example",
-                                                        "party": party.pk, "job_title": "Analyst"})  # fmt: skip
+    response = client.post(
+        reverse("account-request"),
+        {"full_name": ATTACK, "email": "eve@x.example", "party": party.pk, "job_title": "Analyst"},
+    )
     assert NAME_MESSAGE in response.content.decode()
     client.force_login(admin)
     with django_capture_on_commit_callbacks(execute=True):
@@ -125,8 +131,15 @@ def test_each_page_that_takes_a_name_refuses_it_on_the_form(client, party, admin
     response = client.post(reverse("profile"), {"full_name": ATTACK, "job_title": "Head of Codes"})
     assert NAME_MESSAGE in response.content.decode()
     client.logout()
-    response = client.post(link, {"full_name": ATTACK, "job_title": "Analyst",
-                                  "password1": "rosa-pass-2026-long", "password2": "rosa-pass-2026-long"})  # fmt: skip
+    response = client.post(
+        link,
+        {
+            "full_name": ATTACK,
+            "job_title": "Analyst",
+            "password1": "rosa-pass-2026-long",
+            "password2": "rosa-pass-2026-long",
+        },
+    )
     assert response.status_code == 200 and NAME_MESSAGE in response.content.decode()
     assert not User.objects.filter(email="rosa@northwind.example").exists() and not AccountRequest.objects.exists()
     admin.refresh_from_db()
@@ -140,9 +153,18 @@ def test_the_admin_refuses_a_bad_name(client, party, settings):
     target = make_user(email="rosa@northwind.example", party=party, full_name="Rosa Diaz")
     page = client.get(reverse("admin:parties_user_change", args=[target.pk]))
     assert page.status_code == 200
-    data = {"email": target.email, "full_name": ATTACK, "job_title": "", "party": party.pk, "is_active": "on",
-            "groups": [], "last_login_0": "", "last_login_1": "", "date_joined_0": "2026-01-05",
-            "date_joined_1": "09:00:00"}  # fmt: skip
+    data = {
+        "email": target.email,
+        "full_name": ATTACK,
+        "job_title": "",
+        "party": party.pk,
+        "is_active": "on",
+        "groups": [],
+        "last_login_0": "",
+        "last_login_1": "",
+        "date_joined_0": "2026-01-05",
+        "date_joined_1": "09:00:00",
+    }
     response = client.post(reverse("admin:parties_user_change", args=[target.pk]), data)
     assert response.status_code == 200 and NAME_MESSAGE in response.content.decode()
     target.refresh_from_db()
@@ -171,8 +193,11 @@ def test_an_invitation_names_the_party_not_the_inviter(client, party, admin, dja
 def test_an_account_request_email_repeats_nothing_the_requester_typed(party, django_capture_on_commit_callbacks):
     """The confirmation goes to whatever address was typed: it says hello, not the typed name."""
     with django_capture_on_commit_callbacks(execute=True):
-        services.account_request_create(full_name="Password Reset Team", email="victim@x.example", party=party,
-                                        job_title="Analyst")  # fmt: skip
+        services.account_request_create(
+            full_name="Password Reset Team", email="victim@x.example", party=party, job_title="Analyst"
+        )
     message = next(m for m in mail.outbox if m.to == ["victim@x.example"])
-    assert all("Password Reset Team" not in text for text in [message.subject, message.body,
-                                                              *(c for c, _ in message.alternatives)])  # fmt: skip
+    assert all(
+        "Password Reset Team" not in text
+        for text in [message.subject, message.body, *(c for c, _ in message.alternatives)]
+    )

@@ -30,8 +30,12 @@ def staff():
 
 @pytest.fixture
 def party():
-    return make_party(name="Northwind Energy Supply Ltd", category=Party.Category.LARGE_SUPPLIER,
-                      status=Party.Status.ACCEDED, party_signifier="NWES")  # fmt: skip
+    return make_party(
+        name="Northwind Energy Supply Ltd",
+        category=Party.Category.LARGE_SUPPLIER,
+        status=Party.Status.ACCEDED,
+        party_signifier="NWES",
+    )
 
 
 @pytest.fixture
@@ -41,8 +45,9 @@ def other_party():
 
 @pytest.fixture
 def admin(party):
-    return make_user(email="alice@northwind.example", party=party,
-                     role_names={roles.PARTY_USER, roles.PARTY_ADMINISTRATOR})  # fmt: skip
+    return make_user(
+        email="alice@northwind.example", party=party, role_names={roles.PARTY_USER, roles.PARTY_ADMINISTRATOR}
+    )
 
 
 @pytest.fixture
@@ -61,10 +66,20 @@ def queries(client, url) -> tuple[int, object]:
 
 def test_register_filters_search_sort_and_counts(client):
     group = VotingGroup.objects.create(name="Northwind Group")
-    make_party(name="Northwind Energy", category=Party.Category.LARGE_SUPPLIER, status=Party.Status.ACCEDED,
-               voting_group=group, acceded_on=datetime.date(2014, 1, 1))  # fmt: skip
-    make_party(name="Northwind Gas", category=Party.Category.LARGE_SUPPLIER, status=Party.Status.ACCEDED,
-               voting_group=group, acceded_on=datetime.date(2016, 1, 1))  # fmt: skip
+    make_party(
+        name="Northwind Energy",
+        category=Party.Category.LARGE_SUPPLIER,
+        status=Party.Status.ACCEDED,
+        voting_group=group,
+        acceded_on=datetime.date(2014, 1, 1),
+    )
+    make_party(
+        name="Northwind Gas",
+        category=Party.Category.LARGE_SUPPLIER,
+        status=Party.Status.ACCEDED,
+        voting_group=group,
+        acceded_on=datetime.date(2016, 1, 1),
+    )
     make_party(name="Fenland Power", category=Party.Category.SMALL_SUPPLIER, status=Party.Status.APPLIED)
     make_party(name="Gone Energy", category=Party.Category.SMALL_SUPPLIER, status=Party.Status.WITHDRAWN)
 
@@ -154,10 +169,15 @@ def test_unknown_party_is_404(client):
 
 def test_staff_record_a_party_and_take_it_through_accession(client, staff):
     client.force_login(staff)
-    response = client.post(reverse("parties:party-create"), {
-        "name": "Kestrel Green Energy Ltd", "category": "small_supplier", "status_on": "2026-11-02",
-        "contact_email": "sec@kestrel.example",
-    })  # fmt: skip
+    response = client.post(
+        reverse("parties:party-create"),
+        {
+            "name": "Kestrel Green Energy Ltd",
+            "category": "small_supplier",
+            "status_on": "2026-11-02",
+            "contact_email": "sec@kestrel.example",
+        },
+    )
     assert response.status_code == 302
     party = Party.objects.get(name="Kestrel Green Energy Ltd")
     assert (party.status, party.applied_on) == (Party.Status.APPLIED, datetime.date(2026, 11, 2))
@@ -201,8 +221,10 @@ def test_every_accession_transition(staff, start, allowed):
 
 def test_duplicate_party_names_are_refused_with_a_message(client, staff, party):
     client.force_login(staff)
-    response = client.post(reverse("parties:party-create"), {
-        "name": "northwind energy supply ltd", "category": "small_supplier", "status_on": "2026-11-02"})  # fmt: skip
+    response = client.post(
+        reverse("parties:party-create"),
+        {"name": "northwind energy supply ltd", "category": "small_supplier", "status_on": "2026-11-02"},
+    )
     assert "Another Party is already called" in response.content.decode()
     assert Party.objects.count() == 1
 
@@ -266,8 +288,15 @@ def test_invited_colleague_accepts_and_is_signed_in(client, party, admin, django
     client.logout()
     page = client.get(link)
     assert page.status_code == 200 and "Northwind Energy Supply Ltd" in page.content.decode()
-    response = client.post(link, {"full_name": "Rosa Diaz", "job_title": "Analyst",
-                                  "password1": "rosa-pass-2026-long", "password2": "rosa-pass-2026-long"})  # fmt: skip
+    response = client.post(
+        link,
+        {
+            "full_name": "Rosa Diaz",
+            "job_title": "Analyst",
+            "password1": "rosa-pass-2026-long",
+            "password2": "rosa-pass-2026-long",
+        },
+    )
     assert response.status_code == 302 and response.url == reverse("dashboard")
     rosa = User.objects.get(email="rosa@northwind.example")
     assert (rosa.party, rosa.role_names) == (party, frozenset({roles.PARTY_USER}))
@@ -304,8 +333,9 @@ def test_expired_invitation_is_refused_and_can_be_sent_again(client, party, admi
     response = client.get(first_link)
     assert response.status_code == 410 and "expired" in response.content.decode()
     with pytest.raises(ApplicationError, match="expired"):
-        services.invitation_accept(token=first_link.rstrip("/").rsplit("/", 1)[1], full_name="R", job_title="A",
-                                   password="rosa-pass-2026-long")  # fmt: skip
+        services.invitation_accept(
+            token=first_link.rstrip("/").rsplit("/", 1)[1], full_name="R", job_title="A", password="rosa-pass-2026-long"
+        )
     client.force_login(admin)
     assert invite(client, party, "rosa@northwind.example", django_capture_on_commit_callbacks).status_code == 302
     assert [i.state() for i in Invitation.objects.order_by("created_at")] == ["revoked", "open"]

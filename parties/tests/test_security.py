@@ -74,9 +74,18 @@ def test_staff_cannot_make_themselves_superuser_in_the_admin(client, settings):
         page = client.get(reverse("admin:parties_user_change", args=[target.pk]))
         assert page.status_code == 200
         assert 'name="is_superuser"' not in page.content.decode()
-    client.post(reverse("admin:parties_user_change", args=[staff.pk]), {
-        "email": staff.email, "full_name": staff.full_name, "is_superuser": "on", "is_staff": "on",
-        "is_active": "on", "date_joined_0": "01/01/2026", "date_joined_1": "00:00:00"})  # fmt: skip
+    client.post(
+        reverse("admin:parties_user_change", args=[staff.pk]),
+        {
+            "email": staff.email,
+            "full_name": staff.full_name,
+            "is_superuser": "on",
+            "is_staff": "on",
+            "is_active": "on",
+            "date_joined_0": "01/01/2026",
+            "date_joined_1": "00:00:00",
+        },
+    )
     assert not User.objects.get(pk=staff.pk).is_superuser
 
 
@@ -135,7 +144,9 @@ def test_sign_in_and_account_requests_work_while_the_cache_is_down(
 @pytest.mark.parametrize("name", ["http://evil.example/win", "<b>Rosa</b>", "Rosa {{ x }}"])
 def test_names_that_are_not_names_are_refused(client, name):
     party = make_party()
-    response = client.post(reverse("account-request"), {
-        "full_name": name, "email": "rosa@example.org", "party": party.pk, "job_title": "Analyst"})  # fmt: skip
+    response = client.post(
+        reverse("account-request"),
+        {"full_name": name, "email": "rosa@example.org", "party": party.pk, "job_title": "Analyst"},
+    )
     assert "Use letters" in response.content.decode()
     assert not AccountRequest.objects.exists()

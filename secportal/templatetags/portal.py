@@ -37,9 +37,16 @@ def timespan(starts: datetime, ends: datetime) -> str:
     end_day = f"{end:%A} {end.day} {end:%B %Y}, " if end.date() != start.date() else ""
     return format_html(
         '<time datetime="{}">{} {} {}, {}</time> to <time datetime="{}">{}{} {}</time>',
-        start.isoformat(), f"{start:%A}", start.day, f"{start:%B %Y}", f"{start:%H:%M}",
-        end.isoformat(), end_day, f"{end:%H:%M}", end.tzname(),
-    )  # fmt: skip
+        start.isoformat(),
+        f"{start:%A}",
+        start.day,
+        f"{start:%B %Y}",
+        f"{start:%H:%M}",
+        end.isoformat(),
+        end_day,
+        f"{end:%H:%M}",
+        end.tzname(),
+    )
 
 
 @register.simple_tag

@@ -121,10 +121,24 @@ class RedisServer:
 
         log = open(self.workdir / f"redis-{self.port}.log", "ab")  # noqa: SIM115 (the process keeps it)
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--daemonize", "no", "--dir", str(self.workdir)],
-            stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         log.close()
         client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
 
@@ -206,15 +220,27 @@ class CeleryProcesses:
         with open(self.log_path(name), "w") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "secportal", *args, "--loglevel=INFO"],
-                cwd=BASE_DIR, env=environment, stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+                cwd=BASE_DIR,
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         self.processes[name] = process
         return process
 
     def worker(self, name: str = "worker", *, redis_url: str, smtp_port: int, queue: str = "celery", env=None):
         """A worker with the solo pool (tasks run in the process itself, whose pid is known)."""
-        args = ["worker", "--pool=solo", "-Q", queue, "-n", f"{name}-{uuid.uuid4().hex[:6]}@%h",
-                "--without-gossip", "--without-mingle", "--without-heartbeat"]  # fmt: skip
+        args = [
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "-n",
+            f"{name}-{uuid.uuid4().hex[:6]}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
         return self._start(name, args, redis_url=redis_url, smtp_port=smtp_port, env=env or {})
 
     def beat(self, name: str = "beat", *, redis_url: str, env=None):

@@ -26,9 +26,12 @@ def test_a_real_worker_delivers_an_outbox_message_to_smtp(worker, smtp_server, p
     inbox = smtp_server.inbox
     party = party_factory()
     message = outbox_enqueue_rendered(
-        recipient="rosa@example.org", kind="test.worker", subject="Through the worker", body_text="Hello from Celery",
+        recipient="rosa@example.org",
+        kind="test.worker",
+        subject="Through the worker",
+        body_text="Hello from Celery",
         subject_obj=party,
-    )  # fmt: skip
+    )
     outbox_deliver.apply_async(args=[message.pk], queue=worker)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not inbox.messages:

@@ -46,10 +46,12 @@ def files():
     amber = {"classification": Classification.AMBER, "owner_party": party, "owner_committee": "change-board"}
     document = make_document(make_modification(), **amber)
     paper = make_paper(make_meeting(board), classification=Classification.AMBER)
-    pack = news_services.slide_pack_upload(actor=staff, event=make_event(actor=staff), title="Slides",
-                                           upload=_upload("deck.pdf"), **amber)  # fmt: skip
-    attachment = news_services.attachment_upload(actor=staff, post=make_post(actor=staff), title="Timetable",
-                                                 upload=_upload("t.pdf"), **amber)  # fmt: skip
+    pack = news_services.slide_pack_upload(
+        actor=staff, event=make_event(actor=staff), title="Slides", upload=_upload("deck.pdf"), **amber
+    )
+    attachment = news_services.attachment_upload(
+        actor=staff, post=make_post(actor=staff), title="Timetable", upload=_upload("t.pdf"), **amber
+    )
     slide_thumbnail_make(pack.pk)  # as the task queued on commit would (a test's transaction never commits)
     pack.refresh_from_db()
     assert pack.thumbnail
@@ -107,8 +109,12 @@ def test_secas_reads_the_logs_in_the_admin_and_cannot_change_them(client, files)
     for url, _ in served:
         b"".join(client.get(url).streaming_content)
     client.force_login(make_user(is_superuser=True, is_staff=True))
-    for model in ("modifications/documentdownload", "panel/paperdownload", "news/slidepackdownload",
-                  "news/attachmentdownload"):  # fmt: skip
+    for model in (
+        "modifications/documentdownload",
+        "panel/paperdownload",
+        "news/slidepackdownload",
+        "news/attachmentdownload",
+    ):
         page = client.get(f"/admin/{model}/")
         assert page.status_code == 200 and str(person) in page.content.decode(), model
         assert client.get(f"/admin/{model}/add/").status_code == 403

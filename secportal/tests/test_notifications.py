@@ -149,10 +149,14 @@ def test_a_published_document_is_told_only_to_followers_who_may_see_it(staff, fo
     from modifications.tests.factories import PDF_BYTES
 
     modification_services.document_upload(
-        actor=staff, modification=modification, kind="legal_text", title="Owner's analysis",
-        upload=SimpleUploadedFile("a.pdf", PDF_BYTES), classification=Classification.AMBER,
+        actor=staff,
+        modification=modification,
+        kind="legal_text",
+        title="Owner's analysis",
+        upload=SimpleUploadedFile("a.pdf", PDF_BYTES),
+        classification=Classification.AMBER,
         owner_party=owner.party,
-    )  # fmt: skip
+    )
     told()
     assert Notification.objects.filter(kind=DOCUMENT, user=owner).exists()
     assert not Notification.objects.filter(kind=DOCUMENT, user=follower).exists()
@@ -188,10 +192,14 @@ def test_consultation_opening_and_closing_soon_for_parties_that_have_not_respond
         follow(user, modification)
     opens = timezone.now() - datetime.timedelta(days=1)
     consultation = modification_services.consultation_create(
-        actor=staff, title="Refinement Consultation", kind=Consultation.Kind.REFINEMENT,
-        questions=[("Do you agree?", "yes_no")], modification=modification, opens_at=opens,
+        actor=staff,
+        title="Refinement Consultation",
+        kind=Consultation.Kind.REFINEMENT,
+        questions=[("Do you agree?", "yes_no")],
+        modification=modification,
+        opens_at=opens,
         closes_at=timezone.now() + datetime.timedelta(days=30),
-    )  # fmt: skip
+    )
     told()
     # They may respond: they hear as users of a consulted Party (once), not again as followers.
     assert (
@@ -219,10 +227,15 @@ def test_consultation_opening_and_closing_soon_for_parties_that_have_not_respond
 
 def notify_stage(user, modification, n: int, now):
     return notifications.notify(
-        users=[user], kind=STAGE, subject_obj=modification, occurrence=f"event-{n}",
-        title=f"{modification.reference} change {n}", url=f"/modifications/{modification.reference}/",
-        group=f"{modification.reference}: {modification.title}", now=now,
-    )  # fmt: skip
+        users=[user],
+        kind=STAGE,
+        subject_obj=modification,
+        occurrence=f"event-{n}",
+        title=f"{modification.reference} change {n}",
+        url=f"/modifications/{modification.reference}/",
+        group=f"{modification.reference}: {modification.title}",
+        now=now,
+    )
 
 
 def test_non_urgent_email_on_a_non_working_day_waits_for_the_next_working_day():
@@ -308,9 +321,14 @@ def test_a_digest_leaves_out_what_the_person_can_no_longer_see():
     white = make_document(modification, classification=Classification.WHITE, title="Public text")
     for document in (amber, white):
         notifications.notify(
-            users=[user], kind=DOCUMENT, subject_obj=document, title=f"{document.title} published",
-            url="/modifications/", group=modification.reference, now=MONDAY,
-        )  # fmt: skip
+            users=[user],
+            kind=DOCUMENT,
+            subject_obj=document,
+            title=f"{document.title} published",
+            url="/modifications/",
+            group=modification.reference,
+            now=MONDAY,
+        )
     user.party = make_party()
     user.save(update_fields=["party"])
     assert notifications.digests_send_due(now=MONDAY + datetime.timedelta(days=1)) == 1
@@ -363,8 +381,9 @@ def test_a_digest_holds_what_was_waiting_at_its_hour_and_never_goes_out_later_in
     # A weekly (Monday) digest: an item written on Tuesday waits for next Monday, not Tuesday 10:01.
     modification = make_modification()
     document = make_document(modification)
-    notifications.notify(users=[user], kind=DOCUMENT, subject_obj=document, title="Weekly item",
-                         url="/modifications/", now=afternoon)  # fmt: skip
+    notifications.notify(
+        users=[user], kind=DOCUMENT, subject_obj=document, title="Weekly item", url="/modifications/", now=afternoon
+    )
     assert notifications.digests_send_due(now=afternoon + datetime.timedelta(hours=1)) == 0
     next_monday = datetime.datetime(2026, 11, 9, 7, 0, tzinfo=LONDON)
     assert notifications.digests_send_due(now=next_monday - datetime.timedelta(minutes=1)) == 0
@@ -376,12 +395,20 @@ def test_a_digest_sent_late_leaves_out_what_became_hidden_meanwhile():
     user = any_day(make_party_user(email="late@supplier.example"))
     prefer(user, DOCUMENT, Frequency.DAILY)
     modification = make_modification()
-    amber = make_document(modification, classification=Classification.AMBER, owner_party=user.party,
-                          title="Owner analysis")  # fmt: skip
+    amber = make_document(
+        modification, classification=Classification.AMBER, owner_party=user.party, title="Owner analysis"
+    )
     white = make_document(modification, title="Public text")
     for document in (amber, white):
-        notifications.notify(users=[user], kind=DOCUMENT, subject_obj=document, title=f"{document.title} out",
-                             url="/modifications/", group=modification.reference, now=MONDAY)  # fmt: skip
+        notifications.notify(
+            users=[user],
+            kind=DOCUMENT,
+            subject_obj=document,
+            title=f"{document.title} out",
+            url="/modifications/",
+            group=modification.reference,
+            now=MONDAY,
+        )
     assert notifications.digests_send_due(now=TUESDAY_7AM) == 1
     assert "Owner analysis" in OutboxMessage.objects.get().body_text
     # SMTP was down; meanwhile the person moved to another Party.
@@ -507,11 +534,19 @@ def test_a_moved_event_sends_a_notice_instead_of_a_stale_reminder(staff, webinar
     notifications.run_sources(now=old_start - datetime.timedelta(days=7))
     stale = OutboxMessage.objects.get(kind="news.event_reminder")
     details = news_services.EventDetails(
-        title=webinar.title, kind=webinar.kind, summary=webinar.summary,
-        starts_at=old_start + datetime.timedelta(days=7), ends_at=webinar.ends_at + datetime.timedelta(days=7),
-        online_link=webinar.online_link, venue="", capacity=None, places_per_party=None,
-        registration_opens_at=None, registration_closes_at=None, agenda=(),
-    )  # fmt: skip
+        title=webinar.title,
+        kind=webinar.kind,
+        summary=webinar.summary,
+        starts_at=old_start + datetime.timedelta(days=7),
+        ends_at=webinar.ends_at + datetime.timedelta(days=7),
+        online_link=webinar.online_link,
+        venue="",
+        capacity=None,
+        places_per_party=None,
+        registration_opens_at=None,
+        registration_closes_at=None,
+        agenda=(),
+    )
     event = news_services.event_update(actor=staff, event=webinar, details=details, now=MONDAY)
     told()
     stale.refresh_from_db()
@@ -558,13 +593,27 @@ def test_meeting_reminders_and_papers_published_go_to_members_only(staff, commit
     today = timezone.localdate()
     place = Membership.objects.create(committee=committee, user=member, starts_on=today - datetime.timedelta(days=400))
     # An alternate counts while the member they stand in for is current (panel.permissions).
-    Membership.objects.create(committee=committee, user=alternate, role=Membership.Role.ALTERNATE,
-                              alternate_for=place, starts_on=today - datetime.timedelta(days=400))  # fmt: skip
-    Membership.objects.create(committee=committee, user=former, starts_on=today - datetime.timedelta(days=800),
-                              ended_on=today - datetime.timedelta(days=30))  # fmt: skip
+    Membership.objects.create(
+        committee=committee,
+        user=alternate,
+        role=Membership.Role.ALTERNATE,
+        alternate_for=place,
+        starts_on=today - datetime.timedelta(days=400),
+    )
+    Membership.objects.create(
+        committee=committee,
+        user=former,
+        starts_on=today - datetime.timedelta(days=800),
+        ended_on=today - datetime.timedelta(days=30),
+    )
     starts = MONDAY + datetime.timedelta(days=10)
-    meeting = Meeting.objects.create(committee=committee, title="November meeting", starts_at=starts,
-                                     ends_at=starts + datetime.timedelta(hours=2), venue="SECAS offices")  # fmt: skip
+    meeting = Meeting.objects.create(
+        committee=committee,
+        title="November meeting",
+        starts_at=starts,
+        ends_at=starts + datetime.timedelta(hours=2),
+        venue="SECAS offices",
+    )
     now = starts - datetime.timedelta(days=7)
     notifications.run_sources(now=now)
     recipients = set(Notification.objects.filter(kind="panel.meeting_reminder").values_list("user__email", flat=True))
@@ -619,8 +668,13 @@ def test_meetings_are_in_the_members_private_calendar(client, committee):
     member = make_party_user()
     Membership.objects.create(committee=committee, user=member, starts_on=timezone.localdate())
     starts = timezone.now() + datetime.timedelta(days=5)
-    Meeting.objects.create(committee=committee, title="In the calendar", starts_at=starts,
-                           ends_at=starts + datetime.timedelta(hours=1), venue="London")  # fmt: skip
+    Meeting.objects.create(
+        committee=committee,
+        title="In the calendar",
+        starts_at=starts,
+        ends_at=starts + datetime.timedelta(hours=1),
+        venue="London",
+    )
     token = news_services.calendar_token_get_or_create(user=member)
     import icalendar
 
@@ -639,12 +693,25 @@ def test_the_notification_list_marks_read_and_keeps_its_query_count(client, foll
             modification = make_modification()
             notify_stage(follower, modification, i, MONDAY)
             document = make_document(modification, title=f"Doc {i}")
-            notifications.notify(users=[follower], kind=DOCUMENT, subject_obj=document, title=f"Doc {i}",
-                                 url="/modifications/", now=MONDAY)  # fmt: skip
-            meeting = Meeting.objects.create(committee=committee, title=f"M{i}", starts_at=MONDAY,
-                                             ends_at=MONDAY + datetime.timedelta(hours=1))  # fmt: skip
-            notifications.notify(users=[follower], kind="panel.papers_published", subject_obj=meeting,
-                                 title=f"Papers {i}", url="/panel/", now=MONDAY)  # fmt: skip
+            notifications.notify(
+                users=[follower],
+                kind=DOCUMENT,
+                subject_obj=document,
+                title=f"Doc {i}",
+                url="/modifications/",
+                now=MONDAY,
+            )
+            meeting = Meeting.objects.create(
+                committee=committee, title=f"M{i}", starts_at=MONDAY, ends_at=MONDAY + datetime.timedelta(hours=1)
+            )
+            notifications.notify(
+                users=[follower],
+                kind="panel.papers_published",
+                subject_obj=meeting,
+                title=f"Papers {i}",
+                url="/panel/",
+                now=MONDAY,
+            )
 
     add(3)
     client.force_login(follower)
@@ -818,8 +885,13 @@ def test_moving_a_meeting_in_the_admin_goes_through_the_service_and_tells_member
     member = make_user(email="admin-moved@tabasc.example", role_names=set())
     Membership.objects.create(committee=committee, user=member, starts_on=timezone.localdate())
     starts = timezone.now().replace(microsecond=0) + datetime.timedelta(days=20)
-    meeting = Meeting.objects.create(committee=committee, title="Moved in the admin", starts_at=starts,
-                                     ends_at=starts + datetime.timedelta(hours=1), venue="London")  # fmt: skip
+    meeting = Meeting.objects.create(
+        committee=committee,
+        title="Moved in the admin",
+        starts_at=starts,
+        ends_at=starts + datetime.timedelta(hours=1),
+        venue="London",
+    )
     meeting.starts_at += datetime.timedelta(days=1)
     meeting.ends_at += datetime.timedelta(days=1)
     request = rf.post("/admin/")
@@ -837,9 +909,13 @@ def test_announced_consultations_are_not_worked_out_again_every_minute(staff):
     modification = make_modification(stage=Stage.REFINEMENT)
     follow(any_day(make_party_user()), modification)
     consultation = modification_services.consultation_create(
-        actor=staff, title="Closing soon", kind=Consultation.Kind.REFINEMENT, questions=[("Agree?", "yes_no")],
-        modification=modification, closes_at=timezone.now() + datetime.timedelta(days=2),
-    )  # fmt: skip
+        actor=staff,
+        title="Closing soon",
+        kind=Consultation.Kind.REFINEMENT,
+        questions=[("Agree?", "yes_no")],
+        modification=modification,
+        closes_at=timezone.now() + datetime.timedelta(days=2),
+    )
     told()  # the opening, announced by the change
     now = timezone.now()
     assert modification_notifications.consultations_closing(now=now) == 1
@@ -893,8 +969,15 @@ def test_the_navigation_and_the_list_count_the_same_unread_when_some_became_hidd
     amber = make_document(modification, classification=Classification.AMBER, owner_party=user.party)
     white = make_document(modification, title="Public text")
     for document in (amber, white):
-        notifications.notify(users=[user], kind=DOCUMENT, subject_obj=document, title=f"{document.title} out",
-                             url="/modifications/", group=modification.reference, now=MONDAY)  # fmt: skip
+        notifications.notify(
+            users=[user],
+            kind=DOCUMENT,
+            subject_obj=document,
+            title=f"{document.title} out",
+            url="/modifications/",
+            group=modification.reference,
+            now=MONDAY,
+        )
     client.force_login(user)
     assert '2<span class="visually-hidden"> unread</span>' in client.get(reverse("cookies")).content.decode()
     user.party = make_party()  # the AMBER document is now out of their reach
@@ -920,12 +1003,18 @@ def test_a_notice_costs_the_request_the_same_queries_however_many_people_hear_it
 
     def move(members: int) -> int:
         starts = timezone.now().replace(microsecond=0) + datetime.timedelta(days=20)
-        meeting = Meeting.objects.create(committee=committee, title=f"Meeting of {members}", starts_at=starts,
-                                         ends_at=starts + datetime.timedelta(hours=1), venue="London")  # fmt: skip
+        meeting = Meeting.objects.create(
+            committee=committee,
+            title=f"Meeting of {members}",
+            starts_at=starts,
+            ends_at=starts + datetime.timedelta(hours=1),
+            venue="London",
+        )
         Membership.objects.filter(committee=committee).delete()
         for _ in range(members):
-            Membership.objects.create(committee=committee, user=make_user(role_names=set()),
-                                      starts_on=timezone.localdate())  # fmt: skip
+            Membership.objects.create(
+                committee=committee, user=make_user(role_names=set()), starts_on=timezone.localdate()
+            )
         meeting.starts_at += datetime.timedelta(days=1)
         meeting.ends_at += datetime.timedelta(days=1)
         with CaptureQueriesContext(connection) as queries:

@@ -269,8 +269,13 @@ def test_international_domains_and_long_lines_are_sent_as_the_wire_requires():
     from secportal.services import OutboxEmail
 
     long_line = "word " * 400  # one 2,000-character line: must not go out as raw 7bit
-    message = OutboxEmail(subject="Über", body=long_line, from_email="noreply@secportal.example",
-                          to=["rosa@bücher.example"], headers={"Message-ID": "<outbox-2@secportal>"})  # fmt: skip
+    message = OutboxEmail(
+        subject="Über",
+        body=long_line,
+        from_email="noreply@secportal.example",
+        to=["rosa@bücher.example"],
+        headers={"Message-ID": "<outbox-2@secportal>"},
+    )
     raw = message.raw()
     assert message.envelope() == ("noreply@secportal.example", ["rosa@xn--bcher-kva.example"])
     assert all(len(line) <= 998 for line in raw.split(b"\r\n"))

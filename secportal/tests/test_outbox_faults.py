@@ -169,8 +169,9 @@ def test_messages_queued_while_smtp_is_down_are_sent_once_when_it_returns(privat
 
     wait_for(
         lambda: OutboxMessage.objects.filter(pk__in=pks, attempts__gte=1).count() == 20,
-        timeout=40, what="the worker to try every message",
-    )  # fmt: skip
+        timeout=40,
+        what="the worker to try every message",
+    )
     now = timezone.now()
     for message in OutboxMessage.objects.filter(pk__in=pks):
         assert message.status == QUEUED

@@ -31,13 +31,15 @@ def reminders(inbox) -> list[email.message.Message]:
 
 def test_a_worker_sends_each_due_reminder_once_with_its_calendar_file(private_broker, smtp_server, celery_processes):
     soon = timezone.now().replace(microsecond=0) + datetime.timedelta(minutes=30)
-    event = make_event(actor=make_staff(totp=False), title="Questions Hour", starts_at=soon,
-                       online_link="https://meet.example.org/qh")  # fmt: skip
+    event = make_event(
+        actor=make_staff(totp=False), title="Questions Hour", starts_at=soon, online_link="https://meet.example.org/qh"
+    )
     attendee = make_party_user(email="attendee@supplier.example")
     news_services.registration_create(actor=attendee, event=event)
     Registration.objects.update(confirmed_at=soon - datetime.timedelta(days=10))  # registered long before
-    committee = Committee.objects.create(name="Operations Group", slug="opsg", kind=Committee.Kind.SUB_COMMITTEE,
-                                         purpose="Operations.")  # fmt: skip
+    committee = Committee.objects.create(
+        name="Operations Group", slug="opsg", kind=Committee.Kind.SUB_COMMITTEE, purpose="Operations."
+    )
     member = make_user(email="member@opsg.example", role_names=set())
     Membership.objects.create(committee=committee, user=member, starts_on=timezone.localdate())
     Meeting.objects.create(

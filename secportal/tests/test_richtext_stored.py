@@ -68,9 +68,12 @@ def test_every_page_shows_the_stored_html_and_parses_nothing(client, monkeypatch
     staff = make_staff()
     modification = make_modification(issue="Issue text.", solution="Solution text.")
     consultation = modification_services.consultation_create(
-        actor=staff, title="A consultation", kind=Consultation.Kind.OTHER, questions=[("Agree?", "position")],
+        actor=staff,
+        title="A consultation",
+        kind=Consultation.Kind.OTHER,
+        questions=[("Agree?", "position")],
         introduction="Introduction text.",
-    )  # fmt: skip
+    )
     post = make_post(actor=staff, body="Body text.")
     event = make_event(actor=staff, description="Description text.")
     committee = Committee.objects.create(
@@ -78,9 +81,12 @@ def test_every_page_shows_the_stored_html_and_parses_nothing(client, monkeypatch
     )
     starts = timezone.now() - datetime.timedelta(days=3)
     meeting = Meeting.objects.create(
-        committee=committee, title="Meeting", starts_at=starts, ends_at=starts + datetime.timedelta(hours=2),
+        committee=committee,
+        title="Meeting",
+        starts_at=starts,
+        ends_at=starts + datetime.timedelta(hours=2),
         headlines="Headlines.",
-    )  # fmt: skip
+    )
     panel_services.minutes_save_draft(actor=staff, meeting=meeting, text="Minutes.")
     # What the pages must show is what is stored, not what the source would render to now.
     stored = {
@@ -194,11 +200,18 @@ def test_every_markdown_field_is_rendered_at_save_into_a_companion_and_has_a_lim
                 assert isinstance(model._meta.get_field(f"{name}_html"), SanitisedHTMLField)
                 found.add(f"{model._meta.label}.{name}")
     assert found == {
-        "modifications.ModificationProposal.issue", "modifications.ModificationProposal.solution",
-        "modifications.Consultation.introduction", "news.NewsPost.body", "news.NewsPostRevision.body",
-        "news.EventSeries.description", "news.Event.description", "panel.Committee.purpose",
-        "panel.Committee.terms_of_reference", "panel.Meeting.headlines", "panel.Minutes.text",
-    }  # fmt: skip
+        "modifications.ModificationProposal.issue",
+        "modifications.ModificationProposal.solution",
+        "modifications.Consultation.introduction",
+        "news.NewsPost.body",
+        "news.NewsPostRevision.body",
+        "news.EventSeries.description",
+        "news.Event.description",
+        "panel.Committee.purpose",
+        "panel.Committee.terms_of_reference",
+        "panel.Meeting.headlines",
+        "panel.Minutes.text",
+    }
 
 
 def test_a_save_that_does_not_write_the_text_does_not_render_it(monkeypatch):

@@ -282,10 +282,13 @@ def test_admin_is_for_secas_staff_and_signs_in_through_the_portal(client, user_f
     assert b"Site administration" not in client.get("/admin/", follow=True).content
 
 
-@pytest.mark.parametrize(("handler", "status", "text"), [
-    ("bad_request", 400, b"Something in that request was not right"),
-    ("permission_denied", 403, b"You cannot do that"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("handler", "status", "text"),
+    [
+        ("bad_request", 400, b"Something in that request was not right"),
+        ("permission_denied", 403, b"You cannot do that"),
+    ],
+)
 def test_error_pages_use_the_layout(rf, handler, status, text):
     from django.contrib.auth.models import AnonymousUser
 

@@ -138,15 +138,27 @@ def test_the_other_news_and_event_pages_pass_axe(page, axe, settings, tmp_path):
     withdrawn = make_post(actor=staff, title="Withdrawn timetable")
     services.news_withdraw(actor=staff, post=withdrawn, reason="Superseded.")
     draft = make_post(actor=staff, title="A draft", status=NewsPost.Status.DRAFT)
-    series = services.series_create(actor=staff, title="SEC Modifications Questions Hour", summary="Questions.",
-                                    first_month=timezone.localdate(), months=3,
-                                    online_link="https://meet.example.org/qh")  # fmt: skip
-    full = make_event(actor=staff, title="Introduction to the SEC seminar", capacity=1, places_per_party=1,
-                      venue="1 Example Street, London", online_link="")  # fmt: skip
+    series = services.series_create(
+        actor=staff,
+        title="SEC Modifications Questions Hour",
+        summary="Questions.",
+        first_month=timezone.localdate(),
+        months=3,
+        online_link="https://meet.example.org/qh",
+    )
+    full = make_event(
+        actor=staff,
+        title="Introduction to the SEC seminar",
+        capacity=1,
+        places_per_party=1,
+        venue="1 Example Street, London",
+        online_link="",
+    )
     services.registration_create(actor=make_party_user(), event=full)
     services.registration_create(actor=priya, event=full, notes="Step-free access")
-    past = make_event(actor=staff, title="Spotlight on the SEC", kind="spotlight",
-                      starts_in=datetime.timedelta(days=-20))  # fmt: skip
+    past = make_event(
+        actor=staff, title="Spotlight on the SEC", kind="spotlight", starts_in=datetime.timedelta(days=-20)
+    )
     occurrence = series.occurrences.order_by("starts_at").last()
 
     for path in [f"/news/{withdrawn.slug}/", "/events/?when=past", f"/events/{past.slug}/", "/"]:
@@ -160,12 +172,20 @@ def test_the_other_news_and_event_pages_pass_axe(page, axe, settings, tmp_path):
     sign_out(page)
     sign_in(page, "sam@secas.example")
     for path in [
-        "/news/drafts/", "/news/images/", f"/news/{draft.slug}/preview/", f"/news/{post.slug}/",
+        "/news/drafts/",
+        "/news/images/",
+        f"/news/{draft.slug}/preview/",
+        f"/news/{post.slug}/",
         f"/news/{post.slug}/edit/",
-        f"/news/{post.slug}/history/", f"/news/{post.slug}/withdraw/", f"/news/{post.slug}/attachments/new/",
-        "/events/series/new/", f"/events/{occurrence.slug}/edit/", f"/events/{occurrence.slug}/cancel/",
-        f"/events/{full.slug}/attendees/", f"/events/{past.slug}/slides/new/",
-    ]:  # fmt: skip
+        f"/news/{post.slug}/history/",
+        f"/news/{post.slug}/withdraw/",
+        f"/news/{post.slug}/attachments/new/",
+        "/events/series/new/",
+        f"/events/{occurrence.slug}/edit/",
+        f"/events/{occurrence.slug}/cancel/",
+        f"/events/{full.slug}/attendees/",
+        f"/events/{past.slug}/slides/new/",
+    ]:
         page.goto(path)
         check(page, axe)
     # A form with errors is accessible too.

@@ -14,10 +14,18 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_administrator_invites_a_colleague_who_accepts_and_signs_in(page, axe):
-    party = make_party(name="Northwind Energy Supply Ltd", category=Party.Category.LARGE_SUPPLIER,
-                       status=Party.Status.ACCEDED, party_signifier="NWES")  # fmt: skip
-    make_user(email="alice@northwind.example", full_name="Alice Turner", party=party,
-              role_names={roles.PARTY_USER, roles.PARTY_ADMINISTRATOR})  # fmt: skip
+    party = make_party(
+        name="Northwind Energy Supply Ltd",
+        category=Party.Category.LARGE_SUPPLIER,
+        status=Party.Status.ACCEDED,
+        party_signifier="NWES",
+    )
+    make_user(
+        email="alice@northwind.example",
+        full_name="Alice Turner",
+        party=party,
+        role_names={roles.PARTY_USER, roles.PARTY_ADMINISTRATOR},
+    )
 
     page.goto("/parties/")
     assert_accessible(page, axe)
