@@ -14,8 +14,8 @@ from django.template.loader import render_to_string
 
 
 def success_with_undo(request: HttpRequest, text: str, *, action: str, label: str = "Undo", describe: str = "") -> None:
-    """`text`, then a button labelled `label` that posts to `action`. `describe` is read to screen
-    readers after the label ("Undo: reinstate Rosa Diaz"), so the button says what it undoes."""
+    """`text`, then a button labelled `label` that posts to `action`. With `describe` the button's
+    accessible name goes on to say what it undoes ("Undo: reinstate Rosa Diaz")."""
     html = render_to_string(
         "includes/message_undo.html",
         {"text": text, "action": action, "label": label, "describe": describe},
