@@ -47,7 +47,7 @@ def _vote_due(vote_round, now, today) -> Due | None:
     closes it (a vote round has no deadline of its own)."""
     meeting = vote_round.meeting
     if meeting is not None and meeting.starts_at > now:
-        return _at(meeting.starts_at, f"vote by the {meeting.title}", today)
+        return _at(meeting.starts_at, "vote by the meeting of", today)
     return None
 
 
@@ -74,7 +74,8 @@ def votes_waiting(request, **objects) -> dict | None:
             QueueItem(
                 title=f"Vote on {r.modification.reference}: {r.modification.title}",
                 url=reverse("panel:vote-detail", args=[r.pk]),
-                detail=f"Open since {ukdate(r.opened_at)}" + ("" if due else "; it stays open until SECAS closes it"),
+                detail=f"Open since {ukdate(r.opened_at)}"
+                + (f" · on the agenda of the {r.meeting.title}" if due else "; it stays open until SECAS closes it"),
                 due=due,
             )
         )

@@ -27,9 +27,11 @@ def account_section(request, **objects) -> dict:
     }
 
 
-def _waiting(created, today) -> str:
+def _asked(created, today) -> str:
+    """When a request came, and how many Working Days it has waited since (none on the day)."""
     days = working_days_between(created.astimezone(LONDON).date(), today)
-    return f"waiting {days} Working Day{'' if days == 1 else 's'}" if days else "asked today"
+    waited = f", waiting {days} Working Day{'' if days == 1 else 's'}" if days else ""
+    return f"asked {ukdate(created)}{waited}"
 
 
 def account_requests_section(request, **objects) -> dict | None:
@@ -51,7 +53,7 @@ def account_requests_section(request, **objects) -> dict | None:
                 QueueItem(
                     title=f"{r.full_name} for {r.party.name}",
                     url=reverse("parties:accountrequest-detail", args=[r.pk]),
-                    detail=f"{r.job_title} · asked {ukdate(r.created_at)}, {_waiting(r.created_at, today)}",
+                    detail=f"{r.job_title} · {_asked(r.created_at, today)}",
                     status="Account",
                 ),
             )
@@ -67,7 +69,7 @@ def account_requests_section(request, **objects) -> dict | None:
                 QueueItem(
                     title=f"Change to {c.party.name}'s details",
                     url=reverse("parties:change-request-detail", args=[c.pk]),
-                    detail=f"Asked by {c.requested_by} on {ukdate(c.created_at)}, {_waiting(c.created_at, today)}",
+                    detail=f"By {c.requested_by} · {_asked(c.created_at, today)}",
                     status="Party change",
                 ),
             )

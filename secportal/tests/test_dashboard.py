@@ -311,7 +311,7 @@ def test_votes_to_close_show_progress_against_the_quorum(client, world):
     vote_round = a_vote(world, 1, meeting=meeting)
     html = section(dashboard(client, world["staff"]), "votes_to_close")
     assert "0 of 4 voting seats have voted; the quorum is 2" in html and "Not yet quorate" in html
-    assert f"Vote by the March board <strong>{ukdatetime(meeting.starts_at)}</strong>" in html
+    assert f"Vote by the meeting of <strong>{ukdatetime(meeting.starts_at)}</strong>" in html
     for n, who in enumerate((world["member"], make_user(role_names=set()))):
         if n:
             panel_services.membership_add(
@@ -370,7 +370,8 @@ def test_a_member_sees_the_vote_waiting_for_their_seat_until_it_is_cast(client, 
     vote_round = a_vote(world, 1, meeting=meeting)
     html = section(dashboard(client, world["member"]), "votes_waiting")
     assert "Vote on MP801: Voted change 1" in html and reverse("panel:vote-detail", args=[vote_round.pk]) in html
-    assert f"Vote by the Board vote day <strong>{ukdatetime(meeting.starts_at)}</strong>" in html
+    assert f"Vote by the meeting of <strong>{ukdatetime(meeting.starts_at)}</strong>" in html
+    assert "on the agenda of the Board vote day" in html
     assert "Vote on MP801" in section(dashboard(client, world["alternate"]), "votes_waiting")
     assert 'id="section-votes_waiting"' not in dashboard(client, world["observer"])  # observers never vote
     assert 'id="section-votes_waiting"' not in dashboard(client, world["north_user"])

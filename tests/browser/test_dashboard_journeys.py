@@ -106,7 +106,7 @@ def test_a_member_casts_the_vote_waiting_for_them(page, axe):
     sign_in(page, member.email)
     check_page(page, axe)
     offer = first_offer(page)
-    assert "Vote by the January Change Board" in offer.inner_text()
+    assert "Vote by the meeting of" in offer.inner_text() and "January Change Board" in offer.inner_text()
     offer.get_by_role("link", name="Vote on MP213: Accession fees").click()
     page.wait_for_url(f"**/panel/votes/{vote_round.pk}/")
     check_page(page, axe)
