@@ -461,6 +461,11 @@ def test_the_chair_sees_voting_progress_in_numbers_only(client, world):
     assert "1 of 4 voting seats has voted" in html and "Reject" not in html and "Costly" not in html
     for who in ("member", "observer", "north_user"):
         assert 'id="section-vote_progress"' not in dashboard(client, world[who]), who
+    # A sub-committee's chair is not the Panel's or the Change Board's.
+    tabasc = Committee.objects.create(name="TABASC", slug="tabasc", kind=Committee.Kind.SUB_COMMITTEE, purpose="x")
+    sub_chair = make_user(role_names=set())
+    panel_services.membership_add(actor=world["staff"], committee=tabasc, user=sub_chair, role=Membership.Role.CHAIR)
+    assert 'id="section-vote_progress"' not in dashboard(client, sub_chair)
 
 
 def test_the_chair_approves_the_minutes_the_dashboard_offers(client, world):
@@ -468,8 +473,11 @@ def test_the_chair_approves_the_minutes_the_dashboard_offers(client, world):
     minuted = make_meeting(panel, starts=timezone.now() - datetime.timedelta(days=40), title="January Panel")
     later = make_meeting(panel, starts=timezone.now() - datetime.timedelta(days=2), title="February Panel")
     panel_services.minutes_save_draft(actor=world["staff"], meeting=minuted, text="We met.")
+    board_meeting = make_meeting(world["board"], starts=timezone.now() - datetime.timedelta(days=9), title="Board met")
+    panel_services.minutes_save_draft(actor=world["staff"], meeting=board_meeting, text="The Board met.")
     html = section(dashboard(client, world["chair"]), "minutes_to_approve")
     assert "Minutes of the SEC Panel: January Panel" in html
+    assert "Board met" not in html  # the Change Board's minutes are its own chair's to approve
     assert f"To approve at the meeting of <strong>{ukdatetime(later.starts_at)}</strong>" in html
     assert reverse("panel:meeting-detail", args=[minuted.pk]) + "#minutes-title" in html
     page = client.get(reverse("panel:meeting-detail", args=[minuted.pk])).content.decode()
