@@ -6,8 +6,11 @@ class SecPortalConfig(AppConfig):
     verbose_name = "SEC Portal"
 
     def ready(self) -> None:
-        from .registry import Section, dashboard_sections
+        from .registry import Section, dashboard_sections, email_kinds
         from .sections import notifications_section
+
+        email_kinds.register("digest.daily", "Daily digest")
+        email_kinds.register("digest.weekly", "Weekly digest")
 
         dashboard_sections.register(
             Section(
