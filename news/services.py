@@ -27,6 +27,7 @@ from django.utils.text import slugify
 from modifications.models import ModificationProposal
 from parties.models import Party, User
 from secportal.exceptions import ApplicationError
+from secportal.richtext import source_text
 from secportal.services import outbox_enqueue
 from secportal.uploads import UploadRejected, check_upload, stored_name
 
@@ -161,7 +162,12 @@ def news_create(
     _check_post_fields(title=title, summary=summary, body=body, kind=kind)
     publisher = _publisher(kind=kind, publisher=publisher)
     post = NewsPost(
-        title=title.strip(), summary=summary.strip(), body=body.strip(), kind=kind, publisher=publisher, author=actor
+        title=title.strip(),
+        summary=source_text(summary),
+        body=source_text(body),
+        kind=kind,
+        publisher=publisher,
+        author=actor,
     )
     _save_with_slug(post, post.title)
     tag_objects = _tags(list(tags))
@@ -193,7 +199,7 @@ def news_update(
     tag_objects = _tags(list(tags))
     content = ("title", "summary", "body", "kind", "publisher")
     before = (*(getattr(post, name) for name in content), sorted(post.tags.values_list("pk", flat=True)))
-    post.title, post.summary, post.body = title.strip(), summary.strip(), body.strip()
+    post.title, post.summary, post.body = title.strip(), source_text(summary), source_text(body)
     post.kind, post.publisher = kind, publisher
     after = (*(getattr(post, name) for name in content), sorted(t.pk for t in tag_objects))
     post.tags.set(tag_objects)

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from .exceptions import ApplicationError
 from .models import PageText, PageTextRevision
+from .richtext import source_text
 
 
 def can_edit_pages(user) -> bool:
@@ -32,7 +33,7 @@ def page_update(*, actor, page: PageText, title: str, body: str) -> tuple[PageTe
     is refused with a message, and nothing is saved."""
     if not can_edit_pages(actor):
         raise ApplicationError("Only SECAS staff can edit the portal's pages.")
-    title, body = title.strip(), body.strip()
+    title, body = title.strip(), source_text(body)
     if not title:
         raise ApplicationError("Give the page a title.")
     if not body:

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from modifications.tests.factories import make_modification
 from news import services
+from news.forms import PostForm
 from news.models import NewsPost, NewsPostEvent, NewsPostRevision
 from news.tasks import news_publish_due
 from news.tests.factories import make_party_user, make_post, make_staff
@@ -388,3 +389,13 @@ def test_the_migration_infers_publishers_of_posts_written_before(staff):
     migration.infer_publishers(django_apps, SimpleNamespace(connection=connection))
     found = dict(NewsPost.objects.values_list("pk", "publisher"))
     assert found == {desnz.pk: "desnz", ofgem.pk: "ofgem", unknown.pk: "", decision.pk: "ofgem"}
+
+
+def test_an_edit_sent_back_untouched_by_a_browser_writes_no_revision(client, staff, settings):
+    settings.SECPORTAL_REQUIRE_MFA = False
+    post = write(staff, body="## Seats\n\nTwo seats.\n\n- Large\n- Small", summary="Nominations\nare open.")
+    client.force_login(staff)
+    data = {**PostForm.initial_for(post), "body": post.body.replace("\n", "\r\n")}
+    data["summary"] = post.summary.replace("\n", "\r\n")
+    assert client.post(reverse("news:post-edit", args=[post.slug]), data).status_code == 302
+    assert post.revisions.count() == 1
