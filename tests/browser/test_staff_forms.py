@@ -242,6 +242,9 @@ def test_every_staff_form_is_accepted_with_its_defaults(page, axe, settings, tmp
     # select's first choice is its default too, though Django marks no such select `required`).
     expected = {"first_month", "months", "local_start", "duration_minutes", "days", "title", "body"}
     assert expected <= defaulted_anywhere
+    page.goto("/pages/home/history/")  # what the page edit leads to
+    assert page.get_by_text("Version 1").is_visible()
+    check_page(page, axe)
 
 
 def test_table_captions_are_above_their_tables(page, axe):
