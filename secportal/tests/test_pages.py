@@ -4,6 +4,7 @@ notice and the accessibility statement; and the footer that links them on every 
 import re
 
 import pytest
+from django.core.management.sql import emit_post_migrate_signal
 from django.urls import reverse
 
 from news.tests.factories import make_party_user, make_staff
@@ -145,3 +146,13 @@ def test_every_page_has_the_footer_with_contact_and_the_links(client, settings, 
     assert links["Cookies"] == reverse("cookies")
     for text in ("Privacy notice", "Accessibility statement", "Cookies"):
         assert client.get(links[text]).status_code == 200
+
+
+def test_a_missing_page_is_written_again_after_migrate_or_flush_and_an_edited_one_is_left(staff):
+    home = PageText.objects.get(slug="home")
+    page_update(actor=staff, page=home, title="SECAS's own title", body="SECAS's own words.")
+    PageText.objects.filter(slug="privacy").delete()
+    emit_post_migrate_signal(0, False, "default")  # what `migrate` and `flush` send
+    assert PageText.objects.get(slug="privacy").body_html.startswith("<p>SECAS runs the SEC Portal")
+    home.refresh_from_db()
+    assert (home.title, home.body, home.revisions.count()) == ("SECAS's own title", "SECAS's own words.", 2)
