@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from . import notifications
 from .forms import NotificationSettingsForm
 from .models import Notification, OutboxMessage
-from .registry import notification_kinds
+from .registry import email_kinds, notification_kinds
 from .services import outbox_requeue
 
 PAGE_SIZE = 25
@@ -154,7 +154,9 @@ def outbox(request: HttpRequest) -> HttpResponse:
     if status:
         rows = rows.filter(status=status)
     if q:
-        rows = rows.filter(Q(recipient__icontains=q) | Q(subject__icontains=q) | Q(kind__icontains=q))
+        # A kind is found by its words (what the page shows) as well as its identifier.
+        kinds = Q(kind__icontains=q) | Q(kind__in=email_kinds.matching(q))
+        rows = rows.filter(Q(recipient__icontains=q) | Q(subject__icontains=q) | kinds)
     order = ("-sent_at", "-id") if status == OutboxMessage.Status.SENT else ("-created_at", "-id")
     page = Paginator(rows.order_by(*order), 50).get_page(request.GET.get("page"))
     counts = dict(OutboxMessage.objects.values_list("status").annotate(n=Count("pk")).order_by())
