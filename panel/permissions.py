@@ -178,12 +178,20 @@ def forget_committee_rights(user) -> None:
         setattr(user, _MEMO, None)
 
 
-def second_factor_places(user) -> QuerySet:
-    """The memberships that oblige a person to use a second factor (SECPORTAL_REQUIRE_MFA): any
-    current place, observers included, since they attend meetings and see their join links. A
-    queryset, so the MFA rule asks it in the same statement as its other reasons
-    (secportal.classification.needs_second_factor)."""
-    return current_places().filter(user_id=user.pk)
+def has_place(user) -> bool:
+    """Whether the person has any current place, observers included (they attend meetings and see
+    their join links): the committee part of the MFA rule (secportal.classification.needs_second_factor).
+    The rights of the request answer it when they have been read; otherwise someone with no open
+    membership at all (most people) costs one small query, and anyone else the rights' own query,
+    which the rest of the request then shares."""
+    if not _active(user):
+        return False
+    kept = getattr(user, _MEMO, None)
+    read = kept is not None and kept[0] == timezone.localdate()
+    # Every current place is one that has not been ended (Membership.objects.current).
+    if not read and not Membership.objects.filter(user_id=user.pk, ended_on__isnull=True).exists():
+        return False
+    return bool(committee_rights(user).places)
 
 
 def can_see_draft_minutes(user, committee: Committee) -> bool:

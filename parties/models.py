@@ -188,9 +188,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         """Whoever can reach AMBER or RED material beyond their own Party's must use TOTP (when
         SECPORTAL_REQUIRE_MFA is on), whatever gives them the access: superusers, admin access,
         the SECAS staff role, a current place on any committee (chair, member, alternate or
-        observer: panel.permissions) or being named as a RED recipient of anything. Asked afresh
-        on every request: beyond the roles, one query (secportal.classification.needs_second_factor)
-        for someone who is not staff, so a place or a RED document counts from the moment it exists."""
+        observer: panel.permissions), being named as a RED recipient of anything, or belonging to
+        a Party that owns AMBER material. Asked afresh on every request: beyond the roles, two small
+        queries for someone who is not staff (secportal.classification.needs_second_factor), so a
+        place, a RED document or the Party's AMBER material counts from the moment it exists."""
         if self.is_superuser or self.is_staff or self.role_names & roles.PRIVILEGED_ROLES:
             return True
         return needs_second_factor(self)
