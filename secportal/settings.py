@@ -92,7 +92,14 @@ TEMPLATES = [
             # Cached loaders outside DEBUG; plain loaders while developing.
             "loaders": _loaders if DEBUG else [("django.template.loaders.cached.Loader", _loaders)],
         },
-    }
+    },
+    # The rows of the hottest lists, rendered from the Django templates with {% jinja %}
+    # (docs/decisions.md); Jinja2 keeps its compiled templates, and rereads them with DEBUG on.
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "jinja2"],
+        "OPTIONS": {"environment": "secportal.jinja.environment"},
+    },
 ]
 
 # Database: SQLite is only the zero-setup default of `make run`; production and CI use
