@@ -349,3 +349,45 @@ def test_an_expired_form_gets_a_clear_page(db):
     response = client.post(reverse("account-request"), {"full_name": "Rosa"})
     assert response.status_code == 403
     assert b"This form has expired" in response.content
+
+
+def test_one_person_never_sees_anothers_page(client, settings):
+    """Pages are rendered for each request: signed in one after the other in the same process, each
+    person sees their own name, unread count and links on every page of the mix, and nobody
+    else's; signed out, nobody's."""
+    from modifications.tests.factories import make_modification
+    from parties import roles
+    from parties.tests.factories import make_user
+    from secportal.models import Notification
+
+    settings.SECPORTAL_REQUIRE_MFA = False
+    modification = make_modification(number=4242, title="Seen by everyone")
+    alice = make_user(email="alice@one.example", full_name="Alicia Onewhistle")
+    bob = make_user(email="bob@secas.example", full_name="Bartholomew Twothorne", role_names={roles.SECAS_STAFF})
+    for n in range(7):
+        Notification.objects.create(
+            user=alice, kind="test", subject_type="x", subject_id=str(n), title="t", url="/", delivery="portal"
+        )
+    pages = [
+        reverse("home"),
+        reverse("modifications:modification-list"),
+        reverse("modifications:modification-detail", args=[modification.reference]),
+        reverse("news:post-list"),
+        reverse("news:event-list"),
+        reverse("parties:party-list"),
+        reverse("panel:committee-list"),
+        reverse("dashboard"),
+    ]
+    seen = {}
+    for person in (alice, bob, alice, None):
+        client.logout()
+        if person is not None:
+            client.force_login(person)
+        for page in pages:
+            html = client.get(page, follow=True).content.decode()
+            seen[(person and person.email, page)] = html
+            names = {"Alicia": "Alicia" in html, "Bartholomew": "Bartholomew" in html}
+            assert names == {"Alicia": person == alice, "Bartholomew": person == bob}, (page, person)
+            assert ('7<span class="visually-hidden"> unread</span>' in html) == (person == alice), (page, person)
+            assert (">Admin</a>" in html) == (person == bob), (page, person)
+    assert "Seen by everyone" in seen[(None, pages[2])]
