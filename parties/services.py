@@ -73,7 +73,8 @@ def user_set_roles(*, actor: User | None, user: User, role_names: set[str]) -> U
     if staff_changes and actor is not None and not (actor.is_active and actor.is_superuser):
         raise ApplicationError("Only a superuser can give or take away the SECAS staff role.")
     user.groups.set(Group.objects.filter(name__in=role_names))
-    user.__dict__.pop("role_names", None)
+    for kept in ("role_names", "roles_and_permissions"):
+        user.__dict__.pop(kept, None)
     # Django admin access goes with the SECAS staff role (superusers keep theirs).
     is_staff = roles.SECAS_STAFF in role_names or user.is_superuser
     if user.is_staff != is_staff:
