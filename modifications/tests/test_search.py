@@ -5,9 +5,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from modifications.models import ModificationReference, Path, Route, Stage
+from modifications.models import FilterFollow, ModificationReference, Path, Route, Stage
+from modifications.notifications import follower_ids
 from modifications.selectors import Search, parse_search
+from modifications.services import modification_post_update
 from modifications.tests.factories import make_modification
+from parties import roles
 from parties.models import Party
 from parties.tests.factories import make_party, make_user
 
@@ -126,3 +129,27 @@ def test_a_search_costs_the_queries_of_the_plain_register_however_many_match(cli
         make_modification(number=600 + n, title=f"Firmware change {n}", proposer_party=register["mp210"].proposer_party)
     assert [count(q) for q in searches] == few
     assert few[:3] == [plain] * 3  # a count and a page, as without a search (no page to read when none match)
+
+
+def test_a_followed_search_hears_of_what_it_finds(register):
+    """Saved views are evaluated by the register's own search, inside one statement for many views."""
+    people = {q: make_user() for q in ("q=Fenland", "q=MP 210", "q=priya shah", "q=210", "q=MP211", "q=Sh")}
+    for query, person in people.items():
+        FilterFollow.objects.create(user=person, query=query, label=query)
+    heard = follower_ids(register["mp210"].pk)
+    assert {q for q, person in people.items() if person.pk in heard} == {
+        "q=Fenland",
+        "q=MP 210",
+        "q=priya shah",
+        "q=210",
+    }
+
+
+def test_the_csv_and_the_feed_of_a_search_hold_what_the_register_shows(client, register):
+    rows = client.get(reverse("modifications:modification-export"), {"q": "MP 210"}).content.decode().splitlines()
+    assert [row.split(",")[0] for row in rows[1:]] == ["MP210"]
+    staff = make_user(role_names={roles.SECAS_STAFF})
+    for modification in (register["mp210"], register["draft"]):
+        modification_post_update(actor=staff, modification=modification, text=f"News of {modification.reference}")
+    feed = client.get(reverse("modifications:modification-feed"), {"q": "Fenland"}).content.decode()
+    assert "News of MP210" in feed and "News of DP215" not in feed
