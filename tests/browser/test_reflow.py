@@ -2,11 +2,11 @@
 finds nothing, for each kind of person the demo has (SECAS staff, a Panel member, a Party
 administrator, a Party user, someone not signed in).
 
-Each role's test walks the portal from its navigation: it opens the representative pages first (a
-modification with a long timeline, a meeting, an event, a news post, a Party's people, a
-consultation, the register with and without filters, the notification settings), then follows
-every link it finds on the portal's own pages, checking one page of each kind (URL name), so a
-page added later is checked as soon as something links to it. The data set is small but
+One test walks the portal as each of them in turn (building the data is most of its cost): it opens
+the representative pages first (a modification with a long timeline, a meeting, a vote, an event, a
+news post, a Party's people, a consultation, the register with and without filters, the
+notification settings), then follows every link it finds on the portal's own pages, checking one
+page of each kind (URL name), so a page added later is checked as soon as something links to it. The data set is small but
 realistic, made with the project's factories and services, with the long words real data has (long
 Party names, email addresses, titles)."""
 
@@ -368,4 +368,12 @@ def test_every_page_reflows_at_320_pixels_and_passes_axe(page, axe, portal):
         problems += [f"{role}: {failure}" for failure in failures]
         if not must_reach <= reached:
             problems.append(f"{role}: did not reach {sorted(must_reach - reached)}")
+    # The error pages are in the same layout and fit too.
+    page.context.clear_cookies()
+    assert page.goto("/modifications/MP999/").status == 404
+    page.console_errors.clear()  # the browser logs the 404 itself
+    try:
+        check_page(page, axe)
+    except AssertionError as failure:
+        problems.append(f"the 404 page: {str(failure).splitlines()[0]}")
     assert problems == [], "\n".join(problems)
