@@ -12,7 +12,7 @@ from modifications.tests.factories import make_modification, make_release
 from parties import roles
 from parties.models import Party
 from parties.tests.factories import make_party, make_user
-from tests.browser.journey import check_page, sign_in
+from tests.browser.journey import assert_reflows, check_page, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -95,6 +95,8 @@ def test_the_first_result_is_on_the_first_screen_of_a_desktop_and_a_phone(page, 
             assert seen["link"] <= seen["height"], (viewport, seen)
         assert seen["reference"] == "MP329"
         check_page(page, axe)
+    for width in (360, 768, 992, 1024):  # a tablet's width, where the rows are still cards, or just not
+        assert_reflows(page, width)
 
 
 def test_a_filter_opens_the_filters_and_the_chart_stays_folded(page, axe, register):
