@@ -6,9 +6,9 @@ One test walks the portal as each of them in turn (building the data is most of 
 the representative pages first (a modification with a long timeline, a meeting, a vote, an event, a
 news post, a Party's people, a consultation, the register with and without filters, the
 notification settings), then follows every link it finds on the portal's own pages, checking one
-page of each kind (URL name), so a page added later is checked as soon as something links to it. The data set is small but
-realistic, made with the project's factories and services, with the long words real data has (long
-Party names, email addresses, titles)."""
+page of each kind (URL name), so a page added later is checked as soon as something links to it.
+The data set is small but realistic, made with the project's factories and services, with the long
+words real data has (long Party names, email addresses, titles)."""
 
 import datetime
 from urllib.parse import urlsplit
