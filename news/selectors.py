@@ -3,7 +3,7 @@ registrations, attendees, slide packs and the entries of the calendars."""
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -127,6 +127,28 @@ def party_places_taken(*, event: Event, party_id: int | None) -> int:
     if party_id is None:
         return 0
     return event.registrations.filter(status=Registration.Status.CONFIRMED, party_id=party_id).count()
+
+
+def registration_counts(*, event: Event) -> dict[str, int]:
+    """How many hold a place and how many wait, in one query: the people a notice would reach."""
+    rows = dict(
+        event.registrations.filter(status__in=ACTIVE)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    counts = {status: rows.get(status, 0) for status in ACTIVE}
+    return {"confirmed": counts["confirmed"], "waitlisted": counts["waitlisted"], "total": sum(counts.values())}
+
+
+def registration_get(*, user, pk: int) -> Registration:
+    """A registration its own person or SECAS may act on; anyone else gets 404."""
+    registration = Registration.objects.select_related("event", "user").filter(pk=pk).first()
+    if registration is None or not (
+        user.is_authenticated and (registration.user_id == user.pk or can_manage_events(user))
+    ):
+        raise Http404("No registration of yours has this address.")
+    return registration
 
 
 def attendees(*, event: Event) -> list[Registration]:

@@ -465,8 +465,9 @@ def event_update(*, actor: User, event: Event, details: EventDetails, now: datet
 
 
 @transaction.atomic
-def event_cancel(*, actor: User, event: Event, reason: str) -> Event:
-    """Cancel an event (or one occurrence of a series): its page stays and says so; people are told."""
+def event_cancel(*, actor: User, event: Event, reason: str, now: datetime.datetime | None = None) -> Event:
+    """Cancel an event (or one occurrence of a series): its page stays and says so; people are told.
+    It cannot be undone (the notices go at once), and an event that has ended cannot be cancelled."""
     _require_event_manager(actor)
     reason = reason.strip()
     if not reason:
@@ -474,6 +475,8 @@ def event_cancel(*, actor: User, event: Event, reason: str) -> Event:
     event = Event.objects.select_for_update().get(pk=event.pk)
     if event.is_cancelled:
         raise ApplicationError("This event is already cancelled.")
+    if event.is_past(now):
+        raise ApplicationError("This event has already taken place; it cannot be cancelled.")
     event.status = Event.Status.CANCELLED
     event.cancellation_reason = reason
     event.sequence += 1
@@ -632,6 +635,20 @@ def _fill_from_waitlist(event: Event, *, now: datetime.datetime) -> list[Registr
     return promoted
 
 
+REGISTRATION_REFUSALS = {
+    "cancelled": "This event is cancelled.",
+    "past": "This event has already started.",
+    "not_yet": "Registration has not opened yet.",
+    "closed": "Registration has closed.",
+}
+
+
+def _check_registration_open(event: Event, now: datetime.datetime) -> None:
+    state = event.registration_state(now)
+    if state != "open":
+        raise ApplicationError(REGISTRATION_REFUSALS[state])
+
+
 @transaction.atomic
 def registration_create(
     *, actor: User, event: Event, notes: str = "", now: datetime.datetime | None = None
@@ -641,24 +658,13 @@ def registration_create(
         raise ApplicationError("Sign in with an account of a SEC Party to register for events.")
     now = now or timezone.now()
     event = Event.objects.select_for_update().get(pk=event.pk)  # one registration at a time per event
-    state = event.registration_state(now)
-    if state != "open":
-        raise ApplicationError(
-            {
-                "cancelled": "This event is cancelled.",
-                "past": "This event has already started.",
-                "not_yet": "Registration has not opened yet.",
-                "closed": "Registration has closed.",
-            }[state]
-        )
+    _check_registration_open(event, now)
     if event.registrations.filter(
         user=actor, status__in=[Registration.Status.CONFIRMED, Registration.Status.WAITLISTED]
     ).exists():
         raise ApplicationError("You are already registered for this event.")
     registration = Registration(event=event, user=actor, party_id=actor.party_id, notes=notes.strip()[:2000])
-    has_waitlist = event.registrations.filter(status=Registration.Status.WAITLISTED).exists()
-    counts = _party_counts(event)
-    if _room(event, counts, actor.party_id) and not (has_waitlist and _waitlist_ahead(event, counts, actor.party_id)):
+    if _place_free(event, actor.party_id):
         _confirm(event, registration, now)
     else:
         registration.status = Registration.Status.WAITLISTED
@@ -670,6 +676,16 @@ def registration_create(
         raise ApplicationError("You are already registered for this event.") from None
     _email(registration, "registration_confirmed" if registration.status == "confirmed" else "registration_waitlisted")
     return registration
+
+
+def _place_free(event: Event, party_id: int) -> bool:
+    """May someone of this Party take a place now? Not when the event or the Party is full, nor
+    when someone already waiting could take it (they come first). The event is locked."""
+    counts = _party_counts(event)
+    if not _room(event, counts, party_id):
+        return False
+    has_waitlist = event.registrations.filter(status=Registration.Status.WAITLISTED).exists()
+    return not (has_waitlist and _waitlist_ahead(event, counts, party_id))
 
 
 def _waitlist_ahead(event: Event, counts: Counter, party_id: int) -> bool:
@@ -684,7 +700,8 @@ def _waitlist_ahead(event: Event, counts: Counter, party_id: int) -> bool:
 def registration_cancel(
     *, actor: User, registration: Registration, now: datetime.datetime | None = None
 ) -> Registration:
-    """Give up a place (or leave the waitlist); a freed place goes to the first person waiting."""
+    """Give up a place (or leave the waitlist); a freed place goes to the first person waiting.
+    Once the event has started there is nothing to give up: the registration stays as it is."""
     if not can_cancel_registration(actor, registration):
         raise ApplicationError("You can cancel only your own registration.")
     now = now or timezone.now()
@@ -692,6 +709,8 @@ def registration_cancel(
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
     if not registration.is_active:
         raise ApplicationError("This registration is already cancelled.")
+    if event.starts_at <= now:
+        raise ApplicationError("This event has already started, so its places can no longer be cancelled.")
     was_confirmed = registration.status == Registration.Status.CONFIRMED
     registration.status = Registration.Status.CANCELLED
     registration.cancelled_at = now
@@ -701,6 +720,69 @@ def registration_cancel(
         event.save(update_fields=["confirmed_count"])
         _fill_from_waitlist(event, now=now)
     return registration
+
+
+@dataclass(frozen=True)
+class Restored:
+    """What undoing a cancellation gave back: the registration (a place, or the waitlist), and why
+    a place that was held is not back: it went to someone on the waitlist, or the event filled up."""
+
+    registration: Registration
+    went_to_waitlist: bool = False
+    filled_up: bool = False
+
+
+ACTIVE = (Registration.Status.CONFIRMED, Registration.Status.WAITLISTED)
+
+
+@transaction.atomic
+def registration_restore(*, actor: User, registration: Registration, now: datetime.datetime | None = None) -> Restored:
+    """Undo a cancellation, by the rules of registering: the place back if one is free and no one
+    waiting comes first; otherwise the end of the waitlist (the place held may have gone to the
+    first person waiting, who keeps it). Someone who had left the waitlist goes back to where they
+    were. Only while the event takes registrations, and not for someone registered again since.
+    Nobody is emailed unless the waitlist moves (then as always: the person given a place)."""
+    if not can_cancel_registration(actor, registration):
+        raise ApplicationError("You can undo only your own cancellation.")
+    now = now or timezone.now()
+    event = Event.objects.select_for_update().get(pk=registration.event_id)
+    registration = Registration.objects.select_for_update().select_related("user").get(pk=registration.pk)
+    if registration.status != Registration.Status.CANCELLED:
+        raise ApplicationError("This registration is not cancelled: there is nothing to undo.")
+    _check_registration_open(event, now)
+    if not can_register(registration.user) or registration.user.party_id != registration.party_id:
+        raise ApplicationError("This registration is for someone who can no longer register for their Party.")
+    if event.registrations.filter(user_id=registration.user_id, status__in=ACTIVE).exists():
+        raise ApplicationError("You have registered for this event again since; nothing was changed.")
+    held_a_place = registration.confirmed_at is not None
+    cancelled_at = registration.cancelled_at
+    registration.cancelled_at = None
+    outcome = {}
+    if held_a_place and _place_free(event, registration.party_id):
+        _confirm(event, registration, now)
+    else:
+        registration.status = Registration.Status.WAITLISTED
+        if held_a_place:  # the place is gone: join the end of the waitlist
+            registration.confirmed_at, registration.waitlisted_at = None, now
+            went = (
+                cancelled_at is not None
+                and event.registrations.filter(
+                    waitlisted_at__isnull=False, confirmed_at__gte=cancelled_at, status=Registration.Status.CONFIRMED
+                ).exists()
+            )
+            outcome = {"went_to_waitlist": went, "filled_up": not went}
+        else:
+            registration.waitlisted_at = registration.waitlisted_at or now  # back to where they were
+    try:
+        with transaction.atomic():
+            registration.save(update_fields=["status", "cancelled_at", "confirmed_at", "waitlisted_at"])
+    except IntegrityError:
+        raise ApplicationError("You have registered for this event again since; nothing was changed.") from None
+    if registration.status == Registration.Status.WAITLISTED:
+        _fill_from_waitlist(event, now=now)  # as always: a free place goes to the first person waiting
+        registration.refresh_from_db(fields=["status", "confirmed_at"])
+    registration.event = event
+    return Restored(registration=registration, **outcome)
 
 
 # --- Slide packs -------------------------------------------------------------------------------------------

@@ -40,11 +40,15 @@ def _require_staff(actor: User, what: str) -> None:
 @transaction.atomic
 def meeting_save(*, actor: User, meeting: Meeting) -> Meeting:
     """Create or edit a meeting (the admin's form saves through here). A meeting that moves or is
-    cancelled withholds its stale reminders and tells the committee's members."""
+    cancelled withholds its stale reminders and tells the committee's members; one that has taken
+    place cannot be cancelled."""
     _require_staff(actor, "arrange meetings")
     if meeting.ends_at <= meeting.starts_at:
         raise ApplicationError("The meeting must end after it starts.")
     old = Meeting.objects.select_for_update().filter(pk=meeting.pk).first() if meeting.pk else None
+    cancelling = meeting.status == Meeting.Status.CANCELLED and (old is None or old.status != meeting.status)
+    if cancelling and (old or meeting).ends_at <= timezone.now():
+        raise ApplicationError("This meeting has already taken place; it cannot be cancelled.")
     if old is not None and (old.starts_at != meeting.starts_at or old.status != meeting.status):
         meeting.sequence = old.sequence + 1
     meeting.save()
