@@ -11,7 +11,7 @@ from modifications.selectors import Search, parse_search
 from modifications.services import modification_post_update
 from modifications.tests.factories import make_modification
 from parties import roles
-from parties.models import Party
+from parties.models import Party, User
 from parties.tests.factories import make_party, make_user
 
 URL = reverse("modifications:modification-list")
@@ -153,3 +153,18 @@ def test_the_csv_and_the_feed_of_a_search_hold_what_the_register_shows(client, r
         modification_post_update(actor=staff, modification=modification, text=f"News of {modification.reference}")
     feed = client.get(reverse("modifications:modification-feed"), {"q": "Fenland"}).content.decode()
     assert "News of MP210" in feed and "News of DP215" not in feed
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigram indexes are PostgreSQL's (SQLite scans)")
+def test_the_name_searches_can_read_the_trigram_indexes(register):
+    """parties/migrations/0006: the indexes are on the expression Django writes for icontains, so
+    the planner can use them (it prefers a scan of a test's few rows; here scans are made dear)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for queryset, index in (
+            (User.objects.filter(full_name__icontains="priya shah"), "user_full_name_trigram"),
+            (Party.objects.filter(name__icontains="fenland"), "party_name_trigram"),
+        ):
+            sql, params = queryset.values("pk").query.sql_with_params()
+            cursor.execute(f"EXPLAIN {sql}", params)
+            assert index in "\n".join(row[0] for row in cursor.fetchall())
