@@ -10,6 +10,7 @@ from django.utils import timezone
 from .models import (
     AgendaItem,
     Event,
+    EventKind,
     NewsAttachment,
     NewsPost,
     NewsTag,
@@ -76,8 +77,34 @@ def post_history(post: NewsPost) -> tuple[list, list]:
     return list(post.revisions.select_related("editor")), list(post.events.select_related("actor"))
 
 
-def latest_posts(*, limit: int = 4) -> list[NewsPost]:
-    return list(NewsPost.objects.published().order_by("-published_at", "-pk")[:limit])
+def latest_posts(*, limit: int = 4, exclude_kinds=()) -> list[NewsPost]:
+    posts = NewsPost.objects.published()
+    if exclude_kinds:
+        posts = posts.exclude(kind__in=exclude_kinds)
+    return list(posts.order_by("-published_at", "-pk")[:limit])
+
+
+def latest_government_publications(*, limit: int = 3) -> list[NewsPost]:
+    """The newest publications of DESNZ (formerly BEIS) and Ofgem that SECAS has posted."""
+    posts = NewsPost.objects.published().filter(kind__in=NewsPost.GOVERNMENT_KINDS)
+    return list(posts.order_by("-published_at", "-pk")[:limit])
+
+
+def latest_slide_pack(*, user) -> SlidePack | None:
+    """The slide pack uploaded last that this person may open, with its event."""
+    packs = SlidePack.objects.visible_to(user).select_related("event")
+    return packs.order_by("-uploaded_at", "-pk").first()
+
+
+QUESTIONS_HOURS = (EventKind.QUESTIONS_HOUR, EventKind.OPERATIONS_QUESTIONS_HOUR)
+
+
+def next_questions_hour(*, now=None) -> Event | None:
+    """The next Questions Hour (Modifications or Operations) that is going ahead."""
+    events = Event.objects.upcoming(now or timezone.now()).filter(
+        kind__in=QUESTIONS_HOURS, status=Event.Status.SCHEDULED
+    )
+    return events.first()
 
 
 # --- Events ----------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from django.utils.text import slugify
 from modifications.models import ModificationProposal
 from parties.models import Party, User
 from secportal.exceptions import ApplicationError
+from secportal.richtext import source_text
 from secportal.services import outbox_enqueue
 from secportal.uploads import UploadRejected, check_upload, stored_name
 
@@ -115,6 +116,7 @@ def _write_revision(post: NewsPost, *, actor: User, tags: list[NewsTag]) -> News
         summary=post.summary,
         body=post.body,
         kind=post.kind,
+        publisher=post.publisher,
         tags=", ".join(t.name for t in tags),
         editor=actor,
     )
@@ -131,6 +133,18 @@ def _check_post_fields(*, title: str, summary: str, body: str, kind: str) -> Non
         raise ApplicationError("Choose what kind of post this is.")
 
 
+def _publisher(*, kind: str, publisher: str) -> str:
+    """Who published a government publication: an Ofgem decision is Ofgem's; any other kind of
+    post has none."""
+    if kind == NewsPost.Kind.OFGEM:
+        return NewsPost.Publisher.OFGEM
+    if kind != NewsPost.Kind.GOVERNMENT:
+        return ""
+    if publisher not in NewsPost.Publisher.values:
+        raise ApplicationError("Say who published this government publication: DESNZ or Ofgem.")
+    return publisher
+
+
 @transaction.atomic
 def news_create(
     *,
@@ -139,13 +153,22 @@ def news_create(
     summary: str,
     body: str,
     kind: str = NewsPost.Kind.NEWS,
+    publisher: str = "",
     tags: list[str] = (),
     related_modifications: list[ModificationProposal] = (),
 ) -> NewsPost:
     """A new draft post (its first revision); nobody but SECAS sees it until it is published."""
     _require_publisher(actor)
     _check_post_fields(title=title, summary=summary, body=body, kind=kind)
-    post = NewsPost(title=title.strip(), summary=summary.strip(), body=body.strip(), kind=kind, author=actor)
+    publisher = _publisher(kind=kind, publisher=publisher)
+    post = NewsPost(
+        title=title.strip(),
+        summary=source_text(summary),
+        body=source_text(body),
+        kind=kind,
+        publisher=publisher,
+        author=actor,
+    )
     _save_with_slug(post, post.title)
     tag_objects = _tags(list(tags))
     post.tags.set(tag_objects)
@@ -164,22 +187,26 @@ def news_update(
     summary: str,
     body: str,
     kind: str,
+    publisher: str = "",
     tags: list[str] = (),
     related_modifications: list[ModificationProposal] = (),
 ) -> NewsPost:
     """Edit a post in any state; every save that changes its content keeps a revision. The slug stays."""
     _require_publisher(actor)
     _check_post_fields(title=title, summary=summary, body=body, kind=kind)
+    publisher = _publisher(kind=kind, publisher=publisher)
     post = NewsPost.objects.select_for_update().get(pk=post.pk)
     tag_objects = _tags(list(tags))
-    before = (post.title, post.summary, post.body, post.kind, sorted(post.tags.values_list("pk", flat=True)))
-    post.title, post.summary, post.body, post.kind = title.strip(), summary.strip(), body.strip(), kind
-    after = (post.title, post.summary, post.body, post.kind, sorted(t.pk for t in tag_objects))
+    content = ("title", "summary", "body", "kind", "publisher")
+    before = (*(getattr(post, name) for name in content), sorted(post.tags.values_list("pk", flat=True)))
+    post.title, post.summary, post.body = title.strip(), source_text(summary), source_text(body)
+    post.kind, post.publisher = kind, publisher
+    after = (*(getattr(post, name) for name in content), sorted(t.pk for t in tag_objects))
     post.tags.set(tag_objects)
     post.related_modifications.set(related_modifications)
     if before != after:
         post.updated_at = timezone.now()
-        post.save(update_fields=["title", "summary", "body", "kind", "updated_at"])
+        post.save(update_fields=[*content, "updated_at"])
         _write_revision(post, actor=actor, tags=tag_objects)
     return post
 
@@ -506,6 +533,8 @@ def series_create(
 ) -> EventSeries:
     """A monthly series (first Monday at `local_start` UK time, next Working Day after a bank holiday)."""
     _require_event_manager(actor)
+    if kind not in EventKind.values:
+        raise ApplicationError("Choose what kind of event the series is.")
     if not 1 <= months <= 36:
         raise ApplicationError("Create between 1 and 36 monthly occurrences at a time.")
     if not 5 <= duration_minutes <= 600:

@@ -115,6 +115,7 @@ def post_create(request: HttpRequest) -> HttpResponse:
                 summary=data["summary"],
                 body=data["body"],
                 kind=data["kind"],
+                publisher=data["publisher"],
                 tags=data["tags"],
                 related_modifications=data["related_modifications"],
             )
@@ -139,6 +140,7 @@ def post_edit(request: HttpRequest, slug: str) -> HttpResponse:
                 summary=data["summary"],
                 body=data["body"],
                 kind=data["kind"],
+                publisher=data["publisher"],
                 tags=data["tags"],
                 related_modifications=data["related_modifications"],
             )
@@ -422,6 +424,8 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
     party_id = getattr(user, "party_id", None) if user.is_authenticated else None
     now = timezone.now()
     slide_packs = selectors.event_slide_packs(user=user, event=event)
+    party_places_taken = selectors.party_places_taken(event=event, party_id=party_id)
+    party_full = bool(event.places_per_party) and party_places_taken >= event.places_per_party
     return render(
         request,
         "news/event_detail.html",
@@ -434,7 +438,9 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "is_past": event.is_past(now),
             "started": event.starts_at <= now,  # places can no longer be cancelled
             "can_register": can_register(user),
-            "party_places_taken": selectors.party_places_taken(event=event, party_id=party_id),
+            "party_places_taken": party_places_taken,
+            # Registering now would put the person on the waitlist: the button says so.
+            "joins_waitlist": event.places_left == 0 or party_full,
             "form": RegistrationForm(),
             "slide_packs": slide_packs,
             # The recording goes with the slides: shown when a slide pack is visible, or when there is none.
@@ -483,6 +489,7 @@ def series_create(request: HttpRequest) -> HttpResponse:
             series = services.series_create(
                 actor=request.user,
                 title=d["title"],
+                kind=d["kind"],
                 summary=d["summary"],
                 description=d["description"],
                 first_month=d["first_month"],
