@@ -9,9 +9,10 @@ class PartiesConfig(AppConfig):
     def ready(self) -> None:
         from secportal.registry import Section, bench_seeders, dashboard_sections, demo_seeders
 
-        from . import dashboard, demo, signals
+        from . import dashboard, demo, notifications, signals
 
         signals.connect()
+        notifications.register()
         demo_seeders.register("parties", demo.seed, order=10)
         from . import bench
 

@@ -151,10 +151,12 @@ def test_templates_render_text_and_html(subject):
     message = outbox_enqueue(
         recipient="rosa@example.org",
         kind="account_request.to_decide",
-        template_prefix="emails/parties/account_request_to_decide",
+        template_prefix="emails/notifications/notification",
         context={
-            "account_request": {"pk": 1, "full_name": "Rosa O'Brien", "party": {"name": "Fenland & Co"}},
-            "staff": {"full_name": "Sam Staff"},
+            "notification": {"title": "Account request to decide: Rosa O'Brien (Fenland & Co)", "url": "/x/"},
+            "recipient": {"get_short_name": "Sam"},
+            "kind": {"label": "An account request to decide (SECAS)"},
+            "unsubscribe_url": "https://portal.example/unsubscribe/",
         },
         subject_obj=subject,
     )
