@@ -53,11 +53,12 @@ def _no_mfa(settings):
 @pytest.fixture
 def threads_safe_for_celery():
     """Eager tasks in several threads at once race on Celery's process-wide "inside a task" flag
-    and can leave it set, which later makes result.get() refuse in the test process: reset it."""
-    from celery._state import _set_task_join_will_block
+    and can leave it set, which later makes result.get() refuse in the test process. Celery's
+    public allow_join_result() puts back, when it is left, the value the flag had before."""
+    from celery.result import allow_join_result
 
-    yield
-    _set_task_join_will_block(False)
+    with allow_join_result():
+        yield
 
 
 def any_day(user, **fields):
