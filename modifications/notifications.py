@@ -19,6 +19,7 @@ from secportal.models import Frequency, Happening, Notification
 from secportal.notifications import announce, classified_audience, notify
 from secportal.registry import (
     NotificationKind,
+    email_kinds,
     notification_access,
     notification_audiences,
     notification_kinds,
@@ -418,9 +419,18 @@ def _document_audience(users: list, document_id: str) -> set[int]:
     return classified_audience(users, document) if document is not None else set()
 
 
+# Emails sent outside the notification kinds, in words for the outbox.
+EMAIL_KINDS = {
+    "modification.draft_received": "Draft Proposal receipt (to the proposer)",
+    "modification.response_receipt": "Consultation response receipt",
+}
+
+
 def register() -> None:
     for kind in KINDS:
         notification_kinds.register(kind)
+    for key, label in EMAIL_KINDS.items():
+        email_kinds.register(key, label)
     notification_access.register("modifications.modificationdocument", _documents_visible, audience=_document_audience)
     notification_audiences.register(ANNOUNCED, _announced_followers)
     notification_audiences.register(CONSULTED, _announced_consulted)

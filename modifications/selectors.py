@@ -387,27 +387,56 @@ def response_summary(*, rows: list[dict], questions: list[Question]) -> list[dic
     return summary
 
 
-def party_consultations(*, party) -> dict:
-    """For the dashboard: open consultations the Party may answer, answered or not."""
+def party_consultations(*, party, now=None) -> list[Consultation]:
+    """For the dashboard: every open consultation the Party may answer, closing soonest first, each
+    with `response`: the Party's response (None before anyone saved an answer), with who last
+    saved and who sent it. Two queries, however many there are."""
     from django.utils import timezone
 
-    from secportal.workingdays import working_days_between
-
-    now = timezone.now()
+    now = now or timezone.now()
     open_ones = [
         c
         for c in Consultation.objects.filter(opens_at__lte=now, closes_at__gte=now)
         .select_related("modification")
-        .order_by("closes_at")
+        .order_by("closes_at", "pk")
         if c.party_may_respond(party)
     ]
-    answered = set(
-        Response.objects.filter(consultation__in=open_ones, party=party, status=Response.Status.SUBMITTED).values_list(
-            "consultation_id", flat=True
+    responses = {
+        r.consultation_id: r
+        for r in Response.objects.filter(consultation__in=[c.pk for c in open_ones], party=party).select_related(
+            "submitted_by", "updated_by"
         )
-    )
-    today = timezone.localdate()
+    }
     for c in open_ones:
-        c.working_days_left = working_days_between(today, timezone.localtime(c.closes_at).date())
-        c.answered = c.pk in answered
-    return {"to_answer": [c for c in open_ones if not c.answered], "answered": [c for c in open_ones if c.answered]}
+        c.response = responses.get(c.pk)
+    return open_ones
+
+
+def consultations_for_secas(*, now, closing_by) -> list[Consultation]:
+    """For SECAS's dashboard, oldest first: consultations closed with responses to publish (at least
+    one sent and not marked confidential), then open ones that close by `closing_by`. Each carries
+    `sent` (responses sent) and `publishable` (sent, not confidential). One query."""
+    sent = Q(responses__status=Response.Status.SUBMITTED)
+    return list(
+        Consultation.objects.select_related("modification")
+        .annotate(
+            sent=Count("responses", filter=sent, distinct=True),
+            publishable=Count("responses", filter=sent & Q(responses__confidential=False), distinct=True),
+        )
+        .filter(
+            Q(closes_at__lt=now, published_at__isnull=True, publishable__gt=0)
+            | Q(opens_at__lte=now, closes_at__gte=now, closes_at__lte=closing_by)
+        )
+        .order_by("closes_at", "pk")
+    )
+
+
+def consultations_closed_since(*, now, since) -> list[Consultation]:
+    """Consultations that closed between `since` and `now`, oldest first, each with `sent` (the
+    responses sent). Who may read them is for modifications.permissions to say. One query."""
+    return list(
+        Consultation.objects.filter(closes_at__lt=now, closes_at__gte=since)
+        .select_related("modification")
+        .annotate(sent=Count("responses", filter=Q(responses__status=Response.Status.SUBMITTED), distinct=True))
+        .order_by("closes_at", "pk")
+    )

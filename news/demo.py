@@ -1,4 +1,12 @@
-"""Demo news posts and events (README "Demo accounts"): made-up content, generated slide pack."""
+"""Demo news posts and events (README "Demo accounts"): made-up content, generated slide pack.
+
+Every date comes from the day the demo is loaded, and every post says what was true on the day it
+is dated: a release is announced the Working Day after it went live, a consultation the day it
+opened, Ofgem's approval the day it was recorded; the newsletter of a month comes out on its first
+Working Day; nothing is published in the future (the next newsletter is scheduled). Events fall on
+Working Days: a Spotlight held last month with its slides, seminars to come, the monthly Questions
+Hours, and a Questions Hour on the next Working Day with its agenda.
+"""
 
 import datetime
 import hashlib
@@ -9,11 +17,18 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from fpdf import FPDF
 
-from modifications.models import ModificationProposal
+from modifications.models import Consultation, ModificationEvent, ModificationProposal, Release, Stage
 from parties import roles
-from parties.models import User
+from parties.models import Party, User
 from secportal.classification import Classification
-from secportal.workingdays import LONDON, local_today
+from secportal.workingdays import (
+    LONDON,
+    add_working_days,
+    is_working_day,
+    local_today,
+    next_working_day,
+    previous_working_day,
+)
 
 from . import services
 from .models import (
@@ -31,143 +46,269 @@ from .models import (
 from .thumbnails import make_thumbnail
 
 K = NewsPost.Kind
-# slug, kind, title, summary, body, tags, related references, days ago
-POSTS = [
-    (
-        "november-2026-sec-release-is-live",
-        K.SEC_RELEASE,
-        "The November 2026 SEC Release is live",
-        "SEC v1.24 is in force, implementing MP221 and MP222.",
-        "## What changed\n\nThe **November 2026 SEC Release** went live on 5 November 2026, producing SEC version 1.24.\n\n"
-        "| Modification | Title |\n|---|---|\n| MP221 | Clarifying Smart Metering Key Infrastructure roles |\n"
-        "| MP222 | Half-hourly settlement data access |\n\nThe conformed SEC is on the SECAS website.",
+
+
+def _at(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=LONDON)
+
+
+def _first_working_day(year: int, month: int) -> datetime.date:
+    return next_working_day(datetime.date(year + (month - 1) // 12, (month - 1) % 12 + 1, 1))
+
+
+def newsletter_days(now: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
+    """When the latest monthly newsletter came out (09:00 on the first Working Day of its month) and
+    when the next one is due."""
+    today = timezone.localtime(now, LONDON).date()
+    times = [_at(_first_working_day(today.year, today.month + n), 9) for n in (-1, 0, 1)]
+    return max(t for t in times if t <= now), min(t for t in times if t > now)
+
+
+def bank_holidays_ahead(today: datetime.date) -> list[datetime.date]:
+    """The next bank holidays after `today`: the weekdays that are not Working Days, with any that
+    follow over the same weekend (Christmas and Boxing Day, Good Friday and Easter Monday)."""
+    day = today + datetime.timedelta(days=1)
+    while is_working_day(day) or day.weekday() >= 5:
+        day += datetime.timedelta(days=1)
+    run = []
+    while not is_working_day(day):
+        if day.weekday() < 5:
+            run.append(day)
+        day += datetime.timedelta(days=1)
+    return run
+
+
+def _days_text(days: list[datetime.date]) -> str:
+    names = [f"{d:%A %-d %B}" for d in days]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _extra_questions_hour_day(today: datetime.date) -> datetime.date:
+    """The next Working Day: the Questions Hour "tomorrow"."""
+    return next_working_day(today + datetime.timedelta(days=1))
+
+
+def posts(now: datetime.datetime) -> list[tuple]:
+    """The demo's posts as of `now`: (slug, kind, title, summary, body, tags, related references,
+    published at), each dated by what it reports (read from the demo's modifications, releases and
+    Parties) and never after `now`."""
+    today = timezone.localtime(now, LONDON).date()
+    result = []
+    live = list(Release.objects.filter(status=Release.Status.LIVE, go_live__lt=today).order_by("-go_live")[:2])
+    for release in live:
+        implemented = list(release.modifications.filter(stage=Stage.IMPLEMENTED).order_by("number"))
+        refs = [m.reference for m in implemented]
+        rows = "".join(f"| {m.reference} | {m.title} |\n" for m in implemented)
+        result.append(
+            (
+                f"{release.slug}-is-live",
+                K.SEC_RELEASE,
+                f"The {release.name} is live",
+                f"SEC {release.sec_version} is in force, implementing {' and '.join(refs) or 'housekeeping changes'}.",
+                f"## What changed\n\nThe **{release.name}** went live on {release.go_live:%-d %B %Y}, producing SEC "
+                f"version {release.sec_version}.\n\n| Modification | Title |\n|---|---|\n{rows}\n"
+                "The conformed SEC is on the SECAS website.",
+                ["SEC releases"],
+                refs,
+                _at(add_working_days(release.go_live, 1), 10),
+            )
+        )
+    out, _ = newsletter_days(now)
+    month = timezone.localtime(out, LONDON)
+    result.append(
+        (
+            f"sec-newsletter-{month:%B-%Y}".lower(),
+            K.NEWSLETTER,
+            f"SEC newsletter: {month:%B %Y}",
+            "Panel highlights, consultations closing soon and the Questions Hours coming up.",
+            f"## In this issue\n\n- Panel highlights from {month - datetime.timedelta(days=7):%B}\n"
+            "- Consultations closing soon\n- Spotlight on the SEC: slides now available\n\n"
+            "Read on for the detail, and [contact SECAS](mailto:secas@secportal.example) with questions.",
+            ["Newsletter"],
+            [],
+            out,
+        )
+    )
+    day = previous_working_day(today - datetime.timedelta(days=33))
+    year = day.year + (1 if day.month >= 10 else 0)
+    result.append(
+        (
+            f"desnz-smart-metering-policy-framework-{year}",
+            K.GOVERNMENT,
+            f"DESNZ publishes the smart metering policy framework for {year}",
+            "The Department for Energy Security and Net Zero has set out its framework for the next phase of the "
+            "roll-out.",
+            "The government's framework covers installation targets, consumer protections and the DCC's role.\n\n"
+            "SECAS will summarise the impacts on the SEC at the next **Spotlight on the SEC**.",
+            ["Government"],
+            [],
+            _at(day, 11),
+        )
+    )
+    approval = (
+        ModificationEvent.objects.filter(
+            from_stage=Stage.WITH_AUTHORITY, to_stage=Stage.APPROVED, modification__stage=Stage.APPROVED
+        )
+        .select_related("modification__target_release")
+        .order_by("-occurred_on", "-pk")
+        .first()
+    )
+    if approval is not None:
+        mp = approval.modification
+        release = mp.target_release.name if mp.target_release else "a SEC Release to be decided"
+        result.append(
+            (
+                f"ofgem-approves-{mp.reference.lower()}",
+                K.OFGEM,
+                f"Ofgem approves {mp.reference}: {mp.title}",
+                f"The Authority has approved {mp.reference} for the {release}.",
+                f"Ofgem has approved **{mp.reference}** ({mp.get_path_display()}). It will be implemented in the "
+                f"{release}.",
+                ["Ofgem", "Decisions"],
+                [mp.reference],
+                _at(approval.occurred_on, 14),
+            )
+        )
+    consultation = (
+        Consultation.objects.filter(kind=Consultation.Kind.MRC, opens_at__lte=now, closes_at__gt=now)
+        .select_related("modification")
+        .order_by("-opens_at")
+        .first()
+    )
+    if consultation is not None:
+        mp = consultation.modification
+        closes = timezone.localtime(consultation.closes_at, LONDON)
+        result.append(
+            (
+                f"consultation-{mp.reference.lower()}-modification-report",
+                K.CONSULTATION,
+                f"Consultation open: {mp.reference} Modification Report",
+                f"Parties are invited to respond to the Modification Report Consultation on {mp.reference}.",
+                f"The Modification Report Consultation on **{mp.reference}** is open until {closes:%-d %B %Y}. "
+                "Every Party except the DCC may respond.",
+                ["Consultations"],
+                [mp.reference],
+                consultation.opens_at + datetime.timedelta(minutes=30),
+            )
+        )
+    day = add_working_days(today, -3)
+    closes = add_working_days(day, 20)
+    result.append(
+        (
+            f"panel-elections-{closes.year}-call-for-nominations",
+            K.ELECTION,
+            f"SEC Panel elections {closes.year}: call for nominations",
+            "Nominations are open for the Large Supplier and Small Supplier seats on the SEC Panel.",
+            "## Seats up for election\n\n1. One Large Supplier seat\n2. One Small Supplier seat\n\n"
+            f"Nominations close on {closes:%-d %B %Y}.",
+            ["Elections", "SEC Panel"],
+            [],
+            _at(day, 10),
+        )
+    )
+    day = previous_working_day(today - datetime.timedelta(days=60))
+    result.append(
+        (
+            f"change-board-election-results-{day.year}",
+            K.ELECTION,
+            f"Change Board election results {day.year}",
+            f"The Change Board members for {day.year} to {day.year + 2} have been elected.",
+            "Thank you to everyone who stood and voted. The new members take their seats at the Change Board's "
+            "next meeting.",
+            ["Elections", "Change Board"],
+            [],
+            _at(day, 12),
+        )
+    )
+    acceding = list(
+        Party.objects.filter(status__in=[Party.Status.APPLIED, Party.Status.AGREEMENT_SENT]).order_by("name")
+    )
+    if acceding:
+        latest = max(p.agreement_sent_on or p.applied_on for p in acceding)
+        lines = "".join(
+            f"- **{p.name}** ({p.get_category_display()}): "
+            + (
+                f"Accession Agreement sent on {p.agreement_sent_on:%-d %B %Y}"
+                if p.agreement_sent_on
+                else f"applied on {p.applied_on:%-d %B %Y}"
+            )
+            + "\n"
+            for p in acceding
+        )
+        result.append(
+            (
+                "organisations-acceding-to-the-sec",
+                K.NEWS,
+                "New organisations acceding to the SEC",
+                f"{len(acceding)} organisations are on their way to becoming SEC Parties.",
+                f"{lines}\nEvery Party, with its accession status, is on the [Party register](/parties/).",
+                ["Parties"],
+                [],
+                _at(add_working_days(latest, 1), 10),
+            )
+        )
+    day = add_working_days(today, -2)
+    year = day.year + (1 if day.month >= 11 else 0)
+    extra = _extra_questions_hour_day(today)
+    result.append(
+        (
+            f"questions-hour-dates-{year}",
+            K.NEWS,
+            f"Modifications Questions Hour: dates for {year}",
+            "The monthly Questions Hour continues on the first Monday of each month at 11:00.",
+            "When the first Monday is a bank holiday, the Questions Hour moves to the next Working Day. "
+            f"An extra session on {extra:%A %-d %B} looks at the Modification Report Consultations open now. "
+            "See [events](/events/).",
+            ["Events"],
+            [],
+            _at(day, 15),
+        )
+    )
+    holidays_ahead = bank_holidays_ahead(today)
+    service_desk = ModificationProposal.objects.filter(title="DCC Service Desk hours over bank holidays").first()
+    result.append(
+        (
+            f"dcc-service-desk-hours-{holidays_ahead[0]:%Y-%m-%d}",
+            K.NEWS,
+            f"DCC Service Desk hours over the bank holiday{'s' if len(holidays_ahead) > 1 else ''}",
+            f"The DCC has published its Service Desk hours for {_days_text(holidays_ahead)}.",
+            f"The DCC Service Desk is open as usual except on {_days_text(holidays_ahead)}, when it takes "
+            "Priority 1 incidents only.",
+            ["DCC"],
+            [service_desk.reference] if service_desk else [],
+            _at(add_working_days(today, -1), 10),
+        )
+    )
+    return [p for p in result if p[-1] <= now]
+
+
+def withdrawn_post(today: datetime.date) -> tuple:
+    day = previous_working_day(today - datetime.timedelta(days=20))
+    return (
+        f"draft-timetable-for-{day.year + 1}-sec-releases",
+        K.NEWS,
+        f"Draft timetable for the {day.year + 1} SEC Releases",
+        f"A draft timetable for the {day.year + 1} releases, for comment.",
+        "The draft timetable is under review.",
         ["SEC releases"],
-        ["MP221", "MP222"],
-        24,
-    ),
-    (
-        "sec-newsletter-november-2026",
+        [],
+        _at(day, 10),
+    )
+
+
+def scheduled_post(now: datetime.datetime) -> tuple:
+    _, due = newsletter_days(now)
+    month = timezone.localtime(due, LONDON)
+    return (
+        f"sec-newsletter-{month:%B-%Y}".lower(),
         K.NEWSLETTER,
-        "SEC newsletter: November 2026",
-        "Panel highlights, consultations closing soon and the Questions Hour dates for the new year.",
-        "## In this issue\n\n- Panel highlights from November\n- Consultations closing soon\n- Spotlight on the SEC: slides now available\n\n"
-        "Read on for the detail, and [contact SECAS](mailto:secas@secportal.example) with questions.",
+        f"SEC newsletter: {month:%B %Y}",
+        f"What happened in {month - datetime.timedelta(days=7):%B} and what is coming next.",
+        "## The month in review\n\nTo follow.",
         ["Newsletter"],
         [],
-        10,
-    ),
-    (
-        "desnz-smart-metering-policy-framework-2027",
-        K.GOVERNMENT,
-        "DESNZ publishes the smart metering policy framework for 2027",
-        "The Department for Energy Security and Net Zero has set out its framework for the next phase of the roll-out.",
-        "The government's framework covers installation targets, consumer protections and the DCC's role.\n\n"
-        "SECAS will summarise the impacts on the SEC at the next **Spotlight on the SEC**.",
-        ["Government"],
-        [],
-        33,
-    ),
-    (
-        "ofgem-approves-mp218",
-        K.OFGEM,
-        "Ofgem approves MP218: Change of Supplier certificate updates",
-        "The Authority has approved MP218 for the June 2027 SEC Release.",
-        "Ofgem has approved **MP218** (Path 2). It will be implemented in the June 2027 SEC Release.",
-        ["Ofgem", "Decisions"],
-        ["MP218"],
-        6,
-    ),
-    (
-        "consultation-mp210-modification-report",
-        K.CONSULTATION,
-        "Consultation open: MP210 Modification Report",
-        "Parties are invited to respond to the Modification Report Consultation on MP210.",
-        "The Modification Report Consultation on **MP210** is open for 15 Working Days. Every Party except the DCC may respond.",
-        ["Consultations"],
-        ["MP210"],
-        4,
-    ),
-    (
-        "panel-elections-2027-call-for-nominations",
-        K.ELECTION,
-        "SEC Panel elections 2027: call for nominations",
-        "Nominations are open for the Large Supplier and Small Supplier seats on the SEC Panel.",
-        "## Seats up for election\n\n1. One Large Supplier seat\n2. One Small Supplier seat\n\nNominations close on 15 January 2027.",
-        ["Elections", "SEC Panel"],
-        [],
-        3,
-    ),
-    (
-        "change-board-elections-results-2026",
-        K.ELECTION,
-        "Change Board election results 2026",
-        "The Change Board members for 2026 to 2028 have been elected.",
-        "Thank you to everyone who stood and voted. The new members take their seats in January.",
-        ["Elections", "Change Board"],
-        [],
-        60,
-    ),
-    (
-        "secas-welcomes-new-parties",
-        K.NEWS,
-        "SECAS welcomes four new SEC Parties",
-        "Four organisations acceded to the SEC this quarter.",
-        "Welcome to our new Parties. Their Party Signifiers are listed on the [Party register](/parties/).",
-        ["Parties"],
-        [],
-        45,
-    ),
-    (
-        "questions-hour-dates-2027",
-        K.NEWS,
-        "Modifications Questions Hour: dates for 2027",
-        "The monthly Questions Hour continues on the first Monday of each month at 11:00.",
-        "When the first Monday is a bank holiday, the Questions Hour moves to the next Working Day. See [events](/events/).",
-        ["Events"],
-        [],
-        2,
-    ),
-    (
-        "dcc-service-desk-bank-holiday-hours",
-        K.NEWS,
-        "DCC Service Desk hours over the Christmas bank holidays",
-        "The DCC has published its Service Desk hours for the Christmas period.",
-        "The DCC Service Desk is open as usual except on Christmas Day and Boxing Day (observed).",
-        ["DCC"],
-        ["MP220"],
-        1,
-    ),
-    (
-        "june-2026-sec-release-is-live",
-        K.SEC_RELEASE,
-        "The June 2026 SEC Release is live",
-        "SEC v1.23 is in force, implementing MP223 and MP224.",
-        "The **June 2026 SEC Release** went live on 25 June 2026.",
-        ["SEC releases"],
-        ["MP223", "MP224"],
-        157,
-    ),
-]
-WITHDRAWN = (
-    "draft-timetable-for-2027-releases",
-    K.NEWS,
-    "Draft timetable for the 2027 SEC Releases",
-    "A draft timetable for the 2027 releases, for comment.",
-    "The draft timetable is under review.",
-    ["SEC releases"],
-    [],
-    20,
-)
-SCHEDULED = (
-    "sec-newsletter-december-2026",
-    K.NEWSLETTER,
-    "SEC newsletter: December 2026",
-    "The year in review and what is coming in 2027.",
-    "## The year in review\n\nTo follow.",
-    ["Newsletter"],
-    [],
-    0,
-)
+        due,
+    )
 
 
 def _slides_pdf(title: str, slides: list[tuple[str, list[str]]]) -> bytes:
@@ -204,12 +345,14 @@ def _slides_pdf(title: str, slides: list[tuple[str, list[str]]]) -> bytes:
     return bytes(pdf.output())
 
 
-def _post(staff, spec: tuple, *, status=NewsPost.Status.PUBLISHED):
-    slug, kind, title, summary, body, tags, refs, days_ago = spec
+def _post(staff, spec: tuple, *, now: datetime.datetime, status=NewsPost.Status.PUBLISHED, withdrawn=None):
+    """A post as SECAS wrote it: a draft the Working Day before, then published (or scheduled) at its
+    time, with its first revision and its history. `withdrawn`: (when, why)."""
+    slug, kind, title, summary, body, tags, refs, when = spec
     if NewsPost.objects.filter(slug=slug).exists():
         return None
-    now = timezone.now()
-    published = now - datetime.timedelta(days=days_ago, hours=3)
+    scheduled = status == NewsPost.Status.SCHEDULED
+    written = min(_at(add_working_days(timezone.localtime(when, LONDON).date(), -1), 15), now)
     post = NewsPost.objects.create(
         slug=slug,
         kind=kind,
@@ -218,10 +361,12 @@ def _post(staff, spec: tuple, *, status=NewsPost.Status.PUBLISHED):
         body=body,
         author=staff,
         status=status,
-        published_at=published if status != NewsPost.Status.SCHEDULED else None,
-        publish_at=now + datetime.timedelta(days=3) if status == NewsPost.Status.SCHEDULED else None,
-        created_at=published - datetime.timedelta(days=1),
-        updated_at=published,
+        published_at=None if scheduled else when,
+        publish_at=when if scheduled else None,
+        withdrawn_at=withdrawn[0] if withdrawn else None,
+        withdrawal_reason=withdrawn[1] if withdrawn else "",
+        created_at=written,
+        updated_at=written if scheduled else when,
     )
     tag_objects = [
         NewsTag.objects.get_or_create(slug=t.lower().replace(" ", "-"), defaults={"name": t})[0] for t in tags
@@ -237,24 +382,23 @@ def _post(staff, spec: tuple, *, status=NewsPost.Status.PUBLISHED):
         kind=kind,
         tags=", ".join(tags),
         editor=staff,
-        created_at=post.created_at,
+        created_at=written,
     )
-    NewsPostEvent.objects.create(
-        post=post, to_status=NewsPost.Status.DRAFT, actor=staff, note="Draft written", created_at=post.created_at
-    )
-    if status != NewsPost.Status.DRAFT:
-        NewsPostEvent.objects.create(
-            post=post,
-            from_status=NewsPost.Status.DRAFT,
-            to_status=NewsPost.Status.SCHEDULED if status == NewsPost.Status.SCHEDULED else NewsPost.Status.PUBLISHED,
-            actor=staff,
-            created_at=published,
+    S = NewsPost.Status
+    history = [(S.DRAFT, "", "Draft written", written)]
+    if scheduled:
+        history.append(
+            (S.SCHEDULED, S.DRAFT, f"Scheduled for {timezone.localtime(when, LONDON):%-d %B %Y, %H:%M %Z}", written)
         )
+    else:
+        history.append((S.PUBLISHED, S.DRAFT, "Published", when))
+    if withdrawn:
+        history.append((S.WITHDRAWN, S.PUBLISHED, withdrawn[1], withdrawn[0]))
+    NewsPostEvent.objects.bulk_create(
+        NewsPostEvent(post=post, to_status=to, from_status=old, actor=staff, note=note, created_at=at)
+        for to, old, note, at in history
+    )
     return post
-
-
-def _at(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=LONDON)
 
 
 def _spotlight(staff) -> None:
@@ -262,7 +406,7 @@ def _spotlight(staff) -> None:
     if Event.objects.filter(slug=slug).exists():
         return
     day = local_today() - datetime.timedelta(days=38)
-    day -= datetime.timedelta(days=(day.weekday() - 2) % 7)  # a Wednesday
+    day = previous_working_day(day - datetime.timedelta(days=(day.weekday() - 2) % 7))  # a Wednesday, held
     event = Event.objects.create(
         slug=slug,
         title="Spotlight on the SEC: the modification lifecycle",
@@ -277,6 +421,8 @@ def _spotlight(staff) -> None:
         recording_url="https://video.secportal.example/spotlight-lifecycle",
         created_by=staff,
         registration_closes_at=_at(day, 9),
+        created_at=_at(add_working_days(day, -20), 10),
+        updated_at=_at(day, 15),  # the recording and the slides, the afternoon after
     )
     for i, (hour, minute, title, speaker) in enumerate(
         [
@@ -331,11 +477,11 @@ def _spotlight(staff) -> None:
 
 
 def _upcoming(staff) -> None:
-    """An Introduction to the SEC seminar (2 places a Party) and a Party Engagement Day."""
+    """An Introduction to the SEC seminar (2 places a Party) and a Party Engagement Day, on Tuesdays
+    that are Working Days, registration closing at 17:00 two Working Days before."""
     today = local_today()
     specs = [
         (
-            "introduction-to-the-sec-seminar",
             EventKind.INTRODUCTION,
             "Introduction to the SEC seminar",
             "A day for people new to the Smart Energy Code: the Parties, the Panel, the DCC and how changes are made.",
@@ -348,9 +494,8 @@ def _upcoming(staff) -> None:
             2,
         ),
         (
-            "party-engagement-day-2027",
             EventKind.PARTY_ENGAGEMENT,
-            "Party Engagement Day 2027",
+            "Party Engagement Day",
             "Meet SECAS, the Panel and the DCC: the year ahead for the SEC.",
             today + datetime.timedelta(days=58),
             (10, 0),
@@ -361,51 +506,45 @@ def _upcoming(staff) -> None:
             4,
         ),
     ]
-    for slug, kind, title, summary, near, start, end, link, venue, capacity, per_party in specs:
-        if Event.objects.filter(slug=slug).exists():
+    for kind, title, summary, near, start, end, link, venue, capacity, per_party in specs:
+        if Event.objects.filter(kind=kind).exists():
             continue
-        day = near + datetime.timedelta(days=(1 - near.weekday()) % 7)  # a Tuesday
-        event = Event.objects.create(
-            slug=slug,
-            kind=kind,
-            title=title,
-            summary=summary,
-            starts_at=_at(day, *start),
-            ends_at=_at(day, *end),
-            online_link=link,
-            venue=venue,
-            capacity=capacity,
-            places_per_party=per_party,
-            created_by=staff,
-            registration_closes_at=_at(day - datetime.timedelta(days=2), 17),
-        )
-        AgendaItem.objects.bulk_create(
-            [
-                AgendaItem(event=event, position=1, starts_at=datetime.time(*start), title="Arrival and welcome"),
-                AgendaItem(
-                    event=event,
-                    position=2,
-                    starts_at=datetime.time(start[0] + 1, 0),
-                    title="The SEC in an hour",
-                    speaker="SECAS",
+        day = next_working_day(near + datetime.timedelta(days=(1 - near.weekday()) % 7))  # a Tuesday
+        services.event_create(
+            actor=staff,
+            details=services.EventDetails(
+                title=f"{title} {day.year}" if kind == EventKind.PARTY_ENGAGEMENT else title,
+                kind=kind,
+                summary=summary,
+                starts_at=_at(day, *start),
+                ends_at=_at(day, *end),
+                online_link=link,
+                venue=venue,
+                capacity=capacity,
+                places_per_party=per_party,
+                registration_closes_at=_at(add_working_days(day, -2), 17),
+                agenda=(
+                    services.AgendaLine(datetime.time(*start), "Arrival and welcome"),
+                    services.AgendaLine(datetime.time(start[0] + 1, 0), "The SEC in an hour", "SECAS"),
+                    services.AgendaLine(datetime.time(end[0] - 1, 0), "Questions and close"),
                 ),
-                AgendaItem(
-                    event=event, position=3, starts_at=datetime.time(end[0] - 1, 0), title="Questions and close"
-                ),
-            ]
+            ),
         )
 
 
 def _questions_hours(staff) -> None:
-    """The Questions Hours of the coming months (a later run adds the months that have come into range)."""
+    """The Questions Hours of the coming months (a later run adds the months that have come into
+    range), and one on the next Working Day with its agenda: the series' own occurrence if it falls
+    that day, otherwise an extra session on the consultations open now."""
+    today = local_today()
     series = EventSeries.objects.filter(slug="sec-modifications-questions-hour").first()
     if series is not None:
-        services.series_extend(actor=staff, series=series, first_month=local_today(), months=7)
+        services.series_extend(actor=staff, series=series, first_month=today, months=7)
     else:
-        services.series_create(
+        series = services.series_create(
             actor=staff,
             title="SEC Modifications Questions Hour",
-            first_month=local_today(),
+            first_month=today,
             months=7,
             summary="Progress on the active modifications, then your questions to SECAS.",
             description="Every month SECAS runs through the modifications in progress and answers your questions. "
@@ -413,14 +552,57 @@ def _questions_hours(staff) -> None:
             online_link="https://meet.secportal.example/questions-hour",
             capacity=150,
         )
+    day = _extra_questions_hour_day(today)
+    start, end = _at(day, 11), _at(day, 12)
+    if (
+        Event.objects.filter(kind=EventKind.QUESTIONS_HOUR, starts_at__gte=start, starts_at__lt=_at(day, 23))
+        .filter(agenda_items__isnull=False)
+        .exists()
+    ):
+        return
+    open_now = (
+        Consultation.objects.filter(kind=Consultation.Kind.MRC, opens_at__lte=timezone.now(), closes_at__gt=start)
+        .select_related("modification")
+        .order_by("closes_at")
+    )
+    agenda = [services.AgendaLine(datetime.time(11, 0), "Welcome, and the register at a glance", "SECAS")]
+    for minute, consultation in zip((10, 25), open_now, strict=False):
+        closes = timezone.localtime(consultation.closes_at, LONDON)
+        agenda.append(
+            services.AgendaLine(
+                datetime.time(11, minute),
+                f"{consultation.modification.reference}: the Modification Report Consultation, open until "
+                f"{closes:%-d %B}",
+                "Lead analyst, SECAS",
+            )
+        )
+    agenda.append(services.AgendaLine(datetime.time(11, 40), "Your questions"))
+    occurrence = series.occurrences.filter(starts_at__gte=_at(day, 0), starts_at__lt=_at(day, 23)).first()
+    details = services.EventDetails(
+        title=occurrence.title if occurrence else "SEC Modifications Questions Hour: extra session",
+        kind=EventKind.QUESTIONS_HOUR,
+        summary=occurrence.summary if occurrence else "An extra Questions Hour on the consultations open now.",
+        description=series.description,
+        starts_at=occurrence.starts_at if occurrence else start,
+        ends_at=occurrence.ends_at if occurrence else end,
+        online_link=series.online_link,
+        capacity=series.capacity,
+        agenda=tuple(agenda),
+    )
+    if occurrence is not None:
+        services.event_update(actor=staff, event=occurrence, details=details)
+    else:
+        services.event_create(actor=staff, details=details)
 
 
 def _registrations() -> None:
+    """The demo's Small Supplier user has places at the next Questions Hour and the seminar."""
     user = User.objects.filter(email="user@smallsupplier.example").first()
     if user is None or user.party_id is None:
         return
     event = Event.objects.upcoming().filter(kind=EventKind.QUESTIONS_HOUR).first()
-    for target in [e for e in (event, Event.objects.filter(slug="introduction-to-the-sec-seminar").first()) if e]:
+    seminar = Event.objects.upcoming().filter(kind=EventKind.INTRODUCTION).first()
+    for target in [e for e in (event, seminar) if e]:
         if Registration.objects.filter(event=target, user=user).exists():
             continue
         Registration.objects.create(
@@ -441,14 +623,20 @@ def seed(*, stdout=None) -> None:
     staff = staff or User.objects.filter(groups__name=roles.SECAS_STAFF).order_by("pk").first()
     if staff is None:
         return
-    for spec in POSTS:
-        _post(staff, spec)
-    withdrawn = _post(staff, WITHDRAWN)
-    if withdrawn is not None:
-        services.news_withdraw(
-            actor=staff, post=withdrawn, reason="Superseded by the timetable agreed at the Panel in November."
-        )
-    _post(staff, SCHEDULED, status=NewsPost.Status.SCHEDULED)
+    now = timezone.now()
+    today = timezone.localtime(now, LONDON).date()
+    for spec in posts(now):
+        _post(staff, spec, now=now)
+    spec = withdrawn_post(today)
+    withdrawn_at = min(_at(add_working_days(timezone.localtime(spec[-1], LONDON).date(), 2), 16), now)
+    _post(
+        staff,
+        spec,
+        now=now,
+        status=NewsPost.Status.WITHDRAWN,
+        withdrawn=(withdrawn_at, "Superseded by the timetable the Panel agreed."),
+    )
+    _post(staff, scheduled_post(now), now=now, status=NewsPost.Status.SCHEDULED)
     _spotlight(staff)
     _upcoming(staff)
     _questions_hours(staff)

@@ -18,12 +18,19 @@ UK_TIME = "UK time (Europe/London)."
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 
+class SecondarySubmit(Submit):
+    """A second button beside the main one: outlined. (crispy's Submit is always `btn btn-primary`
+    and only adds classes, so an added `btn-outline-primary` gave blue text on a blue button.)"""
+
+    field_classes = "btn btn-outline-primary"
+
+
 def _helper(*buttons: tuple[str, str], form_tag: bool = True) -> FormHelper:
     helper = FormHelper()
     helper.attrs = {"novalidate": ""}
     helper.form_tag = form_tag
     for i, (name, label) in enumerate(buttons):
-        helper.add_input(Submit(name, label, css_class="btn-primary" if i == 0 else "btn-outline-primary"))
+        helper.add_input((Submit if i == 0 else SecondarySubmit)(name, label))
     return helper
 
 
@@ -59,6 +66,13 @@ class PostFilterForm(forms.Form):
 class PostForm(forms.Form):
     title = forms.CharField(max_length=200)
     kind = forms.ChoiceField(choices=NewsPost.Kind.choices, initial=NewsPost.Kind.NEWS)
+    publisher = forms.ChoiceField(
+        required=False,
+        choices=[("", "Not a government publication"), *NewsPost.Publisher.choices],
+        label="Published by",
+        help_text="For a government publication: DESNZ (formerly BEIS) or Ofgem. "
+        "The latest are featured on the home page.",
+    )
     summary = forms.CharField(
         max_length=400,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -80,6 +94,12 @@ class PostForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = _helper(("save", "Save draft"), ("preview", "Save and preview"))
 
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == NewsPost.Kind.GOVERNMENT and not data.get("publisher"):
+            self.add_error("publisher", "Say who published it: DESNZ or Ofgem.")
+        return data
+
     def clean_tags(self) -> list[str]:
         names = _names(self.cleaned_data["tags"])
         if any(len(name) > 50 for name in names):
@@ -99,6 +119,7 @@ class PostForm(forms.Form):
         return {
             "title": post.title,
             "kind": post.kind,
+            "publisher": post.publisher,
             "summary": post.summary,
             "body": post.body,
             "tags": ", ".join(t.name for t in post.tags.all()),
@@ -173,6 +194,20 @@ class SlidePackForm(ClassifiedUploadForm):
         self.helper = _helper(("upload", "Publish the slide pack"))
 
 
+# A title that names one Questions Hour must not be filed (and badged) as the other.
+_QUESTIONS_HOURS = {
+    EventKind.QUESTIONS_HOUR: re.compile(r"\bmodifications?\s+questions?\s+hour", re.IGNORECASE),
+    EventKind.OPERATIONS_QUESTIONS_HOUR: re.compile(r"\boperations\s+questions?\s+hour", re.IGNORECASE),
+}
+
+
+def _check_kind_against_title(form: forms.Form, data: dict) -> None:
+    title, kind = data.get("title") or "", data.get("kind")
+    for named, pattern in _QUESTIONS_HOURS.items():
+        if kind != named and kind in _QUESTIONS_HOURS and pattern.search(title):
+            form.add_error("kind", f"The title names the {named.label}: choose that kind.")
+
+
 _AGENDA_LINE = re.compile(r"^(?P<h>\d{1,2})[:.](?P<m>\d{2})\s+(?P<title>.+?)(?:\s+\|\s+(?P<speaker>.+))?$")
 
 
@@ -237,6 +272,7 @@ class EventForm(forms.Form):
             self.add_error("ends_at", "The event must end after it starts.")
         if not (data.get("online_link") or data.get("venue")):
             self.add_error("online_link", "Give an online link, a venue, or both.")
+        _check_kind_against_title(self, data)
         return data
 
     def details(self) -> EventDetails:
@@ -296,6 +332,12 @@ class SeriesExtendForm(forms.Form):
 
 class SeriesForm(forms.Form):
     title = forms.CharField(max_length=200, initial="SEC Modifications Questions Hour")
+    kind = forms.ChoiceField(
+        choices=EventKind.choices,
+        initial=EventKind.QUESTIONS_HOUR,
+        label="Kind of event",
+        help_text="Each occurrence is listed and badged as this kind.",
+    )
     summary = forms.CharField(
         max_length=400,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -330,6 +372,7 @@ class SeriesForm(forms.Form):
         data = super().clean()
         if not (data.get("online_link") or data.get("venue")):
             self.add_error("online_link", "Give an online link, a venue, or both.")
+        _check_kind_against_title(self, data)
         return data
 
 

@@ -82,12 +82,27 @@ class NewsPost(RichText, models.Model):
         PUBLISHED = "published", "Published"
         WITHDRAWN = "withdrawn", "Withdrawn"
 
+    class Publisher(models.TextChoices):
+        """Who published a government publication (the department's name changed in 2023)."""
+
+        DESNZ = "desnz", "Department for Energy Security and Net Zero (DESNZ, formerly BEIS)"
+        OFGEM = "ofgem", "Ofgem"
+
+    # The kinds the home page features as "Government publications".
+    GOVERNMENT_KINDS = (Kind.GOVERNMENT, Kind.OFGEM)
+
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True, editable=False, help_text="Set once, never changed.")
     summary = models.CharField(max_length=400, help_text="One or two sentences for lists, the feed and the home page.")
     body = models.TextField(max_length=POST_BODY_LIMIT, help_text="Markdown.")
     body_html = SanitisedHTMLField()
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NEWS, db_index=True)
+    publisher = models.CharField(
+        max_length=10,
+        choices=Publisher.choices,
+        blank=True,
+        help_text="For a government publication: the department or regulator that published it.",
+    )
     tags = models.ManyToManyField(NewsTag, blank=True, related_name="posts")
     related_modifications = models.ManyToManyField(ModificationProposal, blank=True, related_name="news_posts")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False)
@@ -125,6 +140,13 @@ class NewsPost(RichText, models.Model):
     def is_public(self) -> bool:
         return self.status in {self.Status.PUBLISHED, self.Status.WITHDRAWN}
 
+    @property
+    def publisher_short(self) -> str:
+        """DESNZ or Ofgem, for a badge (the full name is `get_publisher_display`)."""
+        if self.kind == self.Kind.OFGEM:
+            return "Ofgem"
+        return {self.Publisher.DESNZ: "DESNZ", self.Publisher.OFGEM: "Ofgem"}.get(self.publisher, "")
+
 
 # The allowed moves of a post; a withdrawn post may be republished.
 POST_TRANSITIONS = {
@@ -147,6 +169,7 @@ class NewsPostRevision(RichText, models.Model):
     body = models.TextField(max_length=POST_BODY_LIMIT)
     body_html = SanitisedHTMLField()
     kind = models.CharField(max_length=20, choices=NewsPost.Kind.choices)
+    publisher = models.CharField(max_length=10, choices=NewsPost.Publisher.choices, blank=True)
     tags = models.CharField(max_length=500, blank=True)
     editor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
@@ -243,6 +266,7 @@ class NewsImage(models.Model):
 class EventKind(models.TextChoices):
     SPOTLIGHT = "spotlight", "Spotlight on the SEC"
     QUESTIONS_HOUR = "questions_hour", "SEC Modifications Questions Hour"
+    OPERATIONS_QUESTIONS_HOUR = "ops_questions_hour", "SEC Operations Questions Hour"
     INTRODUCTION = "introduction", "Introduction to the SEC seminar"
     PARTY_ENGAGEMENT = "party_engagement", "Party Engagement Day"
     SMALL_SUPPLIER = "small_supplier", "Small Supplier Engagement Day"

@@ -21,6 +21,7 @@ from secportal.notifications import (
 )
 from secportal.registry import (
     NotificationKind,
+    email_kinds,
     notification_access,
     notification_audiences,
     notification_kinds,
@@ -204,9 +205,19 @@ def _registered_audience(users: list, event_id: str) -> set[int]:
     return set(rows.values_list("user_id", flat=True))
 
 
+# Emails sent outside the notification kinds (services._email), in words for the outbox.
+EMAIL_KINDS = {
+    "news.registration_confirmed": "Event place confirmed",
+    "news.registration_waitlisted": "On an event's waitlist",
+    "news.waitlist_promoted": "Event place freed up from the waitlist",
+}
+
+
 def register() -> None:
     for kind in KINDS:
         notification_kinds.register(kind)
+    for key, label in EMAIL_KINDS.items():
+        email_kinds.register(key, label)
     notification_access.register("news.event", _registered, audience=_registered_audience)
     notification_audiences.register(HOLDERS, _holders)
     notification_audiences.register(WAITING, _waiting)

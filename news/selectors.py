@@ -3,13 +3,14 @@ registrations, attendees, slide packs and the entries of the calendars."""
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from .models import (
     AgendaItem,
     Event,
+    EventKind,
     NewsAttachment,
     NewsPost,
     NewsTag,
@@ -76,8 +77,34 @@ def post_history(post: NewsPost) -> tuple[list, list]:
     return list(post.revisions.select_related("editor")), list(post.events.select_related("actor"))
 
 
-def latest_posts(*, limit: int = 4) -> list[NewsPost]:
-    return list(NewsPost.objects.published().order_by("-published_at", "-pk")[:limit])
+def latest_posts(*, limit: int = 4, exclude_kinds=()) -> list[NewsPost]:
+    posts = NewsPost.objects.published()
+    if exclude_kinds:
+        posts = posts.exclude(kind__in=exclude_kinds)
+    return list(posts.order_by("-published_at", "-pk")[:limit])
+
+
+def latest_government_publications(*, limit: int = 3) -> list[NewsPost]:
+    """The newest publications of DESNZ (formerly BEIS) and Ofgem that SECAS has posted."""
+    posts = NewsPost.objects.published().filter(kind__in=NewsPost.GOVERNMENT_KINDS)
+    return list(posts.order_by("-published_at", "-pk")[:limit])
+
+
+def latest_slide_pack(*, user) -> SlidePack | None:
+    """The slide pack uploaded last that this person may open, with its event."""
+    packs = SlidePack.objects.visible_to(user).select_related("event")
+    return packs.order_by("-uploaded_at", "-pk").first()
+
+
+QUESTIONS_HOURS = (EventKind.QUESTIONS_HOUR, EventKind.OPERATIONS_QUESTIONS_HOUR)
+
+
+def next_questions_hour(*, now=None) -> Event | None:
+    """The next Questions Hour (Modifications or Operations) that is going ahead."""
+    events = Event.objects.upcoming(now or timezone.now()).filter(
+        kind__in=QUESTIONS_HOURS, status=Event.Status.SCHEDULED
+    )
+    return events.first()
 
 
 # --- Events ----------------------------------------------------------------------------------------------
@@ -127,6 +154,28 @@ def party_places_taken(*, event: Event, party_id: int | None) -> int:
     if party_id is None:
         return 0
     return event.registrations.filter(status=Registration.Status.CONFIRMED, party_id=party_id).count()
+
+
+def registration_counts(*, event: Event) -> dict[str, int]:
+    """How many hold a place and how many wait, in one query: the people a notice would reach."""
+    rows = dict(
+        event.registrations.filter(status__in=ACTIVE)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    counts = {status: rows.get(status, 0) for status in ACTIVE}
+    return {"confirmed": counts["confirmed"], "waitlisted": counts["waitlisted"], "total": sum(counts.values())}
+
+
+def registration_get(*, user, pk: int) -> Registration:
+    """A registration its own person or SECAS may act on; anyone else gets 404."""
+    registration = Registration.objects.select_related("event", "user").filter(pk=pk).first()
+    if registration is None or not (
+        user.is_authenticated and (registration.user_id == user.pk or can_manage_events(user))
+    ):
+        raise Http404("No registration of yours has this address.")
+    return registration
 
 
 def attendees(*, event: Event) -> list[Registration]:

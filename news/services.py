@@ -27,6 +27,7 @@ from django.utils.text import slugify
 from modifications.models import ModificationProposal
 from parties.models import Party, User
 from secportal.exceptions import ApplicationError
+from secportal.richtext import source_text
 from secportal.services import outbox_enqueue
 from secportal.uploads import UploadRejected, check_upload, stored_name
 
@@ -115,6 +116,7 @@ def _write_revision(post: NewsPost, *, actor: User, tags: list[NewsTag]) -> News
         summary=post.summary,
         body=post.body,
         kind=post.kind,
+        publisher=post.publisher,
         tags=", ".join(t.name for t in tags),
         editor=actor,
     )
@@ -131,6 +133,18 @@ def _check_post_fields(*, title: str, summary: str, body: str, kind: str) -> Non
         raise ApplicationError("Choose what kind of post this is.")
 
 
+def _publisher(*, kind: str, publisher: str) -> str:
+    """Who published a government publication: an Ofgem decision is Ofgem's; any other kind of
+    post has none."""
+    if kind == NewsPost.Kind.OFGEM:
+        return NewsPost.Publisher.OFGEM
+    if kind != NewsPost.Kind.GOVERNMENT:
+        return ""
+    if publisher not in NewsPost.Publisher.values:
+        raise ApplicationError("Say who published this government publication: DESNZ or Ofgem.")
+    return publisher
+
+
 @transaction.atomic
 def news_create(
     *,
@@ -139,13 +153,22 @@ def news_create(
     summary: str,
     body: str,
     kind: str = NewsPost.Kind.NEWS,
+    publisher: str = "",
     tags: list[str] = (),
     related_modifications: list[ModificationProposal] = (),
 ) -> NewsPost:
     """A new draft post (its first revision); nobody but SECAS sees it until it is published."""
     _require_publisher(actor)
     _check_post_fields(title=title, summary=summary, body=body, kind=kind)
-    post = NewsPost(title=title.strip(), summary=summary.strip(), body=body.strip(), kind=kind, author=actor)
+    publisher = _publisher(kind=kind, publisher=publisher)
+    post = NewsPost(
+        title=title.strip(),
+        summary=source_text(summary),
+        body=source_text(body),
+        kind=kind,
+        publisher=publisher,
+        author=actor,
+    )
     _save_with_slug(post, post.title)
     tag_objects = _tags(list(tags))
     post.tags.set(tag_objects)
@@ -164,22 +187,26 @@ def news_update(
     summary: str,
     body: str,
     kind: str,
+    publisher: str = "",
     tags: list[str] = (),
     related_modifications: list[ModificationProposal] = (),
 ) -> NewsPost:
     """Edit a post in any state; every save that changes its content keeps a revision. The slug stays."""
     _require_publisher(actor)
     _check_post_fields(title=title, summary=summary, body=body, kind=kind)
+    publisher = _publisher(kind=kind, publisher=publisher)
     post = NewsPost.objects.select_for_update().get(pk=post.pk)
     tag_objects = _tags(list(tags))
-    before = (post.title, post.summary, post.body, post.kind, sorted(post.tags.values_list("pk", flat=True)))
-    post.title, post.summary, post.body, post.kind = title.strip(), summary.strip(), body.strip(), kind
-    after = (post.title, post.summary, post.body, post.kind, sorted(t.pk for t in tag_objects))
+    content = ("title", "summary", "body", "kind", "publisher")
+    before = (*(getattr(post, name) for name in content), sorted(post.tags.values_list("pk", flat=True)))
+    post.title, post.summary, post.body = title.strip(), source_text(summary), source_text(body)
+    post.kind, post.publisher = kind, publisher
+    after = (*(getattr(post, name) for name in content), sorted(t.pk for t in tag_objects))
     post.tags.set(tag_objects)
     post.related_modifications.set(related_modifications)
     if before != after:
         post.updated_at = timezone.now()
-        post.save(update_fields=["title", "summary", "body", "kind", "updated_at"])
+        post.save(update_fields=[*content, "updated_at"])
         _write_revision(post, actor=actor, tags=tag_objects)
     return post
 
@@ -465,8 +492,9 @@ def event_update(*, actor: User, event: Event, details: EventDetails, now: datet
 
 
 @transaction.atomic
-def event_cancel(*, actor: User, event: Event, reason: str) -> Event:
-    """Cancel an event (or one occurrence of a series): its page stays and says so; people are told."""
+def event_cancel(*, actor: User, event: Event, reason: str, now: datetime.datetime | None = None) -> Event:
+    """Cancel an event (or one occurrence of a series): its page stays and says so; people are told.
+    It cannot be undone (the notices go at once), and an event that has ended cannot be cancelled."""
     _require_event_manager(actor)
     reason = reason.strip()
     if not reason:
@@ -474,6 +502,8 @@ def event_cancel(*, actor: User, event: Event, reason: str) -> Event:
     event = Event.objects.select_for_update().get(pk=event.pk)
     if event.is_cancelled:
         raise ApplicationError("This event is already cancelled.")
+    if event.is_past(now):
+        raise ApplicationError("This event has already taken place; it cannot be cancelled.")
     event.status = Event.Status.CANCELLED
     event.cancellation_reason = reason
     event.sequence += 1
@@ -503,6 +533,8 @@ def series_create(
 ) -> EventSeries:
     """A monthly series (first Monday at `local_start` UK time, next Working Day after a bank holiday)."""
     _require_event_manager(actor)
+    if kind not in EventKind.values:
+        raise ApplicationError("Choose what kind of event the series is.")
     if not 1 <= months <= 36:
         raise ApplicationError("Create between 1 and 36 monthly occurrences at a time.")
     if not 5 <= duration_minutes <= 600:
@@ -632,6 +664,20 @@ def _fill_from_waitlist(event: Event, *, now: datetime.datetime) -> list[Registr
     return promoted
 
 
+REGISTRATION_REFUSALS = {
+    "cancelled": "This event is cancelled.",
+    "past": "This event has already started.",
+    "not_yet": "Registration has not opened yet.",
+    "closed": "Registration has closed.",
+}
+
+
+def _check_registration_open(event: Event, now: datetime.datetime) -> None:
+    state = event.registration_state(now)
+    if state != "open":
+        raise ApplicationError(REGISTRATION_REFUSALS[state])
+
+
 @transaction.atomic
 def registration_create(
     *, actor: User, event: Event, notes: str = "", now: datetime.datetime | None = None
@@ -641,24 +687,13 @@ def registration_create(
         raise ApplicationError("Sign in with an account of a SEC Party to register for events.")
     now = now or timezone.now()
     event = Event.objects.select_for_update().get(pk=event.pk)  # one registration at a time per event
-    state = event.registration_state(now)
-    if state != "open":
-        raise ApplicationError(
-            {
-                "cancelled": "This event is cancelled.",
-                "past": "This event has already started.",
-                "not_yet": "Registration has not opened yet.",
-                "closed": "Registration has closed.",
-            }[state]
-        )
+    _check_registration_open(event, now)
     if event.registrations.filter(
         user=actor, status__in=[Registration.Status.CONFIRMED, Registration.Status.WAITLISTED]
     ).exists():
         raise ApplicationError("You are already registered for this event.")
     registration = Registration(event=event, user=actor, party_id=actor.party_id, notes=notes.strip()[:2000])
-    has_waitlist = event.registrations.filter(status=Registration.Status.WAITLISTED).exists()
-    counts = _party_counts(event)
-    if _room(event, counts, actor.party_id) and not (has_waitlist and _waitlist_ahead(event, counts, actor.party_id)):
+    if _place_free(event, actor.party_id):
         _confirm(event, registration, now)
     else:
         registration.status = Registration.Status.WAITLISTED
@@ -670,6 +705,16 @@ def registration_create(
         raise ApplicationError("You are already registered for this event.") from None
     _email(registration, "registration_confirmed" if registration.status == "confirmed" else "registration_waitlisted")
     return registration
+
+
+def _place_free(event: Event, party_id: int) -> bool:
+    """May someone of this Party take a place now? Not when the event or the Party is full, nor
+    when someone already waiting could take it (they come first). The event is locked."""
+    counts = _party_counts(event)
+    if not _room(event, counts, party_id):
+        return False
+    has_waitlist = event.registrations.filter(status=Registration.Status.WAITLISTED).exists()
+    return not (has_waitlist and _waitlist_ahead(event, counts, party_id))
 
 
 def _waitlist_ahead(event: Event, counts: Counter, party_id: int) -> bool:
@@ -684,7 +729,8 @@ def _waitlist_ahead(event: Event, counts: Counter, party_id: int) -> bool:
 def registration_cancel(
     *, actor: User, registration: Registration, now: datetime.datetime | None = None
 ) -> Registration:
-    """Give up a place (or leave the waitlist); a freed place goes to the first person waiting."""
+    """Give up a place (or leave the waitlist); a freed place goes to the first person waiting.
+    Once the event has started there is nothing to give up: the registration stays as it is."""
     if not can_cancel_registration(actor, registration):
         raise ApplicationError("You can cancel only your own registration.")
     now = now or timezone.now()
@@ -692,6 +738,8 @@ def registration_cancel(
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
     if not registration.is_active:
         raise ApplicationError("This registration is already cancelled.")
+    if event.starts_at <= now:
+        raise ApplicationError("This event has already started, so its places can no longer be cancelled.")
     was_confirmed = registration.status == Registration.Status.CONFIRMED
     registration.status = Registration.Status.CANCELLED
     registration.cancelled_at = now
@@ -701,6 +749,69 @@ def registration_cancel(
         event.save(update_fields=["confirmed_count"])
         _fill_from_waitlist(event, now=now)
     return registration
+
+
+@dataclass(frozen=True)
+class Restored:
+    """What undoing a cancellation gave back: the registration (a place, or the waitlist), and why
+    a place that was held is not back: it went to someone on the waitlist, or the event filled up."""
+
+    registration: Registration
+    went_to_waitlist: bool = False
+    filled_up: bool = False
+
+
+ACTIVE = (Registration.Status.CONFIRMED, Registration.Status.WAITLISTED)
+
+
+@transaction.atomic
+def registration_restore(*, actor: User, registration: Registration, now: datetime.datetime | None = None) -> Restored:
+    """Undo a cancellation, by the rules of registering: the place back if one is free and no one
+    waiting comes first; otherwise the end of the waitlist (the place held may have gone to the
+    first person waiting, who keeps it). Someone who had left the waitlist goes back to where they
+    were. Only while the event takes registrations, and not for someone registered again since.
+    Nobody is emailed unless the waitlist moves (then as always: the person given a place)."""
+    if not can_cancel_registration(actor, registration):
+        raise ApplicationError("You can undo only your own cancellation.")
+    now = now or timezone.now()
+    event = Event.objects.select_for_update().get(pk=registration.event_id)
+    registration = Registration.objects.select_for_update().select_related("user").get(pk=registration.pk)
+    if registration.status != Registration.Status.CANCELLED:
+        raise ApplicationError("This registration is not cancelled: there is nothing to undo.")
+    _check_registration_open(event, now)
+    if not can_register(registration.user) or registration.user.party_id != registration.party_id:
+        raise ApplicationError("This registration is for someone who can no longer register for their Party.")
+    if event.registrations.filter(user_id=registration.user_id, status__in=ACTIVE).exists():
+        raise ApplicationError("You have registered for this event again since; nothing was changed.")
+    held_a_place = registration.confirmed_at is not None
+    cancelled_at = registration.cancelled_at
+    registration.cancelled_at = None
+    outcome = {}
+    if held_a_place and _place_free(event, registration.party_id):
+        _confirm(event, registration, now)
+    else:
+        registration.status = Registration.Status.WAITLISTED
+        if held_a_place:  # the place is gone: join the end of the waitlist
+            registration.confirmed_at, registration.waitlisted_at = None, now
+            went = (
+                cancelled_at is not None
+                and event.registrations.filter(
+                    waitlisted_at__isnull=False, confirmed_at__gte=cancelled_at, status=Registration.Status.CONFIRMED
+                ).exists()
+            )
+            outcome = {"went_to_waitlist": went, "filled_up": not went}
+        else:
+            registration.waitlisted_at = registration.waitlisted_at or now  # back to where they were
+    try:
+        with transaction.atomic():
+            registration.save(update_fields=["status", "cancelled_at", "confirmed_at", "waitlisted_at"])
+    except IntegrityError:
+        raise ApplicationError("You have registered for this event again since; nothing was changed.") from None
+    if registration.status == Registration.Status.WAITLISTED:
+        _fill_from_waitlist(event, now=now)  # as always: a free place goes to the first person waiting
+        registration.refresh_from_db(fields=["status", "confirmed_at"])
+    registration.event = event
+    return Restored(registration=registration, **outcome)
 
 
 # --- Slide packs -------------------------------------------------------------------------------------------

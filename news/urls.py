@@ -32,6 +32,7 @@ urlpatterns = [
     path("events/my-calendar/change/", views.my_calendar_action, name="my-calendar-action"),
     path("events/private/<slug:token>.ics", views.private_calendar, name="private-calendar"),
     path("events/registrations/<int:pk>/cancel/", views.registration_cancel, name="registration-cancel"),
+    path("events/registrations/<int:pk>/restore/", views.registration_restore, name="registration-restore"),
     path("events/slides/<int:pk>/download/", views.slide_download, name="slide-download"),
     path("events/slides/<int:pk>/thumbnail.png", views.slide_thumbnail, name="slide-thumbnail"),
     path("events/<slug:slug>.ics", views.event_ics, name="event-ics"),

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
+from django.utils.text import capfirst
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -18,6 +19,7 @@ from secportal.classification import can_view
 from secportal.downloads import serve_file
 from secportal.exceptions import ApplicationError
 from secportal.middleware import accepts_uploads
+from secportal.undo import success_with_undo
 
 from . import calendar, selectors, services
 from .forms import (
@@ -113,6 +115,7 @@ def post_create(request: HttpRequest) -> HttpResponse:
                 summary=data["summary"],
                 body=data["body"],
                 kind=data["kind"],
+                publisher=data["publisher"],
                 tags=data["tags"],
                 related_modifications=data["related_modifications"],
             )
@@ -137,6 +140,7 @@ def post_edit(request: HttpRequest, slug: str) -> HttpResponse:
                 summary=data["summary"],
                 body=data["body"],
                 kind=data["kind"],
+                publisher=data["publisher"],
                 tags=data["tags"],
                 related_modifications=data["related_modifications"],
             )
@@ -181,12 +185,14 @@ def post_preview(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def post_publish(request: HttpRequest, slug: str) -> HttpResponse:
     post = selectors.post_get(user=request.user, slug=slug)
+    again = post.status == NewsPost.Status.WITHDRAWN
     try:
         post = services.news_publish(actor=request.user, post=post)
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("news:post-preview", slug=post.slug)
-    messages.success(request, "Published. The post is on the news page, the home page and in the feed.")
+    done = "Published again" if again else "Published"
+    messages.success(request, f"{done}. The post is on the news page, the home page and in the feed.")
     return redirect("news:post-detail", slug=post.slug)
 
 
@@ -230,7 +236,12 @@ def post_withdraw(request: HttpRequest, slug: str) -> HttpResponse:
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, "Withdrawn. The post's address now says so; it has left the lists and feed.")
+            success_with_undo(
+                request,
+                "Withdrawn. The post's address now says so; it has left the lists and feed.",
+                action=reverse("news:post-publish", args=[post.slug]),
+                describe="publish the post again",
+            )
             return redirect("news:post-detail", slug=post.slug)
     return render(request, "news/post_withdraw.html", {"post": post, "form": form}, status=400 if form.errors else 200)
 
@@ -413,6 +424,8 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
     party_id = getattr(user, "party_id", None) if user.is_authenticated else None
     now = timezone.now()
     slide_packs = selectors.event_slide_packs(user=user, event=event)
+    party_places_taken = selectors.party_places_taken(event=event, party_id=party_id)
+    party_full = bool(event.places_per_party) and party_places_taken >= event.places_per_party
     return render(
         request,
         "news/event_detail.html",
@@ -423,8 +436,11 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "waitlist_position": selectors.waitlist_position(registration),
             "registration_state": event.registration_state(now),
             "is_past": event.is_past(now),
+            "started": event.starts_at <= now,  # places can no longer be cancelled
             "can_register": can_register(user),
-            "party_places_taken": selectors.party_places_taken(event=event, party_id=party_id),
+            "party_places_taken": party_places_taken,
+            # Registering now would put the person on the waitlist: the button says so.
+            "joins_waitlist": event.places_left == 0 or party_full,
             "form": RegistrationForm(),
             "slide_packs": slide_packs,
             # The recording goes with the slides: shown when a slide pack is visible, or when there is none.
@@ -473,6 +489,7 @@ def series_create(request: HttpRequest) -> HttpResponse:
             series = services.series_create(
                 actor=request.user,
                 title=d["title"],
+                kind=d["kind"],
                 summary=d["summary"],
                 description=d["description"],
                 first_month=d["first_month"],
@@ -530,7 +547,16 @@ def series_extend(request: HttpRequest, slug: str) -> HttpResponse:
 
 @event_manager_only
 def event_cancel(request: HttpRequest, slug: str) -> HttpResponse:
+    """Cancel an event: a page that says who is told and that it cannot be undone."""
     event = selectors.event_get(slug=slug)
+    if event.is_cancelled or event.is_past():
+        messages.info(
+            request,
+            "This event is already cancelled."
+            if event.is_cancelled
+            else "This event has already taken place; it cannot be cancelled.",
+        )
+        return redirect("news:event-detail", slug=event.slug)
     form = EventCancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -540,7 +566,12 @@ def event_cancel(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, "Cancelled. The people registered are being told by email.")
             return redirect("news:event-detail", slug=event.slug)
-    return render(request, "news/event_cancel.html", {"event": event, "form": form}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "news/event_cancel.html",
+        {"event": event, "form": form, "counts": selectors.registration_counts(event=event)},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -565,21 +596,89 @@ def event_register(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("news:event-detail", slug=event.slug)
 
 
-@login_required
-@require_POST
-def registration_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    registration = get_object_or_404(Registration.objects.select_related("event"), pk=pk)
-    if registration.user_id != request.user.pk and not can_manage_events(request.user):
-        raise Http404
-    try:
-        services.registration_cancel(actor=request.user, registration=registration)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "Your registration is cancelled.")
-    if can_manage_events(request.user) and registration.user_id != request.user.pk:
+def _after_registration_change(request: HttpRequest, registration: Registration) -> HttpResponse:
+    """SECAS acting on someone else's registration go back to the attendees; people to the event."""
+    if registration.user_id != request.user.pk:
         return redirect("news:event-attendees", slug=registration.event.slug)
     return redirect("news:event-detail", slug=registration.event.slug)
+
+
+@login_required
+def registration_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cancel a place (or leave the waitlist): a page that says what happens, then the
+    cancellation, with an Undo. The person or SECAS only; 404 for anyone else."""
+    registration = selectors.registration_get(user=request.user, pk=pk)
+    event = registration.event
+    own = registration.user_id == request.user.pk
+    if not registration.is_active or event.starts_at <= timezone.now():
+        messages.info(
+            request,
+            "This registration is already cancelled."
+            if not registration.is_active
+            else "This event has already started, so its places can no longer be cancelled.",
+        )
+        return _after_registration_change(request, registration)
+    if request.method == "POST":
+        was_place = registration.status == Registration.Status.CONFIRMED
+        try:
+            services.registration_cancel(actor=request.user, registration=registration)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            name = registration.user.full_name
+            whose = "your" if own else f"{name}'s"
+            if was_place:
+                text = "Your place is cancelled." if own else f"{name}'s place is cancelled."
+            else:
+                text = "You have left the waitlist." if own else f"{name} has left the waitlist."
+            success_with_undo(
+                request,
+                text,
+                action=reverse("news:registration-restore", args=[registration.pk]),
+                describe=f"restore {whose} registration for {event.title}",
+            )
+        return _after_registration_change(request, registration)
+    registration.event = event
+    return render(
+        request,
+        "news/registration_cancel.html",
+        {
+            "registration": registration,
+            "event": event,
+            "own": own,
+            "counts": selectors.registration_counts(event=event),
+            "waitlist_position": selectors.waitlist_position(registration),
+        },
+    )
+
+
+@login_required
+@require_POST
+def registration_restore(request: HttpRequest, pk: int) -> HttpResponse:
+    """Undo a cancellation: the place back if it is free, or the waitlist, saying which."""
+    registration = selectors.registration_get(user=request.user, pk=pk)
+    own = registration.user_id == request.user.pk
+    try:
+        restored = services.registration_restore(actor=request.user, registration=registration)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return _after_registration_change(request, registration)
+    registration = restored.registration
+    name = registration.user.full_name
+    if registration.status == Registration.Status.CONFIRMED:
+        messages.success(request, "Your place is back." if own else f"{name}'s place is back.")
+        return _after_registration_change(request, registration)
+    who = "you are" if own else f"{name} is"
+    if restored.went_to_waitlist:
+        where = f"The place had already gone to the next person on the waitlist, so {who} on the waitlist now"
+    elif restored.filled_up:
+        where = f"The event filled up meanwhile, so {who} on the waitlist now"
+    else:
+        where = f"{capfirst(who)} back on the waitlist"
+    then = "it is yours, and we will email you" if own else "it is theirs, and they are emailed"
+    position = selectors.waitlist_position(registration)
+    messages.info(request, f"{where}, at number {position}. If a place frees up {then}.")
+    return _after_registration_change(request, registration)
 
 
 @event_manager_only
@@ -587,7 +686,10 @@ def attendee_list(request: HttpRequest, slug: str) -> HttpResponse:
     event = selectors.event_get(slug=slug)
     rows = selectors.attendees(event=event)
     counts = {s: sum(1 for r in rows if r.status == s) for s in Registration.Status.values}
-    return render(request, "news/attendee_list.html", {"event": event, "rows": rows, "counts": counts})
+    started = event.starts_at <= timezone.now()  # places can no longer be cancelled
+    return render(
+        request, "news/attendee_list.html", {"event": event, "rows": rows, "counts": counts, "started": started}
+    )
 
 
 def _csv_safe(value: str) -> str:

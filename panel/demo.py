@@ -7,13 +7,14 @@ from zoneinfo import ZoneInfo
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.utils import timezone
 
 from modifications.demo import _pdf
-from modifications.models import ModificationProposal
+from modifications.models import ModificationProposal, Stage
 from parties import roles
 from parties.models import Party, User
 from secportal.classification import Classification
-from secportal.workingdays import local_today
+from secportal.workingdays import add_working_days, local_today, next_working_day, previous_working_day
 
 from . import services
 from .models import Action, AgendaItem, Attendance, Committee, Constituency, Meeting, Membership, Minutes, Paper, Seat
@@ -95,32 +96,52 @@ COMMITTEES = [
 ]
 
 
-def _meeting(committee, *, title, when, status, headlines="") -> Meeting:
-    meeting, _ = Meeting.objects.get_or_create(
-        committee=committee,
-        title=title,
-        defaults={
-            "starts_at": when,
-            "ends_at": when + datetime.timedelta(hours=3),
-            "status": status,
-            "venue": "SECAS offices, London" if committee.kind == Committee.Kind.PANEL else "",
-            "online_link": "https://meetings.secportal.example/join/" + committee.slug,
-            "headlines": headlines,
-        },
+# Each committee's meetings are monthly, around one that is this many Working Days from today (held
+# already when negative). So whatever the day: the Change Board met two Working Days ago and its vote
+# is open; the Panel meets in three, its papers out since paper day; others have no papers yet.
+NEAREST_MEETING = {
+    "sec-panel": 3,
+    "change-board": -2,
+    "change-sub-committee": 8,
+    "security-sub-committee": -5,
+    "tabasc": 12,
+}
+
+
+def _add_months(day: datetime.date, months: int) -> datetime.date:
+    """The same day `months` months on (or back), or the month's last day if it is shorter."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    last = (datetime.date(year + month // 12, month % 12 + 1, 1) - datetime.timedelta(days=1)).day
+    return datetime.date(year, month, min(day.day, last))
+
+
+def _in_month(day: datetime.date) -> datetime.date:
+    """`day` if it is a Working Day, else the next one (the one before, if the next is in another month)."""
+    after = next_working_day(day)
+    return after if after.month == day.month else previous_working_day(day)
+
+
+def meeting_days(slug: str, today: datetime.date) -> list[datetime.date]:
+    """The days of a committee's four demo meetings, a month apart: two held and two to come."""
+    nearest = add_working_days(today, NEAREST_MEETING[slug])
+    months = (-2, -1, 0, 1) if nearest > today else (-1, 0, 1, 2)
+    return [nearest if n == 0 else _in_month(_add_months(nearest, n)) for n in months]
+
+
+def _paper(meeting, *, title, classification, staff, published, item=None, owner_party=None) -> Paper:
+    content = _pdf(
+        title,
+        meeting.committee.name,
+        [
+            f"Paper for the {meeting.title} of {timezone.localtime(meeting.starts_at, LONDON):%-d %B %Y}.",
+            f"Issued {timezone.localtime(published, LONDON):%-d %B %Y}. TLP:{classification.upper()}.",
+        ],
     )
-    return meeting
-
-
-def _paper(meeting, *, title, classification, staff, item=None, owner_party=None, red=(), late=False) -> None:
-    if Paper.objects.filter(meeting=meeting, title=title).exists():
-        return
-    content = _pdf(title, meeting.committee.name, [f"Paper for {meeting.title}.", f"TLP:{classification.upper()}."])
     name = default_storage.save(
         f"panel/demo/{meeting.committee.slug}-{meeting.pk}-{title[:20]}.pdf", ContentFile(content)
     )
-    paper_day = datetime.datetime.combine(meeting.paper_day, datetime.time(9), tzinfo=LONDON)
-    published = paper_day + datetime.timedelta(days=2 if late else -1)
-    paper = Paper.objects.create(
+    return Paper(
         meeting=meeting,
         item=item,
         title=title,
@@ -134,14 +155,6 @@ def _paper(meeting, *, title, classification, staff, item=None, owner_party=None
         owner_committee=meeting.committee.slug,
         published_at=published,
     )
-    if red:
-        paper.red_recipients.set(red)
-
-
-def _first_monday_after(day: datetime.date, months: int) -> datetime.date:
-    month = day.month - 1 + months
-    first = datetime.date(day.year + month // 12, month % 12 + 1, 1)
-    return first + datetime.timedelta(days=(7 - first.weekday()) % 7 + 7)  # second week: not a bank holiday
 
 
 def seed(*, stdout=None) -> None:
@@ -215,133 +228,189 @@ def seed(*, stdout=None) -> None:
     appoint("user@dcc.example", "tabasc", R.MEMBER)
     appoint("member@panel.example", "tabasc", R.OBSERVER)
 
-    chair = User.objects.filter(email="chair@panel.example").first()
-    panel_member = User.objects.filter(email="member@panel.example").first()
-    dcc = Party.objects.filter(category=Party.Category.DCC).first()
     for slug, committee in committees.items():
-        for offset in (-2, -1, 1, 2):
-            day = _first_monday_after(today, offset)
-            start = day + datetime.timedelta(days=committee.order - 1)  # committees meet on different days
-            when = datetime.datetime.combine(start, datetime.time(10 if committee.order % 2 else 13), tzinfo=LONDON)
-            past = offset < 0
-            meeting = _meeting(
-                committee,
-                title=f"{when:%B %Y} meeting",
-                when=when,
-                status=(Meeting.Status.MINUTES_APPROVED if offset == -2 else Meeting.Status.HELD)
-                if past
-                else (Meeting.Status.PAPERS_PUBLISHED if offset == 1 else Meeting.Status.PLANNED),
-                headlines="- Agreed the recommendations in the papers.\n- Noted the DCC's operational report."
-                if past
-                else "",
-            )
-            if meeting.items.exists():
-                continue
-            AgendaItem.objects.create(meeting=meeting, order=1, title="Apologies and minutes of the last meeting")
-            at_board = list(ModificationProposal.objects.filter(stage="change_board").order_by("number")[:2])
-            if slug == "change-board" and not past and at_board:
-                for n, mp in enumerate(at_board, start=2):
-                    item = AgendaItem.objects.create(
-                        meeting=meeting,
-                        order=n,
-                        title=f"{mp.reference}: Change Board vote",
-                        modification=mp,
-                        decision_needed=True,
-                    )
-                    _paper(
-                        meeting,
-                        title=f"{mp.reference} Change Board paper",
-                        classification=Classification.GREEN,
-                        staff=staff,
-                        item=item,
-                    )
-            item = AgendaItem.objects.create(
-                meeting=meeting,
-                order=5,
-                title="Operational and security update",
-                decision_needed=past,
-                outcome="Noted: the Panel noted the update." if past else "",
-            )
-            _paper(meeting, title="Agenda", classification=Classification.WHITE, staff=staff)
-            _paper(
-                meeting,
-                title="Operational performance report",
-                classification=Classification.GREEN,
-                staff=staff,
-                item=item,
-            )
-            _paper(
-                meeting,
-                title="Risk register extract",
-                classification=Classification.AMBER,
-                staff=staff,
-                item=item,
-                owner_party=dcc,
-                late=offset == 1,
-            )
-            if slug == "sec-panel" and chair and panel_member:
-                _paper(
-                    meeting,
-                    title="Legal advice on a dispute",
-                    classification=Classification.RED,
-                    staff=staff,
-                    item=item,
-                    red=[chair, panel_member],
-                )
-            if past:
-                for membership in Membership.objects.current().filter(committee=committee).select_related("user")[:6]:
-                    Attendance.objects.get_or_create(
-                        meeting=meeting, user=membership.user, defaults={"status": Attendance.Status.ATTENDED}
-                    )
-                Minutes.objects.get_or_create(
-                    meeting=meeting,
-                    defaults={
-                        "text": f"## {meeting.title}\n\n1. The Chair welcomed members.\n2. The minutes of the last "
-                        "meeting were approved.\n3. Members noted the operational update.",
-                        "status": Minutes.Status.APPROVED if offset == -2 else Minutes.Status.DRAFT,
-                    },
-                )
-                members = list(Membership.objects.current().filter(committee=committee).values_list("user", flat=True))
-                owner = User.objects.get(pk=members[offset % len(members)]) if members else staff
-                Action.objects.get_or_create(
-                    meeting=meeting,
-                    title="Circulate the revised risk register",
-                    defaults={
-                        "owner": owner,
-                        "due_on": today + datetime.timedelta(days=14),
-                        "reference": f"{slug.upper()[:6]}-{when:%y%m}-01",
-                    },
-                )
+        if not committee.meetings.exists():
+            _meetings(committee, meeting_days(slug, today), staff=staff)
     _vote_in_progress(staff)
     if stdout:
         stdout.write(f"  panel: {Committee.objects.count()} committees, {Meeting.objects.count()} meetings")
 
 
+def _meetings(committee: Committee, days: list[datetime.date], *, staff: User) -> None:
+    """A committee's meetings on `days`: the ones held with their papers, attendance, outcomes,
+    minutes (the earlier ones approved at the next meeting) and actions; the ones to come with the
+    papers whose paper day has come. Agenda items are numbered 1, 2, 3 in order."""
+    now = timezone.now()
+    chair = User.objects.filter(email="chair@panel.example").first()
+    panel_member = User.objects.filter(email="member@panel.example").first()
+    dcc = Party.objects.filter(category=Party.Category.DCC).first()
+    members = list(Membership.objects.current().filter(committee=committee).select_related("user").order_by("pk"))
+    is_board = committee.kind == Committee.Kind.CHANGE_BOARD
+    at_board = (
+        list(ModificationProposal.objects.filter(stage=Stage.CHANGE_BOARD, alternative_of=None).order_by("number"))
+        if is_board
+        else []
+    )
+    meetings = []
+    for day in days:
+        when = datetime.datetime.combine(day, datetime.time(10 if committee.order % 2 else 13), tzinfo=LONDON)
+        meetings.append(
+            Meeting(
+                committee=committee,
+                title=f"{when:%B %Y} meeting",
+                starts_at=when,
+                ends_at=when + datetime.timedelta(hours=3),
+                venue="SECAS offices, London" if committee.kind == Committee.Kind.PANEL else "",
+                online_link="https://meetings.secportal.example/join/" + committee.slug,
+            )
+        )
+    held = [m for m in meetings if m.ends_at <= now]
+    coming = [m for m in meetings if m.starts_at > now]
+    for meeting in held:
+        meeting.status = Meeting.Status.MINUTES_APPROVED if meeting is not held[-1] else Meeting.Status.HELD
+        meeting.headlines = "- Agreed the recommendations in the papers.\n- Noted the DCC's operational report."
+    for meeting in meetings:
+        meeting.render_rich_text()
+    meetings = Meeting.objects.bulk_create(meetings)
+
+    items, papers, agenda = [], [], {}
+    for meeting in meetings:
+        past = meeting in held
+        # The modifications the Change Board votes on here: at its last meeting, those that reached
+        # it by that meeting's paper day; at its next, those that came after.
+        on_agenda = []
+        if is_board and meeting in (held[-1:] + coming[:1]):
+            last_paper_day = held[-1].paper_day if held else None
+            for modification in at_board:
+                reached = modification.events.filter(to_stage=Stage.CHANGE_BOARD).order_by("-occurred_on").first()
+                early = reached is not None and last_paper_day is not None and reached.occurred_on < last_paper_day
+                if early == (meeting in held):
+                    on_agenda.append(modification)
+        lines = [("Apologies and minutes of the last meeting", None, False)]
+        lines += [(f"{m.reference}: Change Board vote", m, True) for m in on_agenda]
+        lines += [("Operational and security update", None, past), ("Any other business", None, False)]
+        agenda[meeting.pk] = []
+        for order, (title, modification, decision) in enumerate(lines, start=1):
+            item = AgendaItem(
+                meeting=meeting, order=order, title=title, modification=modification, decision_needed=decision
+            )
+            if past and title == "Operational and security update":
+                item.outcome = f"Noted: the {committee.name} noted the update."
+                item.outcome_recorded_at = meeting.ends_at
+            items.append(item)
+            agenda[meeting.pk].append(item)
+    AgendaItem.objects.bulk_create(items)
+
+    for meeting in meetings:
+        paper_day = datetime.datetime.combine(meeting.paper_day, datetime.time(9), tzinfo=LONDON)
+        late = datetime.datetime.combine(add_working_days(meeting.paper_day, 2), datetime.time(9), tzinfo=LONDON)
+        update = agenda[meeting.pk][-2]
+        specs = [("Agenda", Classification.WHITE, None, None, paper_day)]
+        specs += [
+            (f"{item.modification.reference} Change Board paper", Classification.GREEN, item, None, paper_day)
+            for item in agenda[meeting.pk]
+            if item.modification is not None
+        ]
+        specs += [
+            ("Operational performance report", Classification.GREEN, update, None, paper_day),
+            # Late on purpose, for the last meeting held: papers can arrive after paper day.
+            ("Risk register extract", Classification.AMBER, update, dcc, late if meeting in held[-1:] else paper_day),
+        ]
+        if committee.kind == Committee.Kind.PANEL and chair and panel_member:
+            specs.append(("Legal advice on a dispute", Classification.RED, update, None, paper_day))
+        for title, classification, item, owner, published in specs:
+            if published <= now:  # nothing is published before its time
+                papers.append(
+                    _paper(
+                        meeting,
+                        title=title,
+                        classification=classification,
+                        staff=staff,
+                        published=published,
+                        item=item,
+                        owner_party=owner,
+                    )
+                )
+    papers = Paper.objects.bulk_create(papers)
+    for paper in papers:
+        if paper.classification == Classification.RED:
+            paper.red_recipients.set([chair, panel_member])
+    with_papers = {p.meeting_id for p in papers}
+    Meeting.objects.filter(pk__in=[m.pk for m in coming if m.pk in with_papers]).update(
+        status=Meeting.Status.PAPERS_PUBLISHED
+    )
+
+    attendance, minutes, actions = [], [], []
+    for n, meeting in enumerate(held):
+        day = timezone.localtime(meeting.starts_at, LONDON).date()
+        later = held[n + 1] if n + 1 < len(held) else None
+        attendance += [
+            Attendance(meeting=meeting, user=membership.user, status=Attendance.Status.ATTENDED)
+            for membership in members[:6]
+        ]
+        minutes.append(
+            Minutes(
+                meeting=meeting,
+                text=f"## {meeting.title}\n\n1. The Chair welcomed members.\n2. The minutes of the last "
+                "meeting were approved.\n3. Members noted the operational update.",
+                status=Minutes.Status.APPROVED if later else Minutes.Status.DRAFT,
+                approved_at=later,
+                approved_by=staff if later else None,
+                approved_on=timezone.localtime(later.starts_at, LONDON).date() if later else None,
+            ).render_rich_text()
+        )
+        due = add_working_days(day, 15)
+        done = due < local_today()
+        owner = members[n % len(members)].user if members else staff
+        actions.append(
+            Action(
+                meeting=meeting,
+                title="Circulate the revised risk register",
+                owner=owner,
+                due_on=due,
+                status=Action.Status.DONE if done else Action.Status.OPEN,
+                updated_at=datetime.datetime.combine(due, datetime.time(12), tzinfo=LONDON)
+                if done
+                else meeting.ends_at,
+                reference=f"{committee.slug.upper()[:6]}-{timezone.localtime(meeting.starts_at):%y%m}-01",
+            )
+        )
+    Attendance.objects.bulk_create(attendance)
+    Minutes.objects.bulk_create(minutes)
+    Action.objects.bulk_create(actions)
+
+
 def _vote_in_progress(staff) -> None:
-    """A Change Board vote open on the first modification at the Change Board, with one seat's vote
-    cast (by member@panel.example when that account votes there). Idempotent."""
+    """The Change Board's vote on each modification on the agenda of its last meeting, opened at that
+    meeting, with one seat's vote cast there (by member@panel.example when that account votes on
+    the Board). Idempotent."""
     from secportal.exceptions import ApplicationError
 
     from .models import Vote, VoteRound
 
-    modification = ModificationProposal.objects.filter(stage="change_board").order_by("number").first()
-    if staff is None or modification is None or VoteRound.objects.filter(modification=modification).exists():
-        return
-    meeting = (
-        Meeting.objects.filter(
-            committee__kind=Committee.Kind.CHANGE_BOARD, starts_at__gte=datetime.datetime.now(LONDON)
-        )
-        .order_by("starts_at")
-        .first()
-    )
-    vote_round = services.vote_round_open(actor=staff, modification=modification, meeting=meeting)
+    now = timezone.now()
+    items = AgendaItem.objects.filter(
+        meeting__committee__kind=Committee.Kind.CHANGE_BOARD,
+        meeting__ends_at__lte=now,
+        modification__stage=Stage.CHANGE_BOARD,
+        decision_needed=True,
+        outcome="",
+    ).select_related("meeting", "modification")
     member = User.objects.filter(email="member@panel.example").first()
-    if member is not None and not Vote.objects.filter(round=vote_round).exists():
-        with contextlib.suppress(ApplicationError):  # unless the demo member holds no voting seat there
-            services.vote_cast(
-                actor=member,
-                vote_round=vote_round,
-                choice="approve",
-                rationale="Better facilitates SEC Objective (a): it removes a manual workaround.",
-                objectives=["a"],
-            )
+    for item in items:
+        if VoteRound.objects.filter(modification=item.modification).exists():
+            continue
+        vote_round = services.vote_round_open(actor=staff, modification=item.modification, meeting=item.meeting)
+        # Opened at the meeting (the service stamps "now"), and the member voted there.
+        opened_at = item.meeting.starts_at + datetime.timedelta(hours=1)
+        VoteRound.objects.filter(pk=vote_round.pk).update(opened_at=opened_at)
+        if member is not None:
+            with contextlib.suppress(ApplicationError):  # unless the demo member holds no voting seat there
+                vote = services.vote_cast(
+                    actor=member,
+                    vote_round=vote_round,
+                    choice="approve",
+                    rationale="Better facilitates SEC Objective (a): it removes a manual workaround.",
+                    objectives=["a"],
+                )
+                Vote.objects.filter(pk=vote.pk).update(cast_at=opened_at + datetime.timedelta(minutes=20))

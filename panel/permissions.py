@@ -13,6 +13,10 @@ alternate's only while the chair or member they stand in for is current too (`cu
 | observer                      | no    | no            | no                   | yes            | no            | yes |
 | none (ended, not yet started) | no    | no            | no                   | no             | no            | (2) |
 
+A current chair also approves the committee's draft minutes (`can_approve_minutes`), and the chairs
+of the Panel and the Change Board follow how many seats have voted in an open Change Board vote
+(`can_follow_vote_progress`; never how they voted).
+
 AMBER: the committee's own AMBER papers and documents. Link: the online meeting's. All responses:
 every consultation response, confidential ones included. (1) On the Panel or the Change Board,
 after the consultation closes (modifications.permissions). (2) Only for another reason (a role, a
@@ -189,6 +193,31 @@ def second_factor_places(user) -> QuerySet:
 def can_see_draft_minutes(user, committee: Committee) -> bool:
     """Draft minutes are for the committee's chair, members and alternates, and SECAS, until approved."""
     return can_manage_panel(user) or committee_rights(user).is_full_member_of(committee.pk)
+
+
+def can_approve_minutes(user, committee: Committee) -> bool:
+    """Draft minutes are approved, and locked, by the committee's current chair (at a later
+    meeting), or recorded as approved by SECAS."""
+    if can_manage_panel(user):
+        return True
+    return any(
+        p.committee_id == committee.pk and p.role == Membership.Role.CHAIR for p in committee_rights(user).places
+    )
+
+
+def chaired_committee_ids(user) -> frozenset[int]:
+    """The committees the person chairs today."""
+    return frozenset(p.committee_id for p in committee_rights(user).places if p.role == Membership.Role.CHAIR)
+
+
+def can_follow_vote_progress(user) -> bool:
+    """How many seats have voted in an open Change Board vote (never how they voted): SECAS, and the
+    current chairs of the Panel and the Change Board."""
+    if can_manage_panel(user):
+        return True
+    return any(
+        p.role == Membership.Role.CHAIR and p.committee_kind in _DECIDING_KINDS for p in committee_rights(user).places
+    )
 
 
 def can_join_meeting(user, meeting) -> bool:

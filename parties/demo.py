@@ -5,6 +5,8 @@ import datetime
 from allauth.account.models import EmailAddress
 from django.utils.text import slugify
 
+from secportal.workingdays import add_working_days, local_today, previous_working_day
+
 from . import roles
 from .models import Party, User, VotingGroup
 from .services import roles_sync, user_set_roles
@@ -99,18 +101,29 @@ DEMO_COLLEAGUES = [
 DEMO_ADMINS = {"claire.davies@pennine.example", "ewan.fraser@smallsupplier.example"}
 
 
-def _day(index: int) -> datetime.date:
-    return datetime.date(2013, 11, 4) + datetime.timedelta(days=113 * index)
+def _accession_dates(status, index: int, today: datetime.date) -> dict:
+    """The Working Days of a Party's accession steps, worked out from today: the acceded Parties
+    joined over the past years, one every 113 days or so; the one that withdrew did so last year;
+    the Parties acceding now applied in recent weeks (one has been sent its Accession Agreement)."""
+    if status == Party.Status.APPLIED:
+        return {"applied_on": add_working_days(today, -12)}
+    if status == Party.Status.AGREEMENT_SENT:
+        applied = add_working_days(today, -45)
+        return {"applied_on": applied, "agreement_sent_on": add_working_days(applied, 25)}
+    years = len(DEMO_PARTIES) + 4 - (0 if status == Party.Status.WITHDRAWN else index)
+    acceded = previous_working_day(today - datetime.timedelta(days=113 * years))
+    dates = {
+        "applied_on": add_working_days(acceded, -40),
+        "agreement_sent_on": add_working_days(acceded, -20),
+        "acceded_on": acceded,
+    }
+    if status == Party.Status.WITHDRAWN:
+        dates["withdrawn_on"] = previous_working_day(today - datetime.timedelta(days=330))
+    return dates
 
 
 def _party(name, category, status, index, *, signifier="", voting_group=None) -> Party:
-    dates = {"applied_on": _day(index) - datetime.timedelta(days=60)}
-    if status in {Party.Status.AGREEMENT_SENT, Party.Status.ACCEDED, Party.Status.WITHDRAWN}:
-        dates["agreement_sent_on"] = _day(index) - datetime.timedelta(days=30)
-    if status in {Party.Status.ACCEDED, Party.Status.WITHDRAWN} and signifier:
-        dates["acceded_on"] = _day(index)
-    if status == Party.Status.WITHDRAWN:
-        dates["withdrawn_on"] = _day(index) + datetime.timedelta(days=700)
+    dates = _accession_dates(status, index, local_today())
     slug = slugify(name)
     party, _ = Party.objects.get_or_create(
         slug=slug,

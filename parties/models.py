@@ -257,6 +257,7 @@ class PartyEvent(models.Model):
         INVITATION_REVOKED = "invitation_revoked", "Invitation withdrawn"
         USER_JOINED = "user_joined", "User joined"
         USER_REMOVED = "user_removed", "User removed"
+        USER_REINSTATED = "user_reinstated", "User reinstated"
         ADMIN_PROMOTED = "admin_promoted", "Administrator added"
         ADMIN_DEMOTED = "admin_demoted", "Administrator role removed"
         CHANGE_REQUESTED = "change_requested", "Change of details requested"
@@ -266,6 +267,8 @@ class PartyEvent(models.Model):
     party = models.ForeignKey(Party, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="party_events")
+    # The person a removal or reinstatement is about: a reinstatement reads their last removal.
+    person = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     summary = models.CharField(max_length=500)
     changes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

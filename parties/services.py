@@ -248,8 +248,18 @@ def user_verify_email_after_password_set(*, user: User) -> None:
 # --- Parties ---------------------------------------------------------------------------------
 
 
-def _event(party: Party, *, kind: str, actor: User | None, summary: str, changes: dict | None = None) -> PartyEvent:
-    return PartyEvent.objects.create(party=party, kind=kind, actor=actor, summary=summary, changes=changes or {})
+def _event(
+    party: Party,
+    *,
+    kind: str,
+    actor: User | None,
+    summary: str,
+    changes: dict | None = None,
+    person: User | None = None,
+) -> PartyEvent:
+    return PartyEvent.objects.create(
+        party=party, kind=kind, actor=actor, summary=summary, changes=changes or {}, person=person
+    )
 
 
 def _require_staff(actor: User, what: str) -> None:
@@ -534,7 +544,8 @@ def _admin_count(party: Party) -> int:
 
 @transaction.atomic
 def party_user_remove(*, actor: User, user: User) -> User:
-    """The person can no longer sign in; what they did (responses, votes) stays theirs."""
+    """The person can no longer sign in and every session of theirs ends now; what they did
+    (responses, votes) stays theirs. Their Party's administrators or SECAS can reinstate them."""
     user = _lock_party_user(actor, user, "remove them")
     if user.pk == actor.pk:
         raise ApplicationError("You cannot remove yourself. Ask another administrator of your Party, or SECAS.")
@@ -543,12 +554,74 @@ def party_user_remove(*, actor: User, user: User) -> User:
     user.removed_at = timezone.now()
     user.save(update_fields=["is_active", "removed_at"])
     user_set_roles(actor=actor, user=user, role_names=set())
+    sessions_end(user_id=user.pk)
     _event(
         user.party,
         kind=PartyEvent.Kind.USER_REMOVED,
         actor=actor,
         summary=f"{user} ({user.email}) removed",
         changes={"roles": [before, []]},
+        person=user,
+    )
+    return user
+
+
+def _last_removal(user: User) -> PartyEvent | None:
+    """The removal a reinstatement would undo: the person's latest removal, unless something
+    since (a reinstatement) already undid it."""
+    latest = (
+        PartyEvent.objects.filter(person=user, kind__in=[PartyEvent.Kind.USER_REMOVED, PartyEvent.Kind.USER_REINSTATED])
+        .select_related("party")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return latest if latest is not None and latest.kind == PartyEvent.Kind.USER_REMOVED else None
+
+
+@transaction.atomic
+def party_user_reinstate(*, actor: User, user: User) -> User:
+    """Undo a removal: the person signs in again (with their password and second factor as they
+    were) with the roles they had when they were removed, and is told by email.
+
+    Only the administrators of the Party they were removed from, or SECAS, may do it; not if they
+    have been reinstated already, belong to another Party since, or their Party has withdrawn."""
+    user = User.objects.select_for_update(of=("self",)).select_related("party").get(pk=user.pk)
+    if user.party is None or not can_manage_party_users(actor, user.party):
+        raise ApplicationError("Only the administrators of this person's Party, or SECAS, can reinstate them.")
+    if user.is_active:
+        raise ApplicationError(f"{user} is not removed: they may have been reinstated already. Nothing was changed.")
+    removal = _last_removal(user)
+    if removal is None:
+        raise ApplicationError(
+            f"The portal has no record of {user}'s removal, so it cannot reinstate them as they were. Ask SECAS."
+        )
+    if removal.party_id != user.party_id:
+        raise ApplicationError(
+            f"{user} was removed from {removal.party} and belongs to {user.party} since; "
+            "they cannot be reinstated as they were. Ask SECAS."
+        )
+    if user.party.status == Party.Status.WITHDRAWN:
+        raise ApplicationError(f"{user.party.name} has withdrawn from the SEC; no one can be reinstated to it.")
+    restored = set(removal.changes.get("roles", [[]])[0]) or {roles.PARTY_USER}
+    user.is_active = True
+    user.removed_at = None
+    user.save(update_fields=["is_active", "removed_at"])
+    user_set_roles(actor=actor, user=user, role_names=restored)
+    event = _event(
+        user.party,
+        kind=PartyEvent.Kind.USER_REINSTATED,
+        actor=actor,
+        summary=f"{user} ({user.email}) reinstated",
+        changes={"roles": [[], sorted(restored)]},
+        person=user,
+    )
+    outbox_enqueue(
+        recipient=user.email,
+        kind="party.user_reinstated",
+        template_prefix="emails/parties/user_reinstated",
+        context={"user": user, "party": user.party, "administrator": roles.PARTY_ADMINISTRATOR in restored},
+        subject_obj=event,  # each reinstatement is told once, however often it is retried
+        user=user,
     )
     return user
 

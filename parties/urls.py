@@ -18,6 +18,7 @@ urlpatterns = [
     path("<slug:slug>/status/", views.party_status, name="party-status"),
     path("<slug:slug>/delete/", views.party_delete, name="party-delete"),
     path("<slug:slug>/people/", views.party_people, name="party-people"),
+    path("<slug:slug>/people/<int:user_id>/remove/", views.party_person_remove, name="party-person-remove"),
     path(
         "<slug:slug>/people/<int:user_id>/<str:action>/",
         views.party_person_action,

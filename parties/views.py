@@ -5,12 +5,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from secportal import ratelimit
 from secportal.classification import committee_access
 from secportal.exceptions import ApplicationError
 from secportal.registry import party_sections
+from secportal.undo import success_with_undo
 
 from . import selectors, services, tasks
 from .forms import (
@@ -181,12 +183,14 @@ def party_people(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, f"Invitation sent to {invitation.email}.")
             return redirect("parties:party-people", slug=party.slug)
+    people = selectors.party_people(user=request.user, party=party)
     return render(
         request,
         "parties/party_people.html",
         {
             "party": party,
-            "people": selectors.party_people(user=request.user, party=party),
+            "people": [p for p in people if p["user"].is_active],
+            "removed": [p for p in people if not p["user"].is_active],
             "invitations": selectors.party_invitations(user=request.user, party=party),
             "invitation_days": settings.SECPORTAL_INVITATION_DAYS,
             "form": form,
@@ -195,8 +199,42 @@ def party_people(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@login_required
+def party_person_remove(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
+    """Remove a person: a page that says what happens, then the removal, with an Undo."""
+    party = selectors.party_for_management(user=request.user, slug=slug)
+    person = selectors.party_user_get(user=request.user, party=party, user_id=user_id)
+    if not person.is_active or person.pk == request.user.pk:
+        messages.info(
+            request,
+            f"{person} has already been removed." if not person.is_active else "You cannot remove yourself.",
+        )
+        return redirect("parties:party-people", slug=party.slug)
+    if request.method == "POST":
+        try:
+            services.party_user_remove(actor=request.user, user=person)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            success_with_undo(
+                request,
+                f"{person} has been removed and can no longer sign in.",
+                action=reverse("parties:party-person-action", args=[party.slug, person.pk, "reinstate"]),
+                describe=f"reinstate {person}",
+            )
+        return redirect("parties:party-people", slug=party.slug)
+    return render(
+        request,
+        "parties/party_person_remove.html",
+        {"party": party, "person": person, "is_admin": person.is_party_administrator},
+    )
+
+
 PERSON_ACTIONS = {
-    "remove": (services.party_user_remove, "{user} has been removed and can no longer sign in."),
+    "reinstate": (
+        services.party_user_reinstate,
+        "{user} has been reinstated and can sign in again. We have emailed them to say so.",
+    ),
     "promote": (services.party_admin_promote, "{user} is now an administrator of the Party."),
     "demote": (services.party_admin_demote, "{user} is no longer an administrator."),
 }

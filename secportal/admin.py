@@ -4,6 +4,7 @@ from django.contrib import admin
 from .admin_mixins import ViewOnlyAdmin
 from .models import Happening, Notification, OutboxMessage, ReminderSchedule
 from .notifications import offset_code, parse_offsets
+from .registry import email_kinds
 from .services import outbox_requeue
 
 
@@ -12,7 +13,16 @@ class OutboxMessageAdmin(ViewOnlyAdmin):
     """What was sent to whom and when, what is queued, what failed and why. What an email carrying
     a personal link said is never shown: the link would let whoever reads it sign in as the recipient."""
 
-    list_display = ("created_at", "recipient", "kind", "subject", "status", "attempts", "sent_at", "last_error")
+    list_display = (
+        "created_at",
+        "recipient",
+        "kind_in_words",
+        "subject",
+        "status",
+        "attempts",
+        "sent_at",
+        "last_error",
+    )
     list_filter = ("status", "kind")
     search_fields = ("recipient", "subject", "kind")
     date_hierarchy = "created_at"
@@ -28,6 +38,10 @@ class OutboxMessageAdmin(ViewOnlyAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return self.get_fields(request, obj)
+
+    @admin.display(description="Kind", ordering="kind")
+    def kind_in_words(self, obj) -> str:
+        return email_kinds.label(obj.kind)
 
     @admin.display(description="Content")
     def content_not_shown(self, obj) -> str:

@@ -21,6 +21,8 @@ NAV = [
 LAYOUT_URLS = {
     "home": "home",
     "cookies": "cookies",
+    "privacy": "privacy",
+    "accessibility": "accessibility",
     "cookies_dismiss": "cookies-dismiss",
     "account_request": "account-request",
     "login": "account_login",
@@ -84,4 +86,5 @@ def portal(request: HttpRequest) -> dict:
         "layout": layout(),
         "show_cookie_notice": settings.SECPORTAL_COOKIE_NOTICE_COOKIE not in request.COOKIES,
         "show_staff_links": signed_in and user.is_staff,
+        "contact_email": settings.SECPORTAL_CONTACT_EMAIL,
     }

@@ -32,7 +32,7 @@ def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
 def server_error(request: HttpRequest) -> HttpResponse:
     # No context processors: whatever failed may be one of them. The layout's links only.
     try:
-        context = {"layout": layout()}
+        context = {"layout": layout(), "contact_email": settings.SECPORTAL_CONTACT_EMAIL}
     except (NoReverseMatch, ValueError):  # a broken URL conf or static manifest: a page without links
         context = {}
     return HttpResponse(get_template("500.html").render(context), status=500)

@@ -1,8 +1,12 @@
 from html import escape
 
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
 from django import forms
 from django.forms.utils import flatatt
 from django.utils.safestring import mark_safe
+
+from .models import PageText
 
 
 class PlainSelect(forms.Select):
@@ -101,3 +105,23 @@ def rich_text_field(model, name: str, **kwargs) -> forms.CharField:
     )
     kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 8}))
     return forms.CharField(max_length=limit, error_messages={"max_length": message}, **kwargs)
+
+
+class PageTextForm(forms.Form):
+    """The words of a page SECAS edits (secportal.pages)."""
+
+    title = forms.CharField(max_length=200)
+    body = rich_text_field(
+        PageText,
+        "body",
+        label="Text",
+        widget=forms.Textarea(attrs={"rows": 18}),
+        help_text="Markdown: ## for headings, - for lists, **bold**, [words](address) for links. "
+        "Scripts, embedded frames and pictures from other sites are removed.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.add_input(Submit("save", "Save the page"))

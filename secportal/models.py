@@ -3,6 +3,11 @@ from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils import timezone
 
+from .richtext import RichText, SanitisedHTMLField
+
+# A page of a few screens; longer material belongs in a document.
+PAGE_TEXT_LIMIT = 20_000
+
 
 class OutboxMessageQuerySet(models.QuerySet):
     def due(self, now=None):
@@ -255,3 +260,53 @@ class Session(AbstractBaseSession):
         from .sessions import SessionStore
 
         return SessionStore
+
+
+class PageText(RichText, models.Model):
+    """The words of a page SECAS edits without a developer: the welcome to the SEC on the home page,
+    the privacy notice and the accessibility statement. Markdown, rendered and sanitised when it is
+    saved (secportal.richtext); each save keeps a revision (who, when, what)."""
+
+    class Page(models.TextChoices):
+        HOME = "home", "Home page welcome"
+        PRIVACY = "privacy", "Privacy notice"
+        ACCESSIBILITY = "accessibility", "Accessibility statement"
+
+    rich_text_fields = ("body",)
+
+    slug = models.SlugField(max_length=40, unique=True, choices=Page.choices, editable=False)
+    title = models.CharField(max_length=200)
+    body = models.TextField(max_length=PAGE_TEXT_LIMIT, help_text="Markdown.")
+    body_html = SanitisedHTMLField()
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = "page text"
+
+    def __str__(self) -> str:
+        return self.get_slug_display()
+
+
+class PageTextRevision(RichText, models.Model):
+    """A page's text as it was after one save: nothing written is lost."""
+
+    rich_text_fields = ("body",)
+
+    page = models.ForeignKey(PageText, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    body = models.TextField(max_length=PAGE_TEXT_LIMIT)
+    body_html = SanitisedHTMLField()
+    editor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [models.UniqueConstraint(fields=["page", "number"], name="pagetext_revision_number_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.page} revision {self.number}"

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from . import notifications
 from .forms import NotificationSettingsForm
 from .models import Notification, OutboxMessage
-from .registry import notification_kinds
+from .registry import email_kinds, notification_kinds
 from .services import outbox_requeue
 
 PAGE_SIZE = 25
@@ -128,9 +128,15 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "notifications/unsubscribe.html", {"label": label, "token": token})
 
 
+def can_see_outbox(user) -> bool:
+    """The outbox (every email, its status, "send again") is for SECAS staff and superusers."""
+    return bool(
+        user.is_authenticated and user.is_active and (getattr(user, "is_secas_staff", False) or user.is_superuser)
+    )
+
+
 def _require_staff(request: HttpRequest) -> None:
-    user = request.user
-    if not (user.is_authenticated and user.is_active and (getattr(user, "is_secas_staff", False) or user.is_superuser)):
+    if not can_see_outbox(request.user):
         raise Http404
 
 
@@ -148,7 +154,9 @@ def outbox(request: HttpRequest) -> HttpResponse:
     if status:
         rows = rows.filter(status=status)
     if q:
-        rows = rows.filter(Q(recipient__icontains=q) | Q(subject__icontains=q) | Q(kind__icontains=q))
+        # A kind is found by its words (what the page shows) as well as its identifier.
+        kinds = Q(kind__icontains=q) | Q(kind__in=email_kinds.matching(q))
+        rows = rows.filter(Q(recipient__icontains=q) | Q(subject__icontains=q) | kinds)
     order = ("-sent_at", "-id") if status == OutboxMessage.Status.SENT else ("-created_at", "-id")
     page = Paginator(rows.order_by(*order), 50).get_page(request.GET.get("page"))
     counts = dict(OutboxMessage.objects.values_list("status").annotate(n=Count("pk")).order_by())

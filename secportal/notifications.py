@@ -821,7 +821,9 @@ def time_until(starts_at: datetime.datetime, now: datetime.datetime) -> str:
     if hours >= 2:
         return f"in {hours} hours"
     minutes = max(1, round(seconds / 60))
-    return "in 1 hour" if minutes >= 50 else f"in {minutes} minutes"
+    if minutes >= 50:
+        return "in 1 hour"
+    return f"in {minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def run_sources(*, now: datetime.datetime | None = None) -> int:

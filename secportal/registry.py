@@ -3,8 +3,12 @@
 `secportal` never imports an app: each app registers its sections in `AppConfig.ready()`,
 the way apps register with the admin site. A section is a template plus a function that
 builds its context for a request (return None to leave the section out).
+
+A dashboard section marked `queue` is a work queue (`secportal.queues`): what waits for the person,
+shown first, with the count of what waits in its heading.
 """
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +26,7 @@ class Section:
     template: str
     build: ContextBuilder
     order: int = 100
+    queue: bool = False
 
 
 @dataclass
@@ -97,6 +102,39 @@ class NotificationKindRegistry:
 
 
 notification_kinds = NotificationKindRegistry()
+
+
+class EmailKindRegistry:
+    """Words for each kind of email the outbox holds, so SECAS reads "Password reset link" rather
+    than an identifier. A notification kind brings its own label; emails sent outside them
+    (receipts, account emails, digests) are registered by their app in ready()."""
+
+    def __init__(self) -> None:
+        self._labels: dict[str, str] = {}
+
+    def register(self, key: str, label: str) -> None:
+        self._labels[key] = label
+
+    def is_registered(self, key: str) -> bool:
+        return key in self._labels or notification_kinds.has(key)
+
+    def label(self, key: str) -> str:
+        if key in self._labels:
+            return self._labels[key]
+        if notification_kinds.has(key):
+            return notification_kinds.get(key).label
+        # Not registered (a kind from an older release, say): its last word, still in words.
+        word = re.split(r"[.:/]", key)[-1].replace("_", " ").strip()
+        return word[:1].upper() + word[1:] if word else "Email"
+
+    def matching(self, text: str) -> list[str]:
+        """The keys whose words contain `text` (for a search of the outbox)."""
+        text = text.casefold()
+        keys = {*self._labels, *(k.key for k in notification_kinds.kinds())}
+        return sorted(key for key in keys if text in self.label(key).casefold())
+
+
+email_kinds = EmailKindRegistry()
 
 # visible(user, ids) -> the subset of ids (strings) of one model the user may still be told about.
 AccessCheck = Callable[[Any, list[str]], set[str]]

@@ -111,6 +111,13 @@ def render_markdown(text: str) -> SafeString:
     return mark_safe(re.sub(r"<img(?![^>]*\salt=)", '<img alt=""', clean))  # sanitised by nh3 just above
 
 
+def source_text(text: str) -> str:
+    """Text from a text box (Markdown, a summary) as typed, with the line endings a browser sends
+    (CRLF) made plain newlines and the ends trimmed: a form sent back untouched then compares equal
+    to what is stored."""
+    return (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 class SanitisedHTMLField(models.TextField):
     """The HTML of a rich text field, written only by `RichText.save()` from the output of
     `render_markdown` (sanitised by nh3), so templates may print it as it is."""

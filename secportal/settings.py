@@ -202,6 +202,8 @@ if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
 MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _email_options}}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="SEC Portal <noreply@secportal.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where people write to SECAS: shown in every page's footer (with the helpdesk hours).
+SECPORTAL_CONTACT_EMAIL = env.str("SECPORTAL_CONTACT_EMAIL", default="secas@gemserv.com")
 
 # Celery: Redis in production and tests; a broker that needs no server in the demo.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")

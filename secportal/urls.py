@@ -17,6 +17,10 @@ urlpatterns = [
     path("notifications/", include("secportal.notification_urls")),
     path("healthz", views.healthz, name="healthz"),
     path("cookies/", views.cookies, name="cookies"),
+    path("privacy/", views.page_text, {"slug": "privacy"}, name="privacy"),
+    path("accessibility/", views.page_text, {"slug": "accessibility"}, name="accessibility"),
+    path("pages/<slug:slug>/edit/", views.page_text_edit, name="page-edit"),
+    path("pages/<slug:slug>/history/", views.page_text_history, name="page-history"),
     path("cookies/dismiss/", views.cookies_dismiss, name="cookies-dismiss"),
     # Public sign-up is off: people ask for an account for their Party instead.
     path("accounts/request/", party_views.account_request_create, name="account-request"),

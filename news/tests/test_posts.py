@@ -1,9 +1,13 @@
 """Writing, revising, scheduling, publishing and withdrawing posts; the list, the page and the feed."""
 
 import datetime
+import importlib
+import re
 import xml.etree.ElementTree as ET
+from types import SimpleNamespace
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -11,6 +15,7 @@ from django.utils import timezone
 
 from modifications.tests.factories import make_modification
 from news import services
+from news.forms import PostForm
 from news.models import NewsPost, NewsPostEvent, NewsPostRevision
 from news.tasks import news_publish_due
 from news.tests.factories import make_party_user, make_post, make_staff
@@ -313,3 +318,84 @@ def test_history_page_shows_revisions(client, staff, settings):
     response = client.get(reverse("news:post-history", args=[post.slug]))
     assert response.status_code == 200 and b"Revision 2" in response.content and b"Revision 1" in response.content
     assert NewsPostRevision.objects.filter(post=post).count() == 2
+
+
+# --- Government publications: who published them -------------------------------------------------------
+
+
+def test_a_government_publication_says_who_published_it(staff):
+    with pytest.raises(ApplicationError, match="DESNZ or Ofgem"):
+        write(staff, kind=NewsPost.Kind.GOVERNMENT)
+    post = write(staff, kind=NewsPost.Kind.GOVERNMENT, publisher=NewsPost.Publisher.DESNZ)
+    assert post.publisher == "desnz" and post.publisher_short == "DESNZ"
+    assert post.revisions.get().publisher == "desnz"
+    # An Ofgem decision is Ofgem's whatever is asked; another kind of post has no publisher.
+    decision = write(staff, kind=NewsPost.Kind.OFGEM, publisher=NewsPost.Publisher.DESNZ)
+    assert decision.publisher == "ofgem" and decision.publisher_short == "Ofgem"
+    services.news_update(
+        actor=staff, post=post, title=post.title, summary=post.summary, body=post.body, kind=NewsPost.Kind.NEWS
+    )
+    post.refresh_from_db()
+    assert post.publisher == "" and post.revisions.count() == 2
+
+
+def test_changing_only_the_publisher_is_a_revision(staff):
+    post = write(staff, kind=NewsPost.Kind.GOVERNMENT, publisher=NewsPost.Publisher.DESNZ)
+    fields = {"title": post.title, "summary": post.summary, "body": post.body, "kind": post.kind}
+    services.news_update(actor=staff, post=post, publisher=NewsPost.Publisher.OFGEM, **fields)
+    assert [r.publisher for r in post.revisions.order_by("number")] == ["desnz", "ofgem"]
+
+
+def post_form(**fields) -> dict:
+    return {"title": "A post", "kind": "news", "publisher": "", "summary": "Summary.", "body": "Body.", **fields}
+
+
+def test_the_form_asks_who_published_a_government_publication(client, staff, settings):
+    settings.SECPORTAL_REQUIRE_MFA = False
+    client.force_login(staff)
+    response = client.post(reverse("news:post-create"), post_form(kind="government"))
+    assert response.status_code == 400 and "Say who published it: DESNZ or Ofgem." in response.content.decode()
+    assert not NewsPost.objects.exists()
+    response = client.post(reverse("news:post-create"), post_form(kind="government", publisher="desnz"))
+    assert response.status_code == 302
+    post = NewsPost.objects.get()
+    assert post.publisher == "desnz"
+    services.news_publish(actor=staff, post=post)
+    page = client.get(reverse("news:post-detail", args=[post.slug])).content.decode()
+    assert "from Department for Energy Security and Net Zero (DESNZ, formerly BEIS)" in page
+
+
+def test_save_and_preview_is_an_outlined_button_not_blue_on_blue(client, staff, settings):
+    settings.SECPORTAL_REQUIRE_MFA = False
+    client.force_login(staff)
+    html = client.get(reverse("news:post-create")).content.decode()
+    buttons = {
+        re.search(r'value="([^"]+)"', tag)[1]: re.search(r'class="([^"]+)"', tag)[1].split()
+        for tag in re.findall(r'<input type="submit"[^>]*>', html)
+    }
+    # One colour class each: two (btn-primary and btn-outline-primary) drew blue text on blue.
+    assert buttons == {"Save draft": ["btn", "btn-primary"], "Save and preview": ["btn", "btn-outline-primary"]}
+
+
+def test_the_migration_infers_publishers_of_posts_written_before(staff):
+    migration = importlib.import_module("news.migrations.0006_series_kind_and_publisher")
+    desnz = write(staff, kind=NewsPost.Kind.GOVERNMENT, publisher="desnz", title="BEIS smart metering update")
+    ofgem = write(
+        staff, kind=NewsPost.Kind.GOVERNMENT, publisher="desnz", title="Decision letter", summary="Ofgem's view."
+    )
+    unknown = write(staff, kind=NewsPost.Kind.GOVERNMENT, publisher="desnz", title="A letter")
+    decision = write(staff, kind=NewsPost.Kind.OFGEM)
+    NewsPost.objects.update(publisher="")  # as they were before the field existed
+    migration.infer_publishers(django_apps, SimpleNamespace(connection=connection))
+    found = dict(NewsPost.objects.values_list("pk", "publisher"))
+    assert found == {desnz.pk: "desnz", ofgem.pk: "ofgem", unknown.pk: "", decision.pk: "ofgem"}
+
+
+def test_an_edit_sent_back_untouched_by_a_browser_writes_no_revision(client, staff, settings):
+    settings.SECPORTAL_REQUIRE_MFA = False
+    post = write(staff, body="## Seats\n\nTwo seats.\n\n- Large\n- Small", summary="Nominations\nare open.")
+    client.force_login(staff)
+    data = {**PostForm.initial_for(post), "body": post.body.replace("\n", "\r\n")}
+    data["summary"] = post.summary.replace("\n", "\r\n")
+    assert client.post(reverse("news:post-edit", args=[post.slug]), data).status_code == 302
+    assert post.revisions.count() == 1

@@ -201,6 +201,38 @@ def test_register_and_cancel_through_the_pages(client):
     assert Registration.objects.get(pk=registration.pk).status == "cancelled"
 
 
+def registration_card(client, event) -> str:
+    page = client.get(reverse("news:event-detail", args=[event.slug])).content.decode()
+    return page[page.index('id="registration-title"') : page.index('id="calendar-title"')]
+
+
+def test_a_full_event_offers_the_waitlist_and_a_confirmed_place_does_not(client):
+    event = make_event(capacity=1)
+    holder = make_party_user()
+    client.force_login(holder)
+    card = registration_card(client, event)
+    assert "<strong>1</strong> of 1 place left." in card and ">Register</button>" in card
+    register(holder, event)
+    card = registration_card(client, event)
+    assert "Your place is confirmed." in card and "<strong>Full</strong>." in card
+    assert "join the waitlist" not in card.lower()
+    client.force_login(make_party_user())
+    card = registration_card(client, event)
+    assert "<strong>Full</strong>: you can join the waitlist." in card and ">Join the waitlist</button>" in card
+    assert ">Register</button>" not in card
+
+
+def test_a_party_that_used_its_places_is_offered_the_waitlist(client):
+    event = make_event(capacity=10, places_per_party=1)
+    party = make_party(status=Party.Status.ACCEDED)
+    register(make_party_user(party=party), event)
+    client.force_login(make_party_user(party=party))
+    card = registration_card(client, event)
+    assert "Your Party has used its 1 place: you can join the waitlist." in card
+    assert ">Join the waitlist</button>" in card and "Up to 1 place per Party" not in card
+    assert "<strong>9</strong> of 10 places left, up to 1 per Party." in card
+
+
 # --- Concurrency (PostgreSQL: real row locks between real connections) -------------------------------------
 
 

@@ -2,12 +2,17 @@
 it to the next Working Day. Cases are real England and Wales bank holidays."""
 
 import datetime
+import importlib
+from types import SimpleNamespace
 
 import pytest
+from django.apps import apps as django_apps
+from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
 from news import recurrence, services
-from news.models import Event, EventKind
+from news.models import Event, EventKind, EventSeries
 from news.tests.factories import make_party_user, make_staff
 from secportal.exceptions import ApplicationError
 from secportal.workingdays import LONDON
@@ -175,3 +180,105 @@ def test_staff_add_months_to_a_series_from_an_occurrence(client, settings):
     assert EventSeries.objects.get().occurrences.count() == before + 3
     client.force_login(make_party_user())
     assert client.get(url).status_code == 404
+
+
+# --- The kind of a series -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_operations_series_is_badged_as_the_operations_questions_hour(client, staff, settings):
+    settings.SECPORTAL_REQUIRE_MFA = False
+    series = services.series_create(
+        actor=staff,
+        title="SEC Operations Questions Hour",
+        kind=EventKind.OPERATIONS_QUESTIONS_HOUR,
+        summary="Operational questions to SECAS and the DCC.",
+        first_month=JANUARY_2027,
+        months=2,
+        online_link="https://meet.example.org/ops",
+    )
+    assert {e.kind for e in series.occurrences.all()} == {EventKind.OPERATIONS_QUESTIONS_HOUR}
+    occurrence = series.occurrences.first()
+    page = client.get(reverse("news:event-detail", args=[occurrence.slug])).content.decode()
+    assert ">SEC Operations Questions Hour</span>" in page and "Modifications Questions Hour" not in page
+    listed = client.get(reverse("news:event-list"), {"kind": "ops_questions_hour"}).content.decode()
+    assert 'event-kind-ops_questions_hour">SEC Operations Questions Hour</span>' in listed
+    client.force_login(staff)
+    extend = client.get(reverse("news:series-extend", args=[series.slug])).content.decode()
+    assert ">SEC Operations Questions Hour</span>" in extend
+
+
+def series_post(**fields) -> dict:
+    return {
+        "title": "SEC Operations Questions Hour",
+        "kind": "ops_questions_hour",
+        "summary": "Operational questions.",
+        "description": "",
+        "first_month": "2027-04-15",
+        "months": "2",
+        "local_start": "11:00",
+        "duration_minutes": "60",
+        "online_link": "https://meet.example.org/ops",
+        "venue": "",
+        "capacity": "",
+        "places_per_party": "",
+        **fields,
+    }
+
+
+@pytest.mark.django_db
+def test_the_series_form_sets_the_kind_and_refuses_a_title_naming_the_other_questions_hour(client, staff, settings):
+    settings.SECPORTAL_REQUIRE_MFA = False
+    client.force_login(staff)
+    url = reverse("news:series-create")
+    assert 'value="questions_hour" selected' in client.get(url).content.decode()  # the default kind
+    refused = client.post(url, series_post(kind="questions_hour"))
+    assert refused.status_code == 400
+    assert "The title names the SEC Operations Questions Hour: choose that kind." in refused.content.decode()
+    assert not Event.objects.exists()
+    response = client.post(url, series_post())
+    assert response.status_code == 302 and response.url.endswith("?kind=ops_questions_hour")
+    assert set(Event.objects.values_list("kind", flat=True)) == {"ops_questions_hour"}
+
+
+@pytest.mark.django_db
+def test_an_unknown_kind_is_refused(staff):
+    with pytest.raises(ApplicationError, match="what kind of event"):
+        services.series_create(
+            actor=staff,
+            title="x",
+            kind="party",
+            summary="x",
+            first_month=JANUARY_2027,
+            months=1,
+            online_link="https://x.example",
+        )
+
+
+@pytest.mark.django_db
+def test_the_migration_gives_series_made_before_the_kind_their_titles_say(staff):
+    migration = importlib.import_module("news.migrations.0006_series_kind_and_publisher")
+    ops = make_series(staff, months=2)
+    EventSeries.objects.filter(pk=ops.pk).update(title="SEC Operations Questions Hour")
+    # One occurrence was edited on its own into another kind: it keeps it.
+    edited = ops.occurrences.order_by("starts_at").last()
+    Event.objects.filter(pk=edited.pk).update(kind=EventKind.WEBINAR)
+    spotlight = services.series_create(
+        actor=staff,
+        title="Spotlight on the SEC",
+        summary="x",
+        first_month=JANUARY_2027,
+        months=1,
+        online_link="https://x.example",
+    )  # made as a Questions Hour, the only kind a series could be
+    modifications = make_series(staff, months=1)
+    migration.infer_series_kinds(django_apps, SimpleNamespace(connection=connection))
+    kinds = dict(EventSeries.objects.values_list("pk", "kind"))
+    assert kinds == {
+        ops.pk: "ops_questions_hour",
+        spotlight.pk: "spotlight",
+        modifications.pk: "questions_hour",
+    }
+    assert set(ops.occurrences.exclude(pk=edited.pk).values_list("kind", flat=True)) == {"ops_questions_hour"}
+    assert Event.objects.get(pk=edited.pk).kind == EventKind.WEBINAR
+    assert set(spotlight.occurrences.values_list("kind", flat=True)) == {"spotlight"}

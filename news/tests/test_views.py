@@ -169,6 +169,7 @@ def test_series_page(client, settings):
         reverse("news:series-create"),
         {
             "title": "SEC Modifications Questions Hour",
+            "kind": "questions_hour",
             "summary": "Progress and questions.",
             "description": "",
             "first_month": "2027-04-15",

@@ -13,7 +13,7 @@ from panel.models import Committee, Meeting, Membership, Minutes
 from parties.models import User
 from parties.tests.factories import make_user
 from secportal.classification import Classification
-from secportal.models import Notification
+from secportal.models import Happening, Notification
 
 from .test_panel import make_meeting, make_paper
 
@@ -130,3 +130,22 @@ def test_papers_and_minutes_are_changed_only_on_the_meeting_page(client, secas_s
     url = reverse("admin:panel_minutes_change", args=[minutes.pk])
     assert client.post(url, {"meeting": meeting.pk, "text": "Rewritten."}).status_code == 403
     assert Minutes.objects.get(pk=minutes.pk).text == "Draft minutes."
+
+
+def test_a_meeting_that_has_taken_place_cannot_be_cancelled(client, secas_staff, board, membership):
+    meeting = make_meeting(board, starts=timezone.now() - datetime.timedelta(days=3))
+    client.force_login(secas_staff)
+    url = reverse("admin:panel_meeting_change", args=[meeting.pk])
+    response = client.post(url, meeting_data(meeting, status=Meeting.Status.CANCELLED), follow=True)
+    assert response.status_code == 200
+    assert "This meeting has already taken place; it cannot be cancelled." in [
+        str(m) for m in response.context["messages"]
+    ]
+    assert Meeting.objects.get(pk=meeting.pk).status == Meeting.Status.PLANNED
+    assert not Happening.objects.filter(kind="panel.meeting_cancelled").exists()  # no one is told
+    # A meeting still to come can be, and its members are told.
+    upcoming = make_meeting(board)
+    url = reverse("admin:panel_meeting_change", args=[upcoming.pk])
+    client.post(url, meeting_data(upcoming, status=Meeting.Status.CANCELLED))
+    assert Meeting.objects.get(pk=upcoming.pk).status == Meeting.Status.CANCELLED
+    assert Happening.objects.filter(kind="panel.meeting_cancelled", subject_id=str(upcoming.pk)).exists()

@@ -6,7 +6,15 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
+from secportal.registry import email_kinds
+
 register = template.Library()
+
+
+@register.filter
+def email_kind(key: str) -> str:
+    """A kind of email in words ("Password reset link"), never its identifier."""
+    return email_kinds.label(key)
 
 
 @register.filter
@@ -67,7 +75,7 @@ def filesize(value: int) -> str:
     if value is None:
         return ""
     if value < 1024:
-        return f"{value} bytes"
+        return f"{value} byte{'s' if value != 1 else ''}"
     if value < 1024 * 1024:
         return f"{value / 1024:.0f} KB"
     return f"{value / 1024 / 1024:.1f} MB"

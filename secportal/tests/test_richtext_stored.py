@@ -211,6 +211,8 @@ def test_every_markdown_field_is_rendered_at_save_into_a_companion_and_has_a_lim
         "panel.Committee.terms_of_reference",
         "panel.Meeting.headlines",
         "panel.Minutes.text",
+        "secportal.PageText.body",
+        "secportal.PageTextRevision.body",
     }
 
 

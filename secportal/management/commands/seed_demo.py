@@ -6,7 +6,7 @@ from secportal.registry import demo_seeders
 
 
 class Command(BaseCommand):
-    help = "Load the demo data of every app (idempotent: running it twice changes nothing)."
+    help = "Load the demo data of every app, dated from today (running it twice changes nothing)."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--force", action="store_true", help="Run even with DEBUG off (never on a live portal).")
