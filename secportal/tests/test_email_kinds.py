@@ -78,7 +78,9 @@ def test_the_outbox_page_shows_kinds_in_words_and_finds_them_by_their_words(clie
         )
     client.force_login(secas_staff)
     page = client.get(reverse("notifications:outbox")).content.decode()
-    assert "<td>Password reset link</td>" in page and "<td>On an event&#x27;s waitlist</td>" in page
+    kind_cell = '<span class="cell-label" aria-hidden="true">Kind: </span>{}</td>'
+    assert kind_cell.format("Password reset link") in page
+    assert kind_cell.format("On an event&#x27;s waitlist") in page
     assert "allauth:" not in page and "news.registration_waitlisted" not in page
     found = client.get(reverse("notifications:outbox"), {"q": "password reset"}).content.decode()
     assert "kim@example.org" in found and "lee@example.org" not in found
