@@ -40,19 +40,41 @@ class ModificationsConfig(AppConfig):
         dashboard_sections.register(
             Section(
                 key="drafts_to_review",
-                title="Draft Proposals awaiting your review",
-                template="modifications/_dashboard_to_review.html",
+                title="Draft Proposals awaiting critical-friend review",
+                template="secportal/_dashboard_queue.html",
                 build=sections.drafts_to_review,
-                order=0,
+                order=10,
+                queue=True,
             )
         )
         dashboard_sections.register(
             Section(
                 key="party_consultations",
-                title="Consultations for your Party",
-                template="modifications/_dashboard_consultations.html",
+                title="Consultations open to your Party",
+                template="secportal/_dashboard_queue.html",
                 build=sections.party_consultations,
-                order=1,
+                order=10,
+                queue=True,
+            )
+        )
+        dashboard_sections.register(
+            Section(
+                key="consultations_to_act",
+                title="Consultations closing or with responses to publish",
+                template="secportal/_dashboard_queue.html",
+                build=sections.consultations_to_act,
+                order=30,
+                queue=True,
+            )
+        )
+        dashboard_sections.register(
+            Section(
+                key="responses_to_read",
+                title="Consultation responses you may now read",
+                template="secportal/_dashboard_queue.html",
+                build=sections.responses_to_read,
+                order=40,
+                queue=True,
             )
         )
         home_sections.register(

@@ -32,7 +32,12 @@ def _helper(submit: str | None = None) -> FormHelper:
 
 
 class ModificationFilterForm(forms.Form):
-    q = forms.CharField(required=False, max_length=200, label="Search reference, title, issue and solution")
+    q = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Search",
+        help_text="A reference (MP210, MP 210, 210), words, or who proposed it.",
+    )
     stage = forms.ChoiceField(required=False, choices=[("", "Any stage"), *Stage.choices])
     path = forms.ChoiceField(required=False, choices=[("", "Any path"), *Path.choices])
     category = forms.ChoiceField(

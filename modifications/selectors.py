@@ -1,16 +1,17 @@
 """Reads for modifications: the register (filters, search), one modification, its timeline and
 documents as the viewer may see them, releases, and what a person follows."""
 
+import re
 from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from urllib.parse import urlencode
 
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Case, Count, FloatField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 
-from parties.models import Party
+from parties.models import Party, User
 
 from .models import (
     OPEN_STAGES,
@@ -75,33 +76,111 @@ class ModificationFilters:
         return ", ".join(parts) or "all modifications"
 
 
-def _search(queryset: QuerySet, q: str) -> QuerySet:
+# A reference as people type it: "MP210", "mp210", "MP 210", "MP-210", "DP084", "210", "102a".
+# At most six digits, so the number always fits the column (a longer one is searched as words).
+REFERENCE = re.compile(r"(?:(?P<prefix>[DM]P)[\s-]*)?0*(?P<number>\d{1,6})[\s-]*(?P<suffix>[A-Z])?", re.IGNORECASE)
+# A proposer's name (their own or their Party's) matches from this many characters typed.
+NAME_MIN_LENGTH = 3
+
+
+@dataclass(frozen=True)
+class Search:
+    """What a search of the register asks for: the words as typed and, when the whole of it reads
+    as a reference ("MP 210", "mp210", "MP-210", "210"), that reference's parts."""
+
+    text: str
+    number: int | None = None
+    prefix: str = ""  # "MP" or "DP" when typed: then the reference must be exactly that
+    suffix: str = ""  # an alternative's letter: "A" of MP102A
+
+    @property
+    def reference(self) -> str:
+        """The reference in the register's spelling (MP210, DP084, MP102A), when a prefix was typed."""
+        return f"{self.prefix}{self.number:03d}{self.suffix}" if self.prefix and self.number is not None else ""
+
+
+def parse_search(q: str) -> Search:
+    """The search as typed (spaces collapsed); its reference's parts when the whole of it is one."""
+    text = " ".join(q.split())
+    found = REFERENCE.fullmatch(text)
+    if found is None:
+        return Search(text=text)
+    return Search(
+        text=text,
+        number=int(found["number"]),
+        prefix=(found["prefix"] or "").upper(),
+        suffix=(found["suffix"] or "").upper(),
+    )
+
+
+def _reference_match(search: Search) -> Q:
+    """The modification the reference names: exactly (and by a reference it once had: DP084 finds
+    MP084) when typed with its prefix; by number (and letter) when typed without one."""
+    if search.prefix:
+        old = ModificationReference.objects.filter(reference=search.reference).values("modification_id")
+        return Q(reference=search.reference) | Q(pk__in=old)
+    return Q(number=search.number, **({"suffix": search.suffix} if search.suffix else {}))
+
+
+def _text_match(text: str) -> Q | RawSQL:
     if connection.vendor == "postgresql":
-        # The stored, indexed document (migration 0004): matches come from the GIN index, and the
-        # rank reads the stored vector instead of parsing every row's text on every request.
-        # The SQL is constant; the search text is always a parameter.
-        matches = RawSQL(
-            "SELECT id FROM modifications_modificationproposal "
-            "WHERE search_document @@ websearch_to_tsquery('english', %s)",
-            [q],
+        # The stored, indexed document (migration 0004: reference and title, issue and solution):
+        # matches come from its GIN index. The SQL is constant; the text is always a parameter. The
+        # column is named without its table, so it is the modification of the SELECT it sits in,
+        # whatever alias Django gives that table inside a subquery.
+        return RawSQL(
+            "search_document @@ websearch_to_tsquery('english', %s)",
+            [text],
+            output_field=BooleanField(),
         )
-        old = ModificationReference.objects.filter(reference__icontains=q).values("modification_id")
+    # SQLite (the demo): simple matching of the same fields, every word somewhere in them (a
+    # reference as a whole word, as PostgreSQL's document has it).
+    match = Q()
+    for word in text.split():
+        match &= (
+            Q(reference__iexact=word)
+            | Q(title__icontains=word)
+            | Q(issue__icontains=word)
+            | Q(solution__icontains=word)
+        )
+    return match
+
+
+def _search(queryset: QuerySet, q: str) -> QuerySet:
+    """Modifications matching a search, a reference match first, then by relevance.
+
+    One statement: each way of matching (the words; the reference, or a reference it once had; the
+    proposer's name; their Party's name) is its own SELECT of ids that uses its own index, and the
+    register keeps the modifications whose id is in their UNION. A reference match ranks first,
+    then the words' rank (PostgreSQL), then the newest."""
+    search = parse_search(q)
+    ways = [ModificationProposal.objects.filter(_text_match(search.text)).values("pk")]
+    if search.number is not None:
+        if search.prefix:
+            ways.append(ModificationProposal.objects.filter(reference=search.reference).values("pk"))
+            ways.append(ModificationReference.objects.filter(reference=search.reference).values("modification_id"))
+        else:
+            ways.append(ModificationProposal.objects.filter(_reference_match(search)).values("pk"))
+    if len(search.text) >= NAME_MIN_LENGTH:
+        if not any(c.isdigit() for c in search.text):  # a person's name has no digits (parties/validators.py)
+            people = User.objects.filter(full_name__icontains=search.text).values("pk")
+            ways.append(ModificationProposal.objects.filter(proposer__in=people).values("pk"))
+        parties = Party.objects.filter(name__icontains=search.text).values("pk")
+        ways.append(ModificationProposal.objects.filter(proposer_party__in=parties).values("pk"))
+    ids = [way.order_by() for way in ways]
+    matches = queryset.filter(pk__in=ids[0].union(*ids[1:]) if len(ids) > 1 else ids[0])
+    is_reference = (
+        Case(When(_reference_match(search), then=Value(1)), default=Value(0)) if search.number is not None else Value(0)
+    )
+    if connection.vendor == "postgresql":
         rank = RawSQL(
-            "ts_rank(modifications_modificationproposal.search_document, websearch_to_tsquery('english', %s))", [q]
+            "ts_rank(search_document, websearch_to_tsquery('english', %s))", [search.text], output_field=FloatField()
         )
-        return (
-            queryset.filter(Q(pk__in=matches) | Q(reference__icontains=q) | Q(pk__in=old))
-            .annotate(rank=rank)
-            .order_by("-rank", "-number")
-        )
-    # SQLite (the demo): simple matching.
-    return queryset.filter(
-        Q(reference__icontains=q)
-        | Q(old_references__reference__icontains=q)
-        | Q(title__icontains=q)
-        | Q(issue__icontains=q)
-        | Q(solution__icontains=q)
-    ).distinct()
+    else:
+        rank = Value(0.0)
+    return matches.annotate(is_reference=is_reference, rank=rank).order_by(
+        "-is_reference", "-rank", "-number", "suffix"
+    )
 
 
 def modification_list(*, filters: ModificationFilters) -> QuerySet[ModificationProposal]:
@@ -387,27 +466,56 @@ def response_summary(*, rows: list[dict], questions: list[Question]) -> list[dic
     return summary
 
 
-def party_consultations(*, party) -> dict:
-    """For the dashboard: open consultations the Party may answer, answered or not."""
+def party_consultations(*, party, now=None) -> list[Consultation]:
+    """For the dashboard: every open consultation the Party may answer, closing soonest first, each
+    with `response`: the Party's response (None before anyone saved an answer), with who last
+    saved and who sent it. Two queries, however many there are."""
     from django.utils import timezone
 
-    from secportal.workingdays import working_days_between
-
-    now = timezone.now()
+    now = now or timezone.now()
     open_ones = [
         c
         for c in Consultation.objects.filter(opens_at__lte=now, closes_at__gte=now)
         .select_related("modification")
-        .order_by("closes_at")
+        .order_by("closes_at", "pk")
         if c.party_may_respond(party)
     ]
-    answered = set(
-        Response.objects.filter(consultation__in=open_ones, party=party, status=Response.Status.SUBMITTED).values_list(
-            "consultation_id", flat=True
+    responses = {
+        r.consultation_id: r
+        for r in Response.objects.filter(consultation__in=[c.pk for c in open_ones], party=party).select_related(
+            "submitted_by", "updated_by"
         )
-    )
-    today = timezone.localdate()
+    }
     for c in open_ones:
-        c.working_days_left = working_days_between(today, timezone.localtime(c.closes_at).date())
-        c.answered = c.pk in answered
-    return {"to_answer": [c for c in open_ones if not c.answered], "answered": [c for c in open_ones if c.answered]}
+        c.response = responses.get(c.pk)
+    return open_ones
+
+
+def consultations_for_secas(*, now, closing_by) -> list[Consultation]:
+    """For SECAS's dashboard, oldest first: consultations closed with responses to publish (at least
+    one sent and not marked confidential), then open ones that close by `closing_by`. Each carries
+    `sent` (responses sent) and `publishable` (sent, not confidential). One query."""
+    sent = Q(responses__status=Response.Status.SUBMITTED)
+    return list(
+        Consultation.objects.select_related("modification")
+        .annotate(
+            sent=Count("responses", filter=sent, distinct=True),
+            publishable=Count("responses", filter=sent & Q(responses__confidential=False), distinct=True),
+        )
+        .filter(
+            Q(closes_at__lt=now, published_at__isnull=True, publishable__gt=0)
+            | Q(opens_at__lte=now, closes_at__gte=now, closes_at__lte=closing_by)
+        )
+        .order_by("closes_at", "pk")
+    )
+
+
+def consultations_closed_since(*, now, since) -> list[Consultation]:
+    """Consultations that closed between `since` and `now`, oldest first, each with `sent` (the
+    responses sent). Who may read them is for modifications.permissions to say. One query."""
+    return list(
+        Consultation.objects.filter(closes_at__lt=now, closes_at__gte=since)
+        .select_related("modification")
+        .annotate(sent=Count("responses", filter=Q(responses__status=Response.Status.SUBMITTED), distinct=True))
+        .order_by("closes_at", "pk")
+    )

@@ -94,6 +94,8 @@ def modification_list(request: HttpRequest) -> HttpResponse:
             "following_filter": following_filter,
             "filter_query": filters.query_string(),
             "filter_label": filters.describe(),
+            # The filters stay folded away (results first) unless the page was asked for with some.
+            "filters_open": bool(filters.query_string()) or filters.sort != "-updated",
         },
     )
 

@@ -39,6 +39,16 @@ class NewsConfig(AppConfig):
                 order=30,
             )
         )
+        dashboard_sections.register(
+            Section(
+                key="scheduled_posts",
+                title="Scheduled posts",
+                template="secportal/_dashboard_queue.html",
+                build=sections.scheduled_posts,
+                order=60,
+                queue=True,
+            )
+        )
         demo_seeders.register("news", demo.seed, order=40)
         from . import bench
 

@@ -1,9 +1,13 @@
 """What `news` contributes to the shared pages: the home page and the dashboard."""
 
+from django.urls import reverse
 from django.utils import timezone
 
+from secportal.queues import QUEUE_LIMIT, QueueItem, queue
+from secportal.templatetags.portal import ukdatetime
+
 from .models import Event, NewsPost
-from .permissions import can_register
+from .permissions import can_publish_news, can_register
 from .selectors import (
     latest_government_publications,
     latest_posts,
@@ -34,6 +38,39 @@ def home_events(request, **objects) -> dict:
     return {"events": list(events[:HOME_EVENTS])}
 
 
-def my_events(request, **objects) -> dict:
+def my_events(request, **objects) -> dict | None:
+    """A Party user's coming events. Left out for those who cannot register (SECAS staff, an
+    independent chair) unless they hold a registration from before."""
     user = request.user
-    return {"registrations": user_events(user=user), "can_register": can_register(user)}
+    registrations = user_events(user=user)
+    if not registrations and not can_register(user):
+        return None
+    return {"registrations": registrations, "can_register": can_register(user)}
+
+
+def scheduled_posts(request, **objects) -> dict | None:
+    """For SECAS: posts scheduled to publish, the soonest first (beat publishes each when due)."""
+    if not can_publish_news(request.user):
+        return None
+    scheduled = NewsPost.objects.filter(status=NewsPost.Status.SCHEDULED)
+    shown = list(scheduled.select_related("author").order_by("publish_at", "pk")[:QUEUE_LIMIT])
+    count = scheduled.count()  # always asked, so the queries do not depend on how many wait
+    items = [
+        QueueItem(
+            title=post.title,
+            url=reverse("news:post-preview", args=[post.slug]),
+            detail=f"Publishes {ukdatetime(post.publish_at)}" + (f" · written by {post.author}" if post.author else ""),
+            status=post.get_kind_display(),
+        )
+        for post in shown
+    ]
+    return queue(
+        items,
+        count=count,
+        count_label="scheduled",
+        empty="No post is scheduled to publish.",
+        links=[
+            (reverse("news:post-drafts"), "Drafts and scheduled posts"),
+            (reverse("news:post-create"), "Write a post"),
+        ],
+    )

@@ -15,9 +15,7 @@ class PanelConfig(AppConfig):
 
         # Every right that comes from a committee place (AMBER papers and documents, confidential
         # consultation responses, the MFA rule) is asked of panel.permissions through this.
-        register_committee_lookup(
-            CommitteeLookup(access=permissions.committee_rights, second_factor_places=permissions.second_factor_places)
-        )
+        register_committee_lookup(CommitteeLookup(access=permissions.committee_rights, has_place=permissions.has_place))
         dashboard_sections.register(
             Section(
                 key="my_committees",
@@ -27,6 +25,30 @@ class PanelConfig(AppConfig):
                 order=3,
             )
         )
+        for key, title, build, order in (
+            ("votes_waiting", "Change Board votes waiting for you", sections.votes_waiting, 10),
+            ("new_papers", "Papers published since you last looked", sections.new_papers, 20),
+            ("my_actions", "Your actions", sections.my_actions, 30),
+            ("votes_to_close", "Change Board votes to close", sections.votes_to_close, 40),
+            (
+                "meetings_papers_missing",
+                "Meetings near paper day with papers missing",
+                sections.meetings_papers_missing,
+                50,
+            ),
+            ("vote_progress", "Change Board voting progress", sections.vote_progress, 50),
+            ("minutes_to_approve", "Minutes awaiting your approval", sections.minutes_to_approve, 35),
+        ):
+            dashboard_sections.register(
+                Section(
+                    key=key,
+                    title=title,
+                    template="secportal/_dashboard_queue.html",
+                    build=build,
+                    order=order,
+                    queue=True,
+                )
+            )
         party_sections.register(
             Section(
                 key="party_committee_members",

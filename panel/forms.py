@@ -1,6 +1,7 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.utils import timezone
 
 from parties.models import Party, User
 from secportal.classification import Classification
@@ -92,7 +93,12 @@ class MinutesApproveForm(forms.Form):
 
     def __init__(self, *args, meeting: Meeting, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["at_meeting"].queryset = meeting.committee.meetings.filter(starts_at__gt=meeting.starts_at)
+        # Minutes are approved at a later meeting of the committee that has taken place.
+        self.fields["at_meeting"].queryset = (
+            meeting.committee.meetings.filter(starts_at__gt=meeting.starts_at, starts_at__lt=timezone.now())
+            .exclude(status=Meeting.Status.CANCELLED)
+            .order_by("-starts_at")
+        )
         self.helper = _helper("Approve and lock the minutes")
 
 

@@ -155,6 +155,27 @@ class Meeting(RichText, models.Model):
         return self.starts_at < timezone.now()
 
 
+class MeetingVisit(models.Model):
+    """When a person last looked at a meeting's page: the dashboard's "papers published since you
+    last looked" lists the meetings with a paper they may open published after it.
+
+    One row per person and meeting, written when someone who attends the committee opens the
+    meeting's page (`panel.services.meeting_visit_record`). Per meeting rather than one timestamp on
+    the person, so that opening the dashboard, or one meeting, does not hide the new papers of
+    another meeting they have not opened yet; and a row, not a read-receipt per paper, because
+    "since I last looked at this meeting" is all the dashboard asks."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="meeting_visits")
+    meeting = models.ForeignKey("Meeting", on_delete=models.CASCADE, related_name="visits")
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "meeting"], name="meeting_visit_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} looked at {self.meeting_id} on {self.seen_at:%Y-%m-%d %H:%M}"
+
+
 class AgendaItem(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="items")
     order = models.PositiveSmallIntegerField(default=1)

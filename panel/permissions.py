@@ -13,15 +13,20 @@ alternate's only while the chair or member they stand in for is current too (`cu
 | observer                      | no    | no            | no                   | yes            | no            | yes |
 | none (ended, not yet started) | no    | no            | no                   | no             | no            | (2) |
 
+A current chair also approves the committee's draft minutes (`can_approve_minutes`), and the chairs
+of the Panel and the Change Board follow how many seats have voted in an open Change Board vote
+(`can_follow_vote_progress`; never how they voted).
+
 AMBER: the committee's own AMBER papers and documents. Link: the online meeting's. All responses:
 every consultation response, confidential ones included. (1) On the Panel or the Change Board,
 after the consultation closes (modifications.permissions). (2) Only for another reason (a role, a
 RED document: User.requires_mfa).
 
-`committee_rights(user)` reads them in one query and keeps the answer on the user object for the
-rest of the request (Django keeps its permission cache the same way), so a page that asks many
-times pays once. `secportal.classification` asks through the registry filled in `PanelConfig.ready()`,
-so `modifications`, `news` and `parties` never import `panel`.
+`committee_rights(user)` reads them (one small query when the person has no membership that has
+not been ended, one more otherwise) and keeps the answer on the user object for the rest of the
+request (Django keeps its permission cache the same way), so a page that asks many times pays once.
+`secportal.classification` asks through the registry filled in `PanelConfig.ready()`, so
+`modifications`, `news` and `parties` never import `panel`.
 """
 
 import datetime
@@ -159,15 +164,19 @@ def _read(user_id: int, today: datetime.date) -> CommitteeRights:
 
 
 def committee_rights(user) -> CommitteeRights:
-    """The person's rights from their current memberships: one query, then kept on the user object
-    for the rest of the request (a new request loads a new user object, so reads afresh)."""
+    """The person's rights from their current memberships, kept on the user object for the rest of
+    the request (a new request loads a new user object, so reads afresh). Every signed-in request
+    asks (the MFA rule), so someone with no membership that has not been ended, most people, costs
+    one small query; anyone else, one more for their current places."""
     if not _active(user):
         return NO_RIGHTS
     today = timezone.localdate()
     kept = getattr(user, _MEMO, None)
     if kept is not None and kept[0] == today:
         return kept[1]
-    rights = _read(user.pk, today)
+    # Every current place is one that has not been ended (Membership.objects.current).
+    open_places = Membership.objects.filter(user_id=user.pk, ended_on__isnull=True).exists()
+    rights = _read(user.pk, today) if open_places else NO_RIGHTS
     setattr(user, _MEMO, (today, rights))
     return rights
 
@@ -178,17 +187,40 @@ def forget_committee_rights(user) -> None:
         setattr(user, _MEMO, None)
 
 
-def second_factor_places(user) -> QuerySet:
-    """The memberships that oblige a person to use a second factor (SECPORTAL_REQUIRE_MFA): any
-    current place, observers included, since they attend meetings and see their join links. A
-    queryset, so the MFA rule asks it in the same statement as its other reasons
-    (secportal.classification.needs_second_factor)."""
-    return current_places().filter(user_id=user.pk)
+def has_place(user) -> bool:
+    """Whether the person has any current place, observers included (they attend meetings and see
+    their join links): the committee part of the MFA rule (secportal.classification.needs_second_factor)."""
+    return bool(committee_rights(user).places)
 
 
 def can_see_draft_minutes(user, committee: Committee) -> bool:
     """Draft minutes are for the committee's chair, members and alternates, and SECAS, until approved."""
     return can_manage_panel(user) or committee_rights(user).is_full_member_of(committee.pk)
+
+
+def can_approve_minutes(user, committee: Committee) -> bool:
+    """Draft minutes are approved, and locked, by the committee's current chair (at a later
+    meeting), or recorded as approved by SECAS."""
+    if can_manage_panel(user):
+        return True
+    return any(
+        p.committee_id == committee.pk and p.role == Membership.Role.CHAIR for p in committee_rights(user).places
+    )
+
+
+def chaired_committee_ids(user) -> frozenset[int]:
+    """The committees the person chairs today."""
+    return frozenset(p.committee_id for p in committee_rights(user).places if p.role == Membership.Role.CHAIR)
+
+
+def can_follow_vote_progress(user) -> bool:
+    """How many seats have voted in an open Change Board vote (never how they voted): SECAS, and the
+    current chairs of the Panel and the Change Board."""
+    if can_manage_panel(user):
+        return True
+    return any(
+        p.role == Membership.Role.CHAIR and p.committee_kind in _DECIDING_KINDS for p in committee_rights(user).places
+    )
 
 
 def can_join_meeting(user, meeting) -> bool:

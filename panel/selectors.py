@@ -1,15 +1,33 @@
 """Reads for committees, meetings and papers, as the viewer may see them."""
 
 from collections import defaultdict
+from datetime import timedelta
 
-from django.db.models import Case, Count, OuterRef, Q, Subquery, Value, When
+from django.conf import settings
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from modifications.models import ModificationDocument
+from modifications.models import ModificationDocument, Stage
+from secportal.workingdays import add_working_days, working_day_deadline
 
-from .models import Action, Attendance, Committee, Meeting, Membership, Minutes, MinutesCorrection, Paper, VoteRound
+from .models import (
+    Action,
+    AgendaItem,
+    Attendance,
+    Committee,
+    Meeting,
+    MeetingVisit,
+    Membership,
+    Minutes,
+    MinutesCorrection,
+    Paper,
+    Seat,
+    Vote,
+    VoteRound,
+)
 from .permissions import can_see_draft_minutes, committee_rights
 
 UPCOMING_LIMIT = 6
@@ -171,3 +189,134 @@ def user_upcoming_meetings(*, user, limit: int = 5):
 
 def user_actions(*, user):
     return Action.objects.filter(owner=user, status=Action.Status.OPEN).select_related("meeting__committee")
+
+
+def next_meeting_after(*, meeting: Meeting) -> Meeting | None:
+    """The committee's next meeting after this one (not cancelled), if one is arranged."""
+    return (
+        Meeting.objects.filter(committee_id=meeting.committee_id, starts_at__gt=meeting.starts_at)
+        .exclude(status=Meeting.Status.CANCELLED)
+        .order_by("starts_at")
+        .first()
+    )
+
+
+# --- The dashboard's queues ----------------------------------------------------------------------------------
+# Each is one query however many rows it finds (tests pin the dashboard's count at two sizes).
+
+
+def votes_waiting_for(*, user) -> list[VoteRound]:
+    """Open Change Board votes the person may cast (panel.permissions: a chair or member on a voting
+    seat, or the alternate of a current one) and for whose seat no one has voted yet; those at the
+    soonest meeting first, then the longest open."""
+    places = [p for p in committee_rights(user).places if p.votes]
+    if not places:
+        return []
+    waiting = Q()
+    for place in places:
+        voted = Vote.objects.filter(round=OuterRef("pk"), seat_id=place.seat_id)
+        waiting |= Q(committee_id=place.committee_id) & ~Q(Exists(voted))
+    return list(
+        VoteRound.objects.filter(waiting, status=VoteRound.Status.OPEN, modification__stage=Stage.CHANGE_BOARD)
+        .select_related("modification", "meeting")
+        .order_by(F("meeting__starts_at").asc(nulls_last=True), "opened_at", "pk")
+    )
+
+
+def open_vote_progress() -> list[VoteRound]:
+    """Every open Change Board vote, longest open first, with `voted` (seats that have voted) and
+    `seats` (voting seats): how the vote stands, never how anyone voted."""
+    seats = (
+        Seat.objects.filter(committee=OuterRef("committee"), voting=True)
+        .order_by()
+        .values("committee")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return list(
+        VoteRound.objects.filter(status=VoteRound.Status.OPEN)
+        .select_related("modification", "meeting")
+        .annotate(voted=Count("votes", distinct=True), seats=Coalesce(Subquery(seats), 0))
+        .order_by("opened_at", "pk")
+    )
+
+
+# Meetings this many days past still show papers published since the person last looked.
+RECENT_MEETING_DAYS = 30
+
+
+def meetings_with_new_papers(*, user, now=None) -> list[Meeting]:
+    """Meetings of the person's committees (observers included), from RECENT_MEETING_DAYS ago on,
+    with a paper they may open (secportal.classification) published since they last opened the
+    meeting's page (MeetingVisit), or any such paper if they never have. Each carries `new_papers`.
+    Soonest meeting first."""
+    now = now or timezone.now()
+    committees = committee_rights(user).committee_ids
+    if not committees:
+        return []
+    visits = MeetingVisit.objects.filter(user=user, meeting=OuterRef("meeting"))
+    new = (
+        Paper.objects.visible_to(user)
+        .filter(meeting=OuterRef("pk"))
+        .filter(~Q(Exists(visits)) | Q(published_at__gt=Subquery(visits.values("seen_at")[:1])))
+        .order_by()
+        .values("meeting")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return list(
+        Meeting.objects.filter(committee_id__in=committees, starts_at__gte=now - timedelta(days=RECENT_MEETING_DAYS))
+        .exclude(status=Meeting.Status.CANCELLED)
+        .select_related("committee")
+        .annotate(new_papers=Coalesce(Subquery(new), 0))
+        .filter(new_papers__gt=0)
+        .order_by("starts_at", "pk")
+    )
+
+
+def draft_minutes_of(*, committee_ids) -> list[Minutes]:
+    """Draft minutes of these committees, oldest meeting first, each with `next_meeting_at`: the
+    committee's first meeting after the minuted one (not cancelled), where they are approved."""
+    if not committee_ids:
+        return []
+    later = (
+        Meeting.objects.filter(committee=OuterRef("meeting__committee"), starts_at__gt=OuterRef("meeting__starts_at"))
+        .exclude(status=Meeting.Status.CANCELLED)
+        .order_by("starts_at")
+        .values("starts_at")[:1]
+    )
+    return list(
+        Minutes.objects.filter(status=Minutes.Status.DRAFT, meeting__committee_id__in=committee_ids)
+        .select_related("meeting__committee")
+        .annotate(next_meeting_at=Subquery(later))
+        .order_by("meeting__starts_at", "pk")
+    )
+
+
+def meetings_papers_due(*, now, last_paper_day) -> list[Meeting]:
+    """Meetings to come (not cancelled) whose paper day is `last_paper_day` or earlier (already
+    passed included: their papers are late) and that lack papers: none published, or agenda items
+    without one. Each carries `paper_count`, `item_count` and `items_without_paper`. Paper day
+    first. One query; the paper day itself is Working Days before the meeting (Meeting.paper_day)."""
+    latest_meeting_day = add_working_days(last_paper_day, settings.SECPORTAL_PAPER_DAY_DAYS)
+    papers = Paper.objects.filter(meeting=OuterRef("pk")).order_by().values("meeting").annotate(n=Count("pk"))
+    items = AgendaItem.objects.filter(meeting=OuterRef("pk")).order_by().values("meeting").annotate(n=Count("pk"))
+    bare = (
+        AgendaItem.objects.filter(meeting=OuterRef("pk"), papers__isnull=True)
+        .order_by()
+        .values("meeting")
+        .annotate(n=Count("pk"))
+    )
+    meetings = (
+        Meeting.objects.filter(starts_at__gt=now, starts_at__lt=working_day_deadline(latest_meeting_day, 0))
+        .exclude(status=Meeting.Status.CANCELLED)
+        .select_related("committee")
+        .annotate(
+            paper_count=Coalesce(Subquery(papers.values("n")), 0),
+            item_count=Coalesce(Subquery(items.values("n")), 0),
+            items_without_paper=Coalesce(Subquery(bare.values("n")), 0),
+        )
+        .filter(Q(paper_count=0) | Q(items_without_paper__gt=0))
+        .order_by("starts_at", "pk")
+    )
+    return [m for m in meetings if m.paper_day <= last_paper_day]

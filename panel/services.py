@@ -20,6 +20,7 @@ from .models import (
     AgendaItem,
     Committee,
     Meeting,
+    MeetingVisit,
     Membership,
     Minutes,
     MinutesCorrection,
@@ -29,7 +30,14 @@ from .models import (
     Vote,
     VoteRound,
 )
-from .permissions import can_manage_panel, can_update_action, forget_committee_rights, voting_place
+from .permissions import (
+    can_approve_minutes,
+    can_manage_panel,
+    can_update_action,
+    committee_rights,
+    forget_committee_rights,
+    voting_place,
+)
 
 
 def _require_staff(actor: User, what: str) -> None:
@@ -274,9 +282,11 @@ def minutes_save_draft(*, actor: User, meeting: Meeting, text: str) -> Minutes:
 
 @transaction.atomic
 def minutes_approve(*, actor: User, minutes: Minutes, at_meeting: Meeting) -> Minutes:
-    """Minutes are approved at a later meeting of the same committee, and then locked."""
-    _require_staff(actor, "approve minutes")
-    minutes = Minutes.objects.select_for_update().select_related("meeting").get(pk=minutes.pk)
+    """Minutes are approved at a later meeting of the same committee, by its chair (or recorded by
+    SECAS), and then locked."""
+    minutes = Minutes.objects.select_for_update().select_related("meeting__committee").get(pk=minutes.pk)
+    if not can_approve_minutes(actor, minutes.meeting.committee):
+        raise ApplicationError("Only the committee's chair or SECAS staff can approve minutes.")
     if minutes.status == Minutes.Status.APPROVED:
         raise ApplicationError("These minutes are already approved.")
     if at_meeting.committee_id != minutes.meeting.committee_id or at_meeting.starts_at <= minutes.meeting.starts_at:
@@ -394,11 +404,17 @@ def vote_cast(*, actor: User, vote_round: VoteRound, choice: str, rationale: str
     return vote
 
 
+def quorum_of(seats: int) -> int:
+    """The votes a round needs to close without SECAS confirming it closes without quorum:
+    SECPORTAL_VOTE_QUORUM of the voting seats, rounded up."""
+    return math.ceil(seats * settings.SECPORTAL_VOTE_QUORUM)
+
+
 def vote_quorum(vote_round: VoteRound) -> tuple[int, int, int]:
     """(seats that have voted, voting seats, the quorum: SECPORTAL_VOTE_QUORUM of the seats, rounded up)."""
     seats = vote_round.committee.seats.filter(voting=True).count()
     voted = vote_round.votes.count()
-    return voted, seats, math.ceil(seats * settings.SECPORTAL_VOTE_QUORUM)
+    return voted, seats, quorum_of(seats)
 
 
 @transaction.atomic
@@ -438,6 +454,20 @@ def vote_round_close(*, actor: User, vote_round: VoteRound, without_quorum: bool
             note=f"Change Board vote: {outcome}. {counted}.",
         )
     return vote_round
+
+
+def meeting_visit_record(*, user: User, meeting: Meeting) -> None:
+    """Remember that someone who attends the committee looked at the meeting's page now (what the
+    dashboard's "papers published since you last looked" counts from). One statement: an insert
+    that updates the person's row for the meeting if there is one. Nobody else is recorded."""
+    if not committee_rights(user).attends(meeting.committee_id):
+        return
+    MeetingVisit.objects.bulk_create(
+        [MeetingVisit(user=user, meeting=meeting, seen_at=timezone.now())],
+        update_conflicts=True,
+        unique_fields=["user", "meeting"],
+        update_fields=["seen_at"],
+    )
 
 
 @transaction.atomic

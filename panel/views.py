@@ -21,7 +21,7 @@ from .forms import (
     PaperForm,
 )
 from .models import Action, Constituency, Membership, Minutes, VoteRound
-from .permissions import can_join_meeting, can_manage_panel, can_update_action
+from .permissions import can_approve_minutes, can_join_meeting, can_manage_panel, can_update_action
 
 
 def _staff_only(request: HttpRequest) -> None:
@@ -55,16 +55,33 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     can_manage = can_manage_panel(user)
     papers, documents = selectors.meeting_visible(user=user, meeting=meeting)
+    record = selectors.meeting_record(user=user, meeting=meeting)
+    minutes = record["minutes"]
+    if user.is_authenticated:
+        services.meeting_visit_record(user=user, meeting=meeting)
+    # The chair approves draft minutes here (SECAS also from the minutes page), at a later meeting
+    # that has taken place: the latest is chosen unless they pick another.
+    approve_form, approve_next = None, None
+    if minutes is not None and minutes.status == Minutes.Status.DRAFT and can_approve_minutes(user, meeting.committee):
+        approve_form = MinutesApproveForm(meeting=meeting)
+        held = approve_form.fields["at_meeting"].queryset.first()
+        if held is None:
+            approve_form = None
+            approve_next = selectors.next_meeting_after(meeting=meeting)
+        else:
+            approve_form.initial["at_meeting"] = held.pk
     return render(
         request,
         "panel/meeting_detail.html",
         {
             "meeting": meeting,
             **selectors.meeting_agenda(meeting=meeting, papers=papers, documents=documents),
-            **selectors.meeting_record(user=user, meeting=meeting),
+            **record,
             "can_manage": can_manage,
             "can_join": can_join_meeting(user, meeting),
             "outcome_form": OutcomeForm() if can_manage else None,
+            "approve_form": approve_form,
+            "approve_next": approve_next,
         },
     )
 
@@ -206,8 +223,9 @@ def minutes_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def minutes_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    _staff_only(request)
     meeting = selectors.meeting_get(pk=pk)
+    if not can_approve_minutes(request.user, meeting.committee):
+        raise Http404
     minutes = get_object_or_404(Minutes, meeting=meeting)
     form = MinutesApproveForm(request.POST, meeting=meeting)
     if form.is_valid():

@@ -9,10 +9,11 @@ class PartiesConfig(AppConfig):
     def ready(self) -> None:
         from secportal.registry import Section, bench_seeders, dashboard_sections, demo_seeders
 
-        from . import dashboard, demo, emails, signals
+        from . import dashboard, demo, emails, notifications, signals
 
         signals.connect()
         emails.register()
+        notifications.register()
         demo_seeders.register("parties", demo.seed, order=10)
         from . import bench
 
@@ -30,19 +31,21 @@ class PartiesConfig(AppConfig):
         )
         dashboard_sections.register(
             Section(
-                key="my_party",
-                title="Your Party",
-                template="parties/_dashboard_my_party.html",
-                build=dashboard.my_party_section,
+                key="party_people",
+                title="Invitations and account requests for your Party",
+                template="secportal/_dashboard_queue.html",
+                build=dashboard.party_people_queue,
                 order=20,
+                queue=True,
             )
         )
         dashboard_sections.register(
             Section(
                 key="account_requests",
-                title="Account requests",
-                template="parties/_dashboard_requests.html",
+                title="Account and Party-change requests",
+                template="secportal/_dashboard_queue.html",
                 build=dashboard.account_requests_section,
-                order=5,
+                order=20,
+                queue=True,
             )
         )

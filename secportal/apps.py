@@ -24,7 +24,7 @@ class SecPortalConfig(AppConfig):
 
     def ready(self) -> None:
         from .registry import Section, dashboard_sections, email_kinds
-        from .sections import notifications_section
+        from .sections import failed_emails, notifications_section
 
         post_migrate.connect(_ensure_pages, sender=self, dispatch_uid="secportal.ensure_pages")
         email_kinds.register("digest.daily", "Daily digest")
@@ -37,5 +37,15 @@ class SecPortalConfig(AppConfig):
                 template="notifications/_dashboard.html",
                 build=notifications_section,
                 order=0,
+            )
+        )
+        dashboard_sections.register(
+            Section(
+                key="failed_emails",
+                title="Failed emails",
+                template="secportal/_dashboard_queue.html",
+                build=failed_emails,
+                order=70,
+                queue=True,
             )
         )

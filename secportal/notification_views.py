@@ -128,9 +128,15 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "notifications/unsubscribe.html", {"label": label, "token": token})
 
 
+def can_see_outbox(user) -> bool:
+    """The outbox (every email, its status, "send again") is for SECAS staff and superusers."""
+    return bool(
+        user.is_authenticated and user.is_active and (getattr(user, "is_secas_staff", False) or user.is_superuser)
+    )
+
+
 def _require_staff(request: HttpRequest) -> None:
-    user = request.user
-    if not (user.is_authenticated and user.is_active and (getattr(user, "is_secas_staff", False) or user.is_superuser)):
+    if not can_see_outbox(request.user):
         raise Http404
 
 

@@ -3,6 +3,9 @@
 `secportal` never imports an app: each app registers its sections in `AppConfig.ready()`,
 the way apps register with the admin site. A section is a template plus a function that
 builds its context for a request (return None to leave the section out).
+
+A dashboard section marked `queue` is a work queue (`secportal.queues`): what waits for the person,
+shown first, with the count of what waits in its heading.
 """
 
 import re
@@ -23,6 +26,7 @@ class Section:
     template: str
     build: ContextBuilder
     order: int = 100
+    queue: bool = False
 
 
 @dataclass

@@ -85,9 +85,14 @@ def page_text_history(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """A person's work queues first (what waits for them, most urgent first in each), then the rest
+    (notifications, their account, what they follow). Each app adds its sections through
+    `dashboard_sections`; a section that does not concern the person is left out."""
     user = request.user
+    sections = dashboard_sections.render_for(request)
     context = {
-        "sections": dashboard_sections.render_for(request),
+        "queues": [s for s in sections if s.section.queue],
+        "sections": [s for s in sections if not s.section.queue],
         "party_name": user.party.name if user.party_id else "",
     }
     return render(request, "secportal/dashboard.html", context)

@@ -286,10 +286,12 @@ def test_the_dashboard_shows_what_my_party_has_to_answer(client, mrc):
     user = make_user(party=party)
     client.force_login(user)
     content = client.get(reverse("dashboard")).content.decode()
-    assert "Waiting for" in content and mrc.title in content and "15 Working Days left" in content
+    assert mrc.title in content and "Not started" in content and "15 Working Days left" in content
+    assert "Consultations open to your Party <span" in content and "1 waiting" in content
     services.response_submit(actor=user, consultation=mrc, changes=answers(mrc))
     content = client.get(reverse("dashboard")).content.decode()
-    assert "Answered" in content
+    assert mrc.title in content and "Version 1 sent" in content and "Not started" not in content
+    assert "1 waiting" not in content
 
 
 def test_staff_open_a_consultation_from_the_form(client, staff):

@@ -9,6 +9,7 @@ services, a row written without them (a data fix), or a row whose dates have sim
 import csv
 import datetime
 import io
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -72,6 +73,11 @@ EXPECTED = {
     "Atom feed: AMBER document": FULL | {"staff"},
     "private calendar: the meeting and its link": ATTENDS,
     "dashboard: the meeting": ATTENDS,
+    # Looked at before the meeting's page: every paper is new to them, as far as they may open it.
+    "dashboard: the meeting's new papers": ATTENDS,
+    "dashboard: the vote waiting for their seat": FULL,
+    "dashboard: how many seats have voted": {"staff", "chair"},
+    "dashboard: draft minutes to approve": {"chair"},
     "dashboard and profile: the place on the Change Board": ATTENDS,
     # Members on the meeting's day who are current today (the term ending today ends before it).
     "papers published: notification and email": {"member", "chair", "alternate", "observer", "written_directly"},
@@ -230,6 +236,13 @@ def _page(client, name: str, *args) -> str:
     return response.content.decode()
 
 
+def _section(dashboard: str, key: str) -> str:
+    """One section of the dashboard ('' when it is left out): SECAS's queues name every meeting
+    that lacks papers and every open vote, so each surface reads its own section."""
+    match = re.search(rf'aria-labelledby="section-{key}">(.*?)</section>', dashboard, re.S)
+    return match.group(1) if match else ""
+
+
 def _downloads(client, name: str, pk: int) -> bool:
     status = client.get(reverse(name, args=[pk])).status_code
     assert status in (200, 404), (name, status)
@@ -264,6 +277,16 @@ def _what_they_see(client, world, person) -> dict[str, bool]:
     meeting, modification = world["meeting"], world["modification"]
     consultations = world["consultations"]
     seen = {}
+    # The dashboard first: opening the meeting's page afterwards marks its papers as looked at.
+    dashboard = _page(client, "dashboard") if person is not None else ""
+    seen["dashboard: the meeting's new papers"] = f"for Change Board: {MEETING_TITLE}" in _section(
+        dashboard, "new_papers"
+    )
+    seen["dashboard: the vote waiting for their seat"] = "Vote on MP901" in _section(dashboard, "votes_waiting")
+    seen["dashboard: how many seats have voted"] = any(
+        "voting seats have voted" in _section(dashboard, key) for key in ("votes_to_close", "vote_progress")
+    )
+    seen["dashboard: draft minutes to approve"] = "Last month" in _section(dashboard, "minutes_to_approve")
     page = _page(client, "panel:meeting-detail", meeting.pk)
     seen["meeting page: AMBER paper listed"] = AMBER_PAPER in page
     seen["meeting page: GREEN paper listed"] = GREEN_PAPER in page
@@ -285,8 +308,7 @@ def _what_they_see(client, world, person) -> dict[str, bool]:
         in_calendar = f"meeting-{meeting.pk}@secportal" in calendar
         assert in_calendar == (JOIN_LINK in calendar)
         seen["private calendar: the meeting and its link"] = in_calendar
-        dashboard = _page(client, "dashboard")
-        seen["dashboard: the meeting"] = MEETING_TITLE in dashboard
+        seen["dashboard: the meeting"] = MEETING_TITLE in _section(dashboard, "my_committees")
         profile = _page(client, "profile")
         on_board = '/panel/change-board/">Change Board</a> · ' in dashboard
         assert on_board == ("Change Board, until" in profile), "the dashboard and the profile agree"
@@ -434,3 +456,36 @@ def test_a_party_user_whose_party_owns_amber_material_sets_up_mfa_before_reachin
     assert client.get(url).url == reverse("mfa_activate_totp")
     give_totp(insider)
     assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "right",
+    ["observer_place", "ended_place_reopened", "red_recipient", "party_amber_document", "reclassified_to_amber"],
+)
+def test_a_right_that_arrives_mid_session_asks_for_a_second_factor_on_the_next_request(client, settings, right):
+    """Nothing about the MFA rule is kept between requests: a place, a RED naming or AMBER material of
+    the person's Party, however it is written (rows straight to the table, an update without
+    signals), asks for a second factor on the very next page of the session they are signed in
+    with, and no page before."""
+    settings.SECPORTAL_REQUIRE_MFA = True
+    party = make_party(name="Midsession Energy")
+    person = make_user(email="mid@midsession.example", party=party)
+    board = make_committee(Committee.Kind.CHANGE_BOARD)
+    green = make_document(make_modification(number=978), classification=Classification.GREEN, title="Plain")
+    ended = make_place(person, kind=Committee.Kind.PANEL, ended_on=timezone.localdate() - datetime.timedelta(days=1))
+    client.force_login(person)
+    page = reverse("modifications:modification-list")
+    assert client.get(page).status_code == 200  # nothing asks for a second factor yet
+    if right == "observer_place":
+        make_place(person, kind=board.kind, role=Membership.Role.OBSERVER)
+    elif right == "ended_place_reopened":
+        Membership.objects.filter(pk=ended.pk).update(ended_on=None)
+    elif right == "red_recipient":
+        make_paper(make_meeting(board), classification=Classification.RED, red_recipients=[person])
+    elif right == "party_amber_document":
+        make_document(make_modification(number=979), classification=Classification.AMBER, owner_party=party)
+    else:
+        type(green).objects.filter(pk=green.pk).update(classification=Classification.AMBER, owner_party=party)
+    assert client.get(page).url == reverse("mfa_activate_totp")
+    give_totp(person)
+    assert client.get(page).status_code == 200

@@ -71,7 +71,7 @@ def test_member_reads_an_amber_paper_and_a_party_user_cannot(page, axe, settings
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/dashboard/")
     check(page, axe)
-    page.get_by_role("link", name="SEC Panel: December 2026 meeting").click()
+    page.get_by_role("link", name="SEC Panel: December 2026 meeting", exact=True).click()  # under "Coming up"
     page.wait_for_url(f"**/panel/meetings/{meeting.pk}/")
     check(page, axe)
     with page.expect_download() as download:
