@@ -2,7 +2,9 @@
 stage move with 2,000 followers; the autosave storm's set-up and its check. Runs inside Django
 (bench/cli.py), with the benchmark's settings, beside the gunicorn that wrk measures."""
 
+import cProfile
 import datetime
+import pstats
 import statistics
 import time
 from contextlib import contextmanager
@@ -79,6 +81,22 @@ def table_pages() -> dict[str, str]:
     }
 
 
+def template_share(client: Client, path: str) -> float:
+    """The share of one rendering spent rendering its templates (Jinja2 fragments included, as the
+    Django template renders them), read from a profile of it. Profiling slows Python more than the
+    database, so this is a share, next to the timed figures, not a time."""
+    profile = cProfile.Profile()
+    profile.runcall(client.get, path)
+    stats = pstats.Stats(profile).stats
+    rendering = sum(
+        cumulative
+        for (filename, _, function), (_, _, _, cumulative, _) in stats.items()
+        if function == "render" and filename.endswith("django/template/backends/django.py")
+    )
+    total = max(cumulative for (_, _, _, cumulative, _) in stats.values())
+    return round(rendering / total, 3) if total else 0.0
+
+
 def _profile_one(client: Client, path: str, repeats: int) -> dict:
     for _ in range(2):
         client.get(path)  # warm-up: templates compiled, connections open
@@ -98,6 +116,7 @@ def _profile_one(client: Client, path: str, repeats: int) -> dict:
         "queries": max(counts),
         "db_ms": round(database * 1000, 2),
         "db_share": round(database / total, 3) if total else 0.0,
+        "template_share": template_share(client, path),
     }
 
 

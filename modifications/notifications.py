@@ -48,6 +48,7 @@ CONSULTATION_CLOSING = "modification.consultation_closing"
 CONSULTATION_OPEN_TO_PARTY = "modification.consultation_open_to_party"
 CONSULTATION_CLOSED = "modification.consultation_closed"
 RESPONSE_RECEIVED = "modification.response_received"
+DRAFT_RAISED = "modification.draft_raised"
 CLOSING_REMINDER_DAYS = 3  # Working Days before a consultation closes
 
 KINDS = (
@@ -95,6 +96,12 @@ KINDS = (
         "In the daily digest unless you choose otherwise.",
         topic="Consultations",
         default=Frequency.DAILY,
+    ),
+    NotificationKind(
+        DRAFT_RAISED,
+        "A Draft Proposal is raised (SECAS)",
+        "For SECAS staff: a Party raises a Draft Proposal, for the critical-friend review.",
+        topic="Modifications",
     ),
 )
 
@@ -226,6 +233,23 @@ def stage_changed(*, event: ModificationEvent) -> Happening:
         occurrence=f"event-{event.pk}",
         title=f"{modification.reference} “{modification.title}” is now at {Stage(event.to_stage).label}",
         body="\n".join(line for line in lines if line),
+        url=_path(modification),
+        group=_group(modification),
+    )
+
+
+def draft_raised(*, modification: ModificationProposal) -> Happening:
+    """In the transaction that raises a Draft Proposal: one row; SECAS staff are told it is there to
+    review by a Celery task after commit, so the request's cost does not grow with their number."""
+    due = modification.next_milestone_date
+    review = f" The critical-friend review is due by {due:%-d %B %Y}." if due else ""
+    return announce(
+        audience=SECAS,
+        kind=DRAFT_RAISED,
+        subject_obj=modification,
+        title=f"New Draft Proposal to review: {modification.reference} {modification.title}",
+        body=f"{modification.proposer} ({modification.proposer_party}) raised {modification.reference}: "
+        f"{modification.title}.{review}",
         url=_path(modification),
         group=_group(modification),
     )
@@ -397,7 +421,6 @@ def _document_audience(users: list, document_id: str) -> set[int]:
 
 # Emails sent outside the notification kinds, in words for the outbox.
 EMAIL_KINDS = {
-    "modification.draft_raised": "Draft Proposal raised (to SECAS)",
     "modification.draft_received": "Draft Proposal receipt (to the proposer)",
     "modification.response_receipt": "Consultation response receipt",
 }

@@ -14,7 +14,6 @@ from django.db.models import Max
 from django.utils import timezone
 
 from parties.models import Party, User
-from parties.selectors import staff_recipients
 from secportal.exceptions import ApplicationError
 from secportal.services import outbox_enqueue
 from secportal.uploads import UploadRejected, check_upload, stored_name
@@ -211,15 +210,7 @@ def modification_raise(
         summary=f"Draft Proposal raised by {actor.party or actor}",
         occurred_on=today,
     )
-    for staff in staff_recipients():
-        outbox_enqueue(
-            recipient=staff.email,
-            kind="modification.draft_raised",
-            template_prefix="emails/modifications/draft_raised",
-            context={"modification": modification, "staff": staff},
-            subject_obj=modification,
-            user=staff,
-        )
+    notifications.draft_raised(modification=modification)  # SECAS staff, told after commit
     # The proposer follows it (they hear of each move, and may stop following it from its page)
     # and gets a receipt with its reference and the day SECAS's critical-friend review is due.
     Follow.objects.get_or_create(user=actor, modification=modification)

@@ -15,9 +15,7 @@ class PanelConfig(AppConfig):
 
         # Every right that comes from a committee place (AMBER papers and documents, confidential
         # consultation responses, the MFA rule) is asked of panel.permissions through this.
-        register_committee_lookup(
-            CommitteeLookup(access=permissions.committee_rights, second_factor_places=permissions.second_factor_places)
-        )
+        register_committee_lookup(CommitteeLookup(access=permissions.committee_rights, has_place=permissions.has_place))
         dashboard_sections.register(
             Section(
                 key="my_committees",

@@ -22,10 +22,11 @@ every consultation response, confidential ones included. (1) On the Panel or the
 after the consultation closes (modifications.permissions). (2) Only for another reason (a role, a
 RED document: User.requires_mfa).
 
-`committee_rights(user)` reads them in one query and keeps the answer on the user object for the
-rest of the request (Django keeps its permission cache the same way), so a page that asks many
-times pays once. `secportal.classification` asks through the registry filled in `PanelConfig.ready()`,
-so `modifications`, `news` and `parties` never import `panel`.
+`committee_rights(user)` reads them (one small query when the person has no membership that has
+not been ended, one more otherwise) and keeps the answer on the user object for the rest of the
+request (Django keeps its permission cache the same way), so a page that asks many times pays once.
+`secportal.classification` asks through the registry filled in `PanelConfig.ready()`, so
+`modifications`, `news` and `parties` never import `panel`.
 """
 
 import datetime
@@ -163,15 +164,19 @@ def _read(user_id: int, today: datetime.date) -> CommitteeRights:
 
 
 def committee_rights(user) -> CommitteeRights:
-    """The person's rights from their current memberships: one query, then kept on the user object
-    for the rest of the request (a new request loads a new user object, so reads afresh)."""
+    """The person's rights from their current memberships, kept on the user object for the rest of
+    the request (a new request loads a new user object, so reads afresh). Every signed-in request
+    asks (the MFA rule), so someone with no membership that has not been ended, most people, costs
+    one small query; anyone else, one more for their current places."""
     if not _active(user):
         return NO_RIGHTS
     today = timezone.localdate()
     kept = getattr(user, _MEMO, None)
     if kept is not None and kept[0] == today:
         return kept[1]
-    rights = _read(user.pk, today)
+    # Every current place is one that has not been ended (Membership.objects.current).
+    open_places = Membership.objects.filter(user_id=user.pk, ended_on__isnull=True).exists()
+    rights = _read(user.pk, today) if open_places else NO_RIGHTS
     setattr(user, _MEMO, (today, rights))
     return rights
 
@@ -182,12 +187,10 @@ def forget_committee_rights(user) -> None:
         setattr(user, _MEMO, None)
 
 
-def second_factor_places(user) -> QuerySet:
-    """The memberships that oblige a person to use a second factor (SECPORTAL_REQUIRE_MFA): any
-    current place, observers included, since they attend meetings and see their join links. A
-    queryset, so the MFA rule asks it in the same statement as its other reasons
-    (secportal.classification.needs_second_factor)."""
-    return current_places().filter(user_id=user.pk)
+def has_place(user) -> bool:
+    """Whether the person has any current place, observers included (they attend meetings and see
+    their join links): the committee part of the MFA rule (secportal.classification.needs_second_factor)."""
+    return bool(committee_rights(user).places)
 
 
 def can_see_draft_minutes(user, committee: Committee) -> bool:

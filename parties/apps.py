@@ -9,10 +9,11 @@ class PartiesConfig(AppConfig):
     def ready(self) -> None:
         from secportal.registry import Section, bench_seeders, dashboard_sections, demo_seeders
 
-        from . import dashboard, demo, emails, signals
+        from . import dashboard, demo, emails, notifications, signals
 
         signals.connect()
         emails.register()
+        notifications.register()
         demo_seeders.register("parties", demo.seed, order=10)
         from . import bench
 

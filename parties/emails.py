@@ -1,17 +1,16 @@
-"""The kinds of email `parties` sends (none of them a notification kind a person chooses), in
-words for SECAS's outbox page: account requests, invitations, Party changes and allauth's own
-account emails (queued by the adapter as `allauth:<template prefix>`)."""
+"""The kinds of email `parties` sends outside the notification kinds (parties/notifications.py
+has SECAS's requests to decide), in words for SECAS's outbox page: account requests, invitations,
+Party changes and allauth's own account emails (queued by the adapter as `allauth:<template prefix>`)."""
 
 from secportal.registry import email_kinds
 
 EMAIL_KINDS = {
     "account_request.already_has_account": "Account request for an address that has an account",
     "account_request.received": "Account request received (to the person asking)",
-    "account_request.to_decide": "Account request to decide (to SECAS)",
     "account_request.approved": "Account request approved, with a set-password link",
     "account_request.declined": "Account request declined",
     "party.invitation": "Invitation to join a Party",
-    "party_change.to_decide": "Change to a Party's details to decide (to SECAS)",
+    "party.user_reinstated": "Account reinstated in a Party",
     "party_change.approved": "Change to a Party's details approved",
     "party_change.rejected": "Change to a Party's details rejected",
     "allauth:account/email/email_changed": "Email address changed (notice)",

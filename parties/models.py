@@ -3,6 +3,7 @@ from functools import cached_property
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
+from django.db.models import Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -172,8 +173,46 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
     @cached_property
+    def roles_and_permissions(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The person's roles (Group names) and every permission they hold ("app_label.codename",
+        from their roles or given to them directly), in one query kept for the request. Every
+        signed-in request needs the roles (the MFA rule) and most pages ask a permission (to show
+        staff controls); Django's ModelBackend would read the permissions in two more queries."""
+        from django.contrib.auth.models import Permission
+
+        held = self.groups.order_by().values_list(
+            "name", "permissions__content_type__app_label", "permissions__codename"
+        )
+        own = (
+            Permission.objects.filter(user=self)
+            .order_by()
+            .values_list(Value("", output_field=models.CharField()), "content_type__app_label", "codename")
+        )
+        names, permissions = set(), set()
+        for name, app_label, codename in held.union(own, all=True):
+            if name:
+                names.add(name)
+            if codename:
+                permissions.add(f"{app_label}.{codename}")
+        return frozenset(names), frozenset(permissions)
+
+    @cached_property
     def role_names(self) -> frozenset[str]:
-        return frozenset(self.groups.values_list("name", flat=True))
+        return self.roles_and_permissions[0]
+
+    def has_perm(self, perm: str, obj=None) -> bool:
+        """Django's answer (an active superuser holds every permission; otherwise what the person's
+        roles and own permissions give, nothing for one object), read from `roles_and_permissions`:
+        the portal's only authentication backends are Django's ModelBackend and allauth's, which
+        answer from the same rows. secportal/tests/test_permissions.py holds the two to each other."""
+        if obj is not None or not self.is_active or self.is_superuser:
+            return super().has_perm(perm, obj)
+        return perm in self.roles_and_permissions[1]
+
+    def has_module_perms(self, app_label: str) -> bool:
+        if not self.is_active or self.is_superuser:
+            return super().has_module_perms(app_label)
+        return any(perm.startswith(f"{app_label}.") for perm in self.roles_and_permissions[1])
 
     @property
     def is_secas_staff(self) -> bool:
@@ -188,9 +227,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         """Whoever can reach AMBER or RED material beyond their own Party's must use TOTP (when
         SECPORTAL_REQUIRE_MFA is on), whatever gives them the access: superusers, admin access,
         the SECAS staff role, a current place on any committee (chair, member, alternate or
-        observer: panel.permissions) or being named as a RED recipient of anything. Asked afresh
-        on every request: beyond the roles, one query (secportal.classification.needs_second_factor)
-        for someone who is not staff, so a place or a RED document counts from the moment it exists."""
+        observer: panel.permissions), being named as a RED recipient of anything, or belonging to
+        a Party that owns AMBER material. Asked afresh on every request: beyond the roles, two small
+        queries for someone who is not staff (secportal.classification.needs_second_factor), so a
+        place, a RED document or the Party's AMBER material counts from the moment it exists."""
         if self.is_superuser or self.is_staff or self.role_names & roles.PRIVILEGED_ROLES:
             return True
         return needs_second_factor(self)

@@ -20,7 +20,7 @@ from secportal.exceptions import ApplicationError
 from secportal.services import outbox_enqueue
 from secportal.sessions import sessions_end
 
-from . import roles
+from . import notifications, roles
 from .models import (
     RESERVED_SLUGS,
     AccountRequest,
@@ -39,7 +39,6 @@ from .permissions import (
     can_request_party_change,
     is_secas_staff,
 )
-from .selectors import staff_recipients
 from .validators import clean_person_name
 
 
@@ -73,7 +72,8 @@ def user_set_roles(*, actor: User | None, user: User, role_names: set[str]) -> U
     if staff_changes and actor is not None and not (actor.is_active and actor.is_superuser):
         raise ApplicationError("Only a superuser can give or take away the SECAS staff role.")
     user.groups.set(Group.objects.filter(name__in=role_names))
-    user.__dict__.pop("role_names", None)
+    for kept in ("role_names", "roles_and_permissions"):
+        user.__dict__.pop(kept, None)
     # Django admin access goes with the SECAS staff role (superusers keep theirs).
     is_staff = roles.SECAS_STAFF in role_names or user.is_superuser
     if user.is_staff != is_staff:
@@ -149,15 +149,7 @@ def account_request_create(
         context={"account_request": account_request},
         subject_obj=account_request,
     )
-    for staff in staff_recipients():
-        outbox_enqueue(
-            recipient=staff.email,
-            kind="account_request.to_decide",
-            template_prefix="emails/parties/account_request_to_decide",
-            context={"account_request": account_request, "staff": staff},
-            subject_obj=account_request,
-            user=staff,
-        )
+    notifications.account_request_to_decide(account_request=account_request)  # SECAS staff, after commit
     return account_request
 
 
@@ -699,15 +691,7 @@ def party_change_request_create(*, actor: User, party: Party, proposed: dict, re
         actor=actor,
         summary="Change requested: " + ", ".join(Party._meta.get_field(f).verbose_name for f in changed),
     )
-    for staff in staff_recipients():
-        outbox_enqueue(
-            recipient=staff.email,
-            kind="party_change.to_decide",
-            template_prefix="emails/parties/party_change_to_decide",
-            context={"change": change, "staff": staff},
-            subject_obj=change,
-            user=staff,
-        )
+    notifications.party_change_to_decide(change=change)  # SECAS staff, after commit
     return change
 
 

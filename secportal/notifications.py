@@ -497,6 +497,15 @@ def happenings_tell_due(*, limit: int = 100) -> int:
     return written
 
 
+def happenings_prune(*, now: datetime.datetime | None = None) -> int:
+    """Every night from beat: delete the happenings told more than SECPORTAL_HAPPENING_RETENTION_DAYS
+    ago. What they told stays (each notification and email is a row of its own); a happening not yet
+    told (waiting, or failed and left for a person to look at) is kept. Returns how many went."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.SECPORTAL_HAPPENING_RETENTION_DAYS)
+    deleted, _ = Happening.objects.filter(told_at__lt=cutoff).delete()
+    return deleted
+
+
 @transaction.atomic
 def withdraw(*, subject_obj: models.Model, kinds: Iterable[str], reason: str) -> int:
     """Stop what has not gone out yet about an object (reminders of a moved or cancelled event):

@@ -85,7 +85,6 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
-                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "secportal.context_processors.portal",
@@ -93,7 +92,14 @@ TEMPLATES = [
             # Cached loaders outside DEBUG; plain loaders while developing.
             "loaders": _loaders if DEBUG else [("django.template.loaders.cached.Loader", _loaders)],
         },
-    }
+    },
+    # The rows of the hottest lists, rendered from the Django templates with {% jinja %}
+    # (docs/decisions.md); Jinja2 keeps its compiled templates, and rereads them with DEBUG on.
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "jinja2"],
+        "OPTIONS": {"environment": "secportal.jinja.environment"},
+    },
 ]
 
 # Database: SQLite is only the zero-setup default of `make run`; production and CI use
@@ -257,6 +263,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "secportal.tasks.sessions_clear_expired",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Happenings told longer ago than SECPORTAL_HAPPENING_RETENTION_DAYS are deleted at 03:45.
+    "prune-told-happenings": {
+        "task": "secportal.tasks.happenings_prune",
+        "schedule": crontab(hour=3, minute=45),
+    },
 }
 # How many outbox messages one delivery run sends, and how many times a message the SMTP server
 # refuses for good (bad address) is tried before it is marked failed; outages are retried for ever.
@@ -265,6 +276,10 @@ SECPORTAL_OUTBOX_MAX_ATTEMPTS = env.int("SECPORTAL_OUTBOX_MAX_ATTEMPTS", default
 # A change that queues many messages publishes one delivery run per batch, up to this many, so
 # that several worker processes share a large fan-out.
 SECPORTAL_OUTBOX_PARALLEL_RUNS = env.int("SECPORTAL_OUTBOX_PARALLEL_RUNS", default=4)
+# How long a happening (what a change told, kept for the admin's Happenings page) is kept once it has
+# been told; the notifications and emails it wrote are kept as they are. At least a few days: beat's
+# consultation sources look back two days for consultations already announced.
+SECPORTAL_HAPPENING_RETENTION_DAYS = max(env.int("SECPORTAL_HAPPENING_RETENTION_DAYS", default=90), 7)
 
 # Notifications: reminders before events and meetings (per kind of event, SECAS may set others in
 # the admin); the hour (UK time) daily and weekly digests go out; and the hour a non-urgent email
@@ -296,7 +311,9 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CSP = {
     "default-src": [CSP.SELF],
-    "script-src": [CSP.SELF, CSP.NONCE],
+    # Every script is a file of the portal's own: no inline script, so no nonce (a test reads every
+    # template to keep it so).
+    "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
     "img-src": [CSP.SELF, "data:"],
     "font-src": [CSP.SELF],

@@ -67,3 +67,11 @@ def happenings_tell_due() -> int:
     from . import notifications
 
     return notifications.happenings_tell_due()
+
+
+@shared_task(name="secportal.tasks.happenings_prune", ignore_result=True)
+def happenings_prune() -> int:
+    """Every night from beat: delete happenings told longer ago than their retention."""
+    from . import notifications
+
+    return notifications.happenings_prune()

@@ -10,7 +10,7 @@ from modifications import services
 from modifications.models import DocumentDownload, ModificationDocument, Stage
 from modifications.tests.factories import PDF_BYTES, make_document, make_modification
 from parties import roles
-from parties.models import Party, User
+from parties.models import Party
 from parties.tests.factories import give_totp, make_party, make_user
 from secportal import classification
 from secportal.classification import Classification
@@ -35,7 +35,7 @@ def committee_lookup():
         return classification.NoCommitteeAccess(amber_committees=amber)
 
     classification.register_committee_lookup(
-        classification.CommitteeLookup(access=access, second_factor_places=lambda user: User.objects.none())
+        classification.CommitteeLookup(access=access, has_place=lambda user: False)
     )
     yield members
     classification._committee_lookup[:] = saved

@@ -7,6 +7,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -72,6 +74,36 @@ def test_the_proposer_follows_their_draft_and_gets_a_receipt_with_the_review_dat
         assert "within 5 Working Days: by" in body and f"{due:%A} {due.day} {due:%B %Y}" in body
         assert f"/modifications/{draft.reference}/" in body and "stop following" in body
     assert len(sent_to("staff@secas.example")) == 1  # SECAS is still told it is there to review
+
+
+def test_secas_staff_are_told_of_a_new_draft_for_the_same_queries_however_many_they_are(
+    django_capture_on_commit_callbacks, staff, party
+):
+    """The request writes one happening; a Celery task after commit tells each member of SECAS staff
+    (in the portal, and by email as they chose)."""
+    proposer = party_user(party, "pat@northern.example", "Pat Proposer")
+    services.modification_raise(actor=proposer, title="Warm-up", issue="It fails.")  # first-use lookups
+
+    def raise_draft(title: str):
+        with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as queries:
+            draft = services.modification_raise(actor=proposer, title=title, issue="It fails.")
+        return draft, len(queries)
+
+    first, with_one = raise_draft("Smart meter top-up retries")
+    more = [make_user(email=f"staff{i}@secas.example", role_names={roles.SECAS_STAFF}) for i in range(19)]
+    NotificationSettings.objects.bulk_create(NotificationSettings(user=u, working_days_only=False) for u in more)
+    second, with_twenty = raise_draft("Prepayment meters lose credit")
+    assert with_twenty == with_one
+    for draft, staff_count in ((first, 1), (second, 20)):
+        about = {"kind": modification_notifications.DRAFT_RAISED, "subject_id": str(draft.pk)}
+        assert Notification.objects.filter(**about).count() == staff_count
+        assert OutboxMessage.objects.filter(**about, status=OutboxMessage.Status.SENT).count() == staff_count
+    [email] = [m for m in sent_to("staff7@secas.example") if second.reference in m.subject]
+    assert email.subject.endswith(f"] New Draft Proposal to review: {second.reference} Prepayment meters lose credit")
+    due = second.next_milestone_date
+    assert f"Pat Proposer (Northern Supply Ltd) raised {second.reference}" in email.body
+    assert f"The critical-friend review is due by {due.day} {due:%B %Y}." in email.body
+    assert f"/modifications/{second.reference}/" in email.body
 
 
 def test_the_proposer_hears_when_their_draft_moves_to_development_and_can_stop(

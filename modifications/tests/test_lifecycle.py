@@ -23,6 +23,7 @@ from parties import roles
 from parties.models import Party
 from parties.tests.factories import make_party, make_user
 from secportal.exceptions import ApplicationError
+from secportal.models import NotificationSettings
 from secportal.workingdays import add_working_days, local_today
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def staff():
-    return make_user(email="staff@secas.example", role_names={roles.SECAS_STAFF})
+    user = make_user(email="staff@secas.example", role_names={roles.SECAS_STAFF})
+    # Told by email at once on any day (the default waits for a Working Day; the real clock may be a weekend).
+    NotificationSettings.objects.create(user=user, working_days_only=False)
+    return user
 
 
 def path_allows(path: str, route: str, start: str, to: str) -> bool:

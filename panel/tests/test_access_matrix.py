@@ -456,3 +456,36 @@ def test_a_party_user_whose_party_owns_amber_material_sets_up_mfa_before_reachin
     assert client.get(url).url == reverse("mfa_activate_totp")
     give_totp(insider)
     assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "right",
+    ["observer_place", "ended_place_reopened", "red_recipient", "party_amber_document", "reclassified_to_amber"],
+)
+def test_a_right_that_arrives_mid_session_asks_for_a_second_factor_on_the_next_request(client, settings, right):
+    """Nothing about the MFA rule is kept between requests: a place, a RED naming or AMBER material of
+    the person's Party, however it is written (rows straight to the table, an update without
+    signals), asks for a second factor on the very next page of the session they are signed in
+    with, and no page before."""
+    settings.SECPORTAL_REQUIRE_MFA = True
+    party = make_party(name="Midsession Energy")
+    person = make_user(email="mid@midsession.example", party=party)
+    board = make_committee(Committee.Kind.CHANGE_BOARD)
+    green = make_document(make_modification(number=978), classification=Classification.GREEN, title="Plain")
+    ended = make_place(person, kind=Committee.Kind.PANEL, ended_on=timezone.localdate() - datetime.timedelta(days=1))
+    client.force_login(person)
+    page = reverse("modifications:modification-list")
+    assert client.get(page).status_code == 200  # nothing asks for a second factor yet
+    if right == "observer_place":
+        make_place(person, kind=board.kind, role=Membership.Role.OBSERVER)
+    elif right == "ended_place_reopened":
+        Membership.objects.filter(pk=ended.pk).update(ended_on=None)
+    elif right == "red_recipient":
+        make_paper(make_meeting(board), classification=Classification.RED, red_recipients=[person])
+    elif right == "party_amber_document":
+        make_document(make_modification(number=979), classification=Classification.AMBER, owner_party=party)
+    else:
+        type(green).objects.filter(pk=green.pk).update(classification=Classification.AMBER, owner_party=party)
+    assert client.get(page).url == reverse("mfa_activate_totp")
+    give_totp(person)
+    assert client.get(page).status_code == 200

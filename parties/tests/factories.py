@@ -1,6 +1,13 @@
+import base64
+import hashlib
+import hmac
 import itertools
+import secrets
+import struct
+import time
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.utils.text import slugify
 
@@ -52,9 +59,26 @@ def make_user(*, role_names=frozenset({roles.PARTY_USER}), party=None, password=
 
 
 def give_totp(user: User) -> str:
-    """Set up an authenticator app for the user (as the MFA set-up page would); returns the secret."""
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    """Set up an authenticator app for the user, as the MFA set-up page stores it (allauth's
+    Authenticator, the secret encrypted by the MFA adapter); returns the secret (base32)."""
+    from allauth.mfa.adapter import get_adapter
+    from allauth.mfa.models import Authenticator
 
-    secret = generate_totp_secret()
-    TOTP.activate(user, secret)
+    secret = base64.b32encode(secrets.token_bytes(20)).decode()
+    Authenticator.objects.create(
+        user=user, type=Authenticator.Type.TOTP, data={"secret": get_adapter().encrypt(secret)}
+    )
     return secret
+
+
+def totp_code(secret: str, at: float | None = None) -> str:
+    """The code an authenticator app shows for the secret at `at` (now by default): RFC 6238, an
+    HMAC-SHA1 of the MFA_TOTP_PERIOD step, truncated to MFA_TOTP_DIGITS digits (allauth's defaults,
+    30 s and 6)."""
+    period = getattr(settings, "MFA_TOTP_PERIOD", 30)
+    digits = getattr(settings, "MFA_TOTP_DIGITS", 6)
+    step = int(time.time() if at is None else at) // period
+    digest = hmac.new(base64.b32decode(secret, casefold=True), struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 10**digits:0{digits}d}"

@@ -5,14 +5,22 @@ import re
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from parties import roles
 from parties.models import AccountRequest, Party, User
-from parties.services import account_request_approve, account_request_create, account_request_decline
+from parties.services import (
+    account_request_approve,
+    account_request_create,
+    account_request_decline,
+    user_set_roles,
+)
 from parties.tests.factories import give_totp
+from secportal import notifications
 from secportal.exceptions import ApplicationError
-from secportal.models import OutboxMessage
+from secportal.models import Notification, NotificationSettings, OutboxMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -21,6 +29,8 @@ pytestmark = pytest.mark.django_db
 def staff(user_factory):
     user = user_factory(email="staff@secas.example", role_names={roles.SECAS_STAFF}, is_staff=True)
     give_totp(user)
+    # Told by email at once on any day (the default waits for a Working Day; the real clock may be a weekend).
+    NotificationSettings.objects.create(user=user, working_days_only=False)
     return user
 
 
@@ -52,6 +62,37 @@ def test_request_form_records_a_pending_request_and_tells_people(
     assert (ar.status, ar.email, ar.party) == (AccountRequest.Status.PENDING, "rosa@fenland.example", party)
     assert sorted(m.to[0] for m in mail.outbox) == ["rosa@fenland.example", "staff@secas.example"]
     assert not User.objects.filter(email="rosa@fenland.example").exists()
+
+
+def test_secas_staff_are_told_of_an_account_request_for_the_same_queries_however_many_they_are(
+    party, staff, user_factory, django_capture_on_commit_callbacks
+):
+    """Recording a request writes one happening; a Celery task tells each member of SECAS staff."""
+    account_request_create(full_name="Warm Up", email="warm@fenland.example", party=party, job_title="A")
+
+    def ask(name: str, email: str):
+        with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as queries:
+            ar = account_request_create(full_name=name, email=email, party=party, job_title="Metering Analyst")
+        return ar, len(queries)
+
+    first, with_one = ask("Rosa Diaz", "rosa@fenland.example")
+    more = [user_factory(email=f"staff{i}@secas.example", role_names={roles.SECAS_STAFF}) for i in range(19)]
+    NotificationSettings.objects.bulk_create(NotificationSettings(user=u, working_days_only=False) for u in more)
+    second, with_twenty = ask("Sam O'Neill", "sam@fenland.example")
+    assert with_twenty == with_one
+    for ar, staff_count in ((first, 1), (second, 20)):
+        about = {"kind": "account_request.to_decide", "subject_id": str(ar.pk)}
+        assert Notification.objects.filter(**about).count() == staff_count
+        assert OutboxMessage.objects.filter(**about, status=OutboxMessage.Status.SENT).count() == staff_count
+    [email] = [m for m in mail.outbox if m.to == ["staff7@secas.example"]]
+    assert email.subject == "[SEC Portal] Account request to decide: Sam O'Neill (Fenland Community Power Ltd)"
+    assert "Sam O'Neill (sam@fenland.example), Metering Analyst, asks for an SEC Portal account" in email.body
+    assert reverse("parties:accountrequest-detail", args=[second.pk]) in email.body
+    # Only those who may decide requests are shown it: someone who leaves SECAS no longer is.
+    told = Notification.objects.get(user=more[7], subject_id=str(second.pk))
+    assert notifications.visible_notifications(user=User.objects.get(pk=more[7].pk), notifications=[told]) == [told]
+    user_set_roles(actor=None, user=more[7], role_names=set())
+    assert notifications.visible_notifications(user=User.objects.get(pk=more[7].pk), notifications=[told]) == []
 
 
 def test_request_form_shows_clear_errors_and_saves_nothing(client, party):

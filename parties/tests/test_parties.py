@@ -15,6 +15,7 @@ from parties import roles, services
 from parties.models import Invitation, Party, PartyChangeRequest, PartyEvent, User, VotingGroup
 from parties.tests.factories import PASSWORD, give_totp, make_party, make_user
 from secportal.exceptions import ApplicationError
+from secportal.models import Notification, NotificationSettings, OutboxMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +26,8 @@ TODAY = datetime.date(2026, 11, 30)
 def staff():
     user = make_user(email="staff@secas.example", role_names={roles.SECAS_STAFF}, is_staff=True)
     give_totp(user)
+    # Told by email at once on any day (the default waits for a Working Day; the real clock may be a weekend).
+    NotificationSettings.objects.create(user=user, working_days_only=False)
     return user
 
 
@@ -432,6 +435,43 @@ def test_people_page_query_count_does_not_grow(client, party, admin):
 
 
 # --- Changes to a Party's details ----------------------------------------------------------------------
+
+
+def test_secas_staff_are_told_of_a_change_request_for_the_same_queries_however_many_they_are(
+    party, other_party, admin, staff, django_capture_on_commit_callbacks
+):
+    """Asking for a change writes one happening; a Celery task tells each member of SECAS staff."""
+    other_admin = make_user(
+        email="ola@fenland.example", party=other_party, role_names={roles.PARTY_USER, roles.PARTY_ADMINISTRATOR}
+    )
+    warm_up = make_party(name="Warm-up Energy Ltd", status=Party.Status.ACCEDED)
+    services.party_change_request_create(
+        actor=make_user(party=warm_up, role_names={roles.PARTY_USER, roles.PARTY_ADMINISTRATOR}),
+        party=warm_up,
+        proposed={"website": "https://warm.example"},
+    )
+
+    def ask(actor, which):
+        with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as queries:
+            change = services.party_change_request_create(
+                actor=actor, party=which, proposed={"website": "https://new.example"}, reason="New site"
+            )
+        return change, len(queries)
+
+    first, with_one = ask(admin, party)
+    more = [make_user(email=f"staff{i}@secas.example", role_names={roles.SECAS_STAFF}) for i in range(19)]
+    NotificationSettings.objects.bulk_create(NotificationSettings(user=u, working_days_only=False) for u in more)
+    second, with_twenty = ask(other_admin, other_party)
+    assert with_twenty == with_one
+    for change, staff_count in ((first, 1), (second, 20)):
+        about = {"kind": "party_change.to_decide", "subject_id": str(change.pk)}
+        assert Notification.objects.filter(**about).count() == staff_count
+        assert OutboxMessage.objects.filter(**about, status=OutboxMessage.Status.SENT).count() == staff_count
+    [email] = [m for m in mail.outbox if m.to == ["staff7@secas.example"]]
+    assert email.subject == "[SEC Portal] Change of details to decide: Fenland Community Power Ltd"
+    assert "asks to change the details of Fenland Community Power Ltd" in email.body
+    assert "Website: “” → “https://new.example”" in email.body
+    assert reverse("parties:change-request-detail", args=[second.pk]) in email.body
 
 
 def test_change_of_details_applies_only_on_approval(client, party, admin, staff, django_capture_on_commit_callbacks):

@@ -8,8 +8,8 @@ from panel.tests.factories import make_place
 from parties import roles
 from parties.models import AccountRequest, User
 from parties.services import account_request_create, user_set_roles
-from parties.tests.factories import PASSWORD, make_party, make_user
-from parties.tests.test_accounts import login, totp_code
+from parties.tests.factories import PASSWORD, make_party, make_user, totp_code
+from parties.tests.test_accounts import login
 from secportal.models import Session
 
 pytestmark = pytest.mark.django_db

@@ -3,8 +3,10 @@
 from datetime import date, datetime
 
 from django import template
+from django.template import engines
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from secportal.registry import email_kinds
 
@@ -79,3 +81,12 @@ def filesize(value: int) -> str:
     if value < 1024 * 1024:
         return f"{value / 1024:.0f} KB"
     return f"{value / 1024 / 1024:.1f} MB"
+
+
+@register.simple_tag(takes_context=True)
+def jinja(context, template_name: str, **values) -> SafeString:
+    """`{% jinja "panel/meeting_agenda.html" items=items %}`: a fragment from jinja2/, rendered by
+    Jinja2 with only the values given (and the request, for `csrf_input`). For the rows of the
+    hottest lists, where Django's template engine cost most of the page (docs/decisions.md)."""
+    fragment = engines["jinja2"].get_template(template_name)
+    return mark_safe(fragment.render(values, request=context.get("request")))

@@ -72,6 +72,8 @@ def test_the_pages_of_the_table_answer_and_are_profiled(seeded):
                 measured = row[who]
                 assert measured["status"] == 200, (name, who)
                 assert measured["queries"] > 0 and 0 < measured["db_ms"] < measured["ms"], (name, who, measured)
+                # Every page of the table renders a template; its share is a part of the whole.
+                assert 0 < measured["template_share"] < 1, (name, who, measured)
 
 
 def test_the_storm_check_finds_an_answer_that_was_lost(seeded, client):

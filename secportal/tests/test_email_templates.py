@@ -15,6 +15,7 @@ from parties import roles
 from parties import services as party_services
 from parties.models import Party
 from parties.tests.factories import make_party, make_user
+from secportal import notifications
 from secportal.models import OutboxMessage
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
@@ -107,6 +108,7 @@ def test_the_emails_that_had_only_text_go_out_in_html_too(settings):
     change = party_services.party_change_request_create(
         actor=admin, party=party, proposed={"website": "https://new.example.org"}
     )
+    notifications.happenings_tell_due()  # SECAS staff are told by the task queued on commit
     to_decide = only("party_change.to_decide")
     assert "<p>Hello Sam,</p>" in to_decide.body_html and "https://new.example.org" in to_decide.body_html
     party_services.party_change_request_approve(actor=staff, change=change, note="Thanks & welcome.")
@@ -115,6 +117,7 @@ def test_the_emails_that_had_only_text_go_out_in_html_too(settings):
 
     # A Party user raises a Draft Proposal: SECAS hears of it.
     modification = modification_services.modification_raise(actor=admin, title="A <clearer> rule", issue="Why.")
+    notifications.happenings_tell_due()
     raised = only("modification.draft_raised")
     assert (
         "<p>Hello Sam,</p>" in raised.body_html

@@ -25,6 +25,7 @@ from secportal import notifications
 from secportal.classification import Classification
 from secportal.models import (
     Frequency,
+    Happening,
     Notification,
     NotificationPreference,
     NotificationSettings,
@@ -52,11 +53,12 @@ def _no_mfa(settings):
 @pytest.fixture
 def threads_safe_for_celery():
     """Eager tasks in several threads at once race on Celery's process-wide "inside a task" flag
-    and can leave it set, which later makes result.get() refuse in the test process: reset it."""
-    from celery._state import _set_task_join_will_block
+    and can leave it set, which later makes result.get() refuse in the test process. Celery's
+    public allow_join_result() puts back, when it is left, the value the flag had before."""
+    from celery.result import allow_join_result
 
-    yield
-    _set_task_join_will_block(False)
+    with allow_join_result():
+        yield
 
 
 def any_day(user, **fields):
@@ -125,6 +127,44 @@ def test_a_stage_change_tells_followers_once_in_the_portal_and_by_email(staff, f
     modification_notifications.stage_changed(event=event)
     assert Notification.objects.filter(user=follower).count() == 1
     assert OutboxMessage.objects.filter(recipient="follower@supplier.example").count() == 1
+
+
+def test_told_happenings_go_after_their_retention_and_what_they_told_stays(staff, follower, settings):
+    from secportal.tasks import happenings_prune
+
+    settings.SECPORTAL_HAPPENING_RETENTION_DAYS = 90
+    modification = make_modification(stage=Stage.DRAFT)
+    follow(follower, modification)
+    modification_services.modification_start_development(actor=staff, modification=modification)
+    assert told() == 1
+    now = timezone.now()
+    long_told = Happening.objects.get()
+    Happening.objects.filter(pk=long_told.pk).update(told_at=now - datetime.timedelta(days=91))
+    recently_told, never_told = (
+        Happening.objects.create(
+            kind=STAGE,
+            audience="modifications.followers",
+            subject_type="modifications.modificationproposal",
+            subject_id=str(modification.pk),
+            occurrence=name,
+            title=name,
+            url="/",
+            created_at=now - datetime.timedelta(days=200),
+            told_at=told_at,
+            attempts=attempts,
+        )
+        for name, told_at, attempts in (
+            ("recent", now - datetime.timedelta(days=89), 1),
+            ("failed", None, notifications.MAX_TELL_ATTEMPTS),  # left for a person to look at
+        )
+    )
+    assert happenings_prune.apply().get() == 1
+    assert set(Happening.objects.values_list("pk", flat=True)) == {recently_told.pk, never_told.pk}
+    assert Notification.objects.filter(user=follower, kind=STAGE).count() == 1
+    assert OutboxMessage.objects.filter(recipient="follower@supplier.example").count() == 1
+    assert happenings_prune.apply().get() == 0
+    entry = settings.CELERY_BEAT_SCHEDULE["prune-told-happenings"]
+    assert entry["task"] == happenings_prune.name
 
 
 def test_followers_of_a_view_of_the_register_hear_about_matching_modifications(staff):

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from celery.signals import task_prerun
 from django.core import mail
 from django.db import transaction
 from django.utils import timezone
@@ -73,22 +74,69 @@ def test_a_message_is_delivered_after_commit_and_only_once(subject, django_captu
     assert len(mail.outbox) == 1
 
 
-def test_a_change_that_queues_many_messages_publishes_one_delivery_run(subject, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+@pytest.fixture
+def delivery_runs() -> list[str]:
+    """The ids of the delivery runs that start (tasks are eager here: a run published runs at once)."""
+    started: list[str] = []
+
+    def started_run(sender=None, task_id=None, **kwargs) -> None:
+        if sender.name == "secportal.tasks.outbox_deliver_due":
+            started.append(task_id)
+
+    task_prerun.connect(started_run, weak=False)
+    yield started
+    task_prerun.disconnect(started_run)
+
+
+def test_a_change_that_queues_many_messages_publishes_one_delivery_run(
+    subject, django_capture_on_commit_callbacks, delivery_runs
+):
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         for i in range(3):
             enqueue(subject, recipient=f"person{i}@example.org")
-    assert len(callbacks) == 1
+    assert len(delivery_runs) == 1
     assert len(mail.outbox) == 3
 
 
-def test_the_delivery_run_survives_a_rolled_back_savepoint(subject, django_capture_on_commit_callbacks):
+def test_a_large_fan_out_publishes_one_run_per_batch_up_to_the_limit(
+    subject, settings, django_capture_on_commit_callbacks, delivery_runs
+):
+    settings.SECPORTAL_OUTBOX_BATCH_SIZE = 2
+    settings.SECPORTAL_OUTBOX_PARALLEL_RUNS = 4
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        for i in range(5):  # three batches
+            enqueue(subject, recipient=f"person{i}@example.org")
+    assert len(delivery_runs) == 3
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        for i in range(5, 25):  # ten batches: at most four runs
+            enqueue(subject, recipient=f"person{i}@example.org")
+    assert len(delivery_runs) == 3 + 4
+    assert len(mail.outbox) == 25  # each sent once: the runs share the rows
+
+
+def test_the_delivery_run_survives_a_rolled_back_savepoint(subject, django_capture_on_commit_callbacks, delivery_runs):
     """The first message's publish goes with its savepoint; the second message still gets one."""
     with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
         with pytest.raises(RuntimeError), transaction.atomic():
             enqueue(subject, recipient="undone@example.org")
             raise RuntimeError("this part of the change failed")
         enqueue(subject, recipient="kept@example.org")
-    assert len(callbacks) == 1
+    assert len(callbacks) == 1 and len(delivery_runs) == 1
+    assert [sent.to for sent in mail.outbox] == [["kept@example.org"]]
+
+
+def test_a_change_that_rolled_back_adds_nothing_to_the_next_one(
+    subject, settings, django_capture_on_commit_callbacks, delivery_runs
+):
+    """Its callbacks never run; the next change publishes for its own messages only."""
+    settings.SECPORTAL_OUTBOX_BATCH_SIZE = 2
+    with pytest.raises(RuntimeError), transaction.atomic():
+        for i in range(10):
+            enqueue(subject, recipient=f"undone{i}@example.org")
+        raise RuntimeError("the change failed")
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        enqueue(subject, recipient="kept@example.org")
+    assert len(delivery_runs) == 1
     assert [sent.to for sent in mail.outbox] == [["kept@example.org"]]
 
 
@@ -103,10 +151,12 @@ def test_templates_render_text_and_html(subject):
     message = outbox_enqueue(
         recipient="rosa@example.org",
         kind="account_request.to_decide",
-        template_prefix="emails/parties/account_request_to_decide",
+        template_prefix="emails/notifications/notification",
         context={
-            "account_request": {"pk": 1, "full_name": "Rosa O'Brien", "party": {"name": "Fenland & Co"}},
-            "staff": {"full_name": "Sam Staff"},
+            "notification": {"title": "Account request to decide: Rosa O'Brien (Fenland & Co)", "url": "/x/"},
+            "recipient": {"get_short_name": "Sam"},
+            "kind": {"label": "An account request to decide (SECAS)"},
+            "unsubscribe_url": "https://portal.example/unsubscribe/",
         },
         subject_obj=subject,
     )
@@ -212,31 +262,59 @@ def test_a_broker_that_is_down_does_not_undo_the_change(subject, django_capture_
     assert len(mail.outbox) == 1
 
 
-def test_the_email_as_sent_keeps_non_ascii_text_attachments_and_long_headers_intact():
+@pytest.fixture
+def smtp(smtp_server, settings):
+    """The outbox sends through Django's SMTP backend to a real SMTP server (aiosmtpd)."""
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": smtp_server.port, "timeout": 10},
+        }
+    }
+    return smtp_server.inbox
+
+
+def test_the_email_as_sent_keeps_non_ascii_text_attachments_and_long_headers_intact(subject, smtp, settings):
     import email as email_lib
     import email.policy
 
-    from secportal.services import OutboxEmail
-
+    settings.DEFAULT_FROM_EMAIL = "Équipe SECAS <noreply@secportal.example>"
     url = "<https://portal.example/notifications/unsubscribe/" + "x" * 120 + "/>"
-    message = OutboxEmail(
-        subject="Cancelled: Café séance \u2013 7 December",
-        body="Désolé: the meeting on Monday is cancelled.",
-        from_email="Équipe SECAS <noreply@secportal.example>",
-        to=["rosa@example.org"],
-        headers={"Message-ID": "<outbox-1@secportal>", "List-Unsubscribe": url},
+    message = enqueue(
+        subject,
+        recipient="rosa@example.org",
+        headers={"List-Unsubscribe": url, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+        attachments=[
+            {
+                "name": "meeting.ics",
+                "type": "text/calendar; charset=utf-8",
+                "content": "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+            }
+        ],
     )
-    message.attach_alternative("<p>Désolé</p>", "text/html")
-    message.attach("meeting.ics", "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "text/calendar; charset=utf-8")
-    raw = message.raw()
-    assert raw.isascii() and b"\r\n" in raw and f"List-Unsubscribe: {url}".encode() in raw
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        subject="Cancelled: Café séance \u2013 7 December",
+        body_text="Désolé: the meeting on Monday is cancelled.",
+        body_html="<p>Désolé</p>",
+    )
+    assert outbox_deliver_due() == 1
+    [(recipients, raw)] = smtp.messages
+    assert recipients == ["rosa@example.org"]
+    # Headers in ASCII (bodies are Django's: UTF-8 text as 8bit, quoted-printable when a line is long).
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert head.isascii() and b"\n" not in head.replace(b"\r\n", b"")
+    # One line, as written: a one-click unsubscribe URL folded into encoded words is no URL.
+    assert f"\r\nList-Unsubscribe: {url}\r\n".encode() in head
     parsed = email_lib.message_from_bytes(raw, policy=email.policy.default)
     assert parsed["Subject"] == "Cancelled: Café séance \u2013 7 December"
     assert parsed["From"].addresses[0].display_name == "Équipe SECAS"
+    assert parsed["Message-ID"] == f"<outbox-{message.pk}@secportal>"
+    assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert parsed.get_body(("plain",)).get_content().strip() == "Désolé: the meeting on Monday is cancelled."
     assert parsed.get_body(("html",)).get_content().strip() == "<p>Désolé</p>"
     [ics] = list(parsed.iter_attachments())
     assert ics.get_filename() == "meeting.ics" and ics.get_content_type() == "text/calendar"
+    assert ics.get_content().split() == ["BEGIN:VCALENDAR", "END:VCALENDAR"]
 
 
 @pytest.mark.parametrize(
@@ -249,6 +327,9 @@ def test_the_email_as_sent_keeps_non_ascii_text_attachments_and_long_headers_int
         {"recipient": "rosa@example.org\nBcc: x@example.org"},
         {"recipient": "rösa@example.org"},
         {"headers": {"X-Test": 5}},
+        {"headers": {"List-Unsubscribe": "<https://x.example/>\r\nBcc: everyone@example.org"}},
+        {"headers": {"List-Unsubscribe": "<https://x.example/é>\nBcc: everyone@example.org"}},
+        {"headers": {"List-Unsubscribe": "<https://x.example/" + "x" * 990 + ">"}},
         {"headers": {"Bad Name:": "value"}},
         {"headers": {"To": "someone.else@example.org"}},
     ],
@@ -262,23 +343,17 @@ def test_a_message_that_cannot_be_sent_fails_at_once_instead_of_retrying(subject
     assert mail.outbox == []
 
 
-def test_international_domains_and_long_lines_are_sent_as_the_wire_requires():
+def test_international_domains_and_long_lines_are_sent_as_the_wire_requires(subject, smtp):
     import email as email_lib
     import email.policy
 
-    from secportal.services import OutboxEmail
-
     long_line = "word " * 400  # one 2,000-character line: must not go out as raw 7bit
-    message = OutboxEmail(
-        subject="Über",
-        body=long_line,
-        from_email="noreply@secportal.example",
-        to=["rosa@bücher.example"],
-        headers={"Message-ID": "<outbox-2@secportal>"},
-    )
-    raw = message.raw()
-    assert message.envelope() == ("noreply@secportal.example", ["rosa@xn--bcher-kva.example"])
+    message = enqueue(subject, recipient="rosa@bücher.example")
+    OutboxMessage.objects.filter(pk=message.pk).update(subject="Über", body_text=long_line, body_html="")
+    assert outbox_deliver_due() == 1
+    [(recipients, raw)] = smtp.messages
+    assert recipients == ["rosa@xn--bcher-kva.example"]  # the envelope's domain in IDNA
     assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
-    assert b"Subject: =?utf-8?" in raw
+    assert b"Subject: =?utf-8?" in raw and b"To: rosa@xn--bcher-kva.example\r\n" in raw
     parsed = email_lib.message_from_bytes(raw, policy=email.policy.default)
-    assert parsed["Subject"] == "Über" and parsed.get_content() == long_line
+    assert parsed["Subject"] == "Über" and parsed.get_content().splitlines() == [long_line]
