@@ -4,8 +4,9 @@ Every date comes from the day the demo is loaded, and every post says what was t
 is dated: a release is announced the Working Day after it went live, a consultation the day it
 opened, Ofgem's approval the day it was recorded; the newsletter of a month comes out on its first
 Working Day; nothing is published in the future (the next newsletter is scheduled). Events fall on
-Working Days: a Spotlight held last month with its slides, seminars to come, the monthly Questions
-Hours, and a Questions Hour on the next Working Day with its agenda.
+Working Days: a Spotlight held last month with its slides, seminars to come, the monthly
+Modifications and Operations Questions Hours, and a Questions Hour on the next Working Day with its
+agenda.
 """
 
 import datetime
@@ -256,7 +257,8 @@ def posts(now: datetime.datetime) -> list[tuple]:
             K.NEWS,
             f"Modifications Questions Hour: dates for {year}",
             "The monthly Questions Hour continues on the first Monday of each month at 11:00.",
-            "When the first Monday is a bank holiday, the Questions Hour moves to the next Working Day. "
+            "When the first Monday is a bank holiday, the Questions Hour moves to the next Working Day. The "
+            "Operations Questions Hour follows the same day at 14:00. "
             f"An extra session on {extra:%A %-d %B} looks at the Modification Report Consultations open now. "
             "See [events](/events/).",
             ["Events"],
@@ -352,6 +354,8 @@ def _post(staff, spec: tuple, *, now: datetime.datetime, status=NewsPost.Status.
     if NewsPost.objects.filter(slug=slug).exists():
         return None
     scheduled = status == NewsPost.Status.SCHEDULED
+    # Who published a government publication (as news.services decides it): the demo's is DESNZ's.
+    publisher = {K.OFGEM: NewsPost.Publisher.OFGEM, K.GOVERNMENT: NewsPost.Publisher.DESNZ}.get(kind, "")
     written = min(_at(add_working_days(timezone.localtime(when, LONDON).date(), -1), 15), now)
     post = NewsPost.objects.create(
         slug=slug,
@@ -359,6 +363,7 @@ def _post(staff, spec: tuple, *, now: datetime.datetime, status=NewsPost.Status.
         title=title,
         summary=summary,
         body=body,
+        publisher=publisher,
         author=staff,
         status=status,
         published_at=None if scheduled else when,
@@ -380,6 +385,7 @@ def _post(staff, spec: tuple, *, now: datetime.datetime, status=NewsPost.Status.
         summary=summary,
         body=body,
         kind=kind,
+        publisher=publisher,
         tags=", ".join(tags),
         editor=staff,
         created_at=written,
@@ -533,8 +539,9 @@ def _upcoming(staff) -> None:
 
 
 def _questions_hours(staff) -> None:
-    """The Questions Hours of the coming months (a later run adds the months that have come into
-    range), and one on the next Working Day with its agenda: the series' own occurrence if it falls
+    """The Modifications and Operations Questions Hours of the coming months (the first Monday, at
+    11:00 and 14:00; a later run adds the months that have come into range), and a Modifications
+    Questions Hour on the next Working Day with its agenda: the series' own occurrence if it falls
     that day, otherwise an extra session on the consultations open now."""
     today = local_today()
     series = EventSeries.objects.filter(slug="sec-modifications-questions-hour").first()
@@ -550,6 +557,21 @@ def _questions_hours(staff) -> None:
             description="Every month SECAS runs through the modifications in progress and answers your questions. "
             "Send questions in advance to secas@secportal.example.",
             online_link="https://meet.secportal.example/questions-hour",
+            capacity=150,
+        )
+    operations = EventSeries.objects.filter(kind=EventKind.OPERATIONS_QUESTIONS_HOUR).first()
+    if operations is not None:
+        services.series_extend(actor=staff, series=operations, first_month=today, months=7)
+    else:
+        services.series_create(
+            actor=staff,
+            title="SEC Operations Questions Hour",
+            kind=EventKind.OPERATIONS_QUESTIONS_HOUR,
+            first_month=today,
+            months=7,
+            local_start=datetime.time(14, 0),
+            summary="Operational questions to SECAS and the DCC: service performance, incidents and releases.",
+            online_link="https://meet.secportal.example/operations-questions-hour",
             capacity=150,
         )
     day = _extra_questions_hour_day(today)

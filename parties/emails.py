@@ -10,6 +10,7 @@ EMAIL_KINDS = {
     "account_request.approved": "Account request approved, with a set-password link",
     "account_request.declined": "Account request declined",
     "party.invitation": "Invitation to join a Party",
+    "party.user_reinstated": "Account reinstated in a Party",
     "party_change.approved": "Change to a Party's details approved",
     "party_change.rejected": "Change to a Party's details rejected",
     "allauth:account/email/email_changed": "Email address changed (notice)",

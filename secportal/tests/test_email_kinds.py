@@ -1,6 +1,7 @@
 """SECAS's outbox names each kind of email in words ("Password reset link"), never an identifier
 ("allauth:account/email/password_reset_key"): every kind the portal sends has its words."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,7 @@ def every_kind() -> list[str]:
         "account_request.to_decide",
         *(f"account_request.{status}" for status in decided),
         "party.invitation",
+        "party.user_reinstated",
         "party_change.to_decide",
         *(f"party_change.{status}" for status in changed),
         "modification.draft_raised",
@@ -52,6 +54,20 @@ def test_every_kind_of_email_has_words(kind):
     assert email_kinds.is_registered(kind)
     label = email_kinds.label(kind)
     assert label[0].isupper() and not any(c in label for c in "._:/"), label
+
+
+def test_every_kind_a_service_queues_by_name_has_words():
+    """A kind written out where an email is queued (not built from a status) is registered."""
+    base = Path(settings.BASE_DIR)
+    queued = set()
+    for source in (*base.glob("*/services.py"), *base.glob("*/adapters.py"), *base.glob("*/notifications.py")):
+        text = source.read_text()
+        for call in re.finditer(r"outbox_enqueue(?:_rendered)?\(", text):
+            found = re.search(r'\bkind="([^"]+)"', text[call.end() : call.end() + 600])
+            if found:
+                queued.add(found[1])
+    assert "party.invitation" in queued and "modification.response_receipt" in queued  # the search finds them
+    assert sorted(k for k in queued if not email_kinds.is_registered(k)) == []
 
 
 def test_the_news_registration_emails_are_the_ones_the_service_sends():
@@ -78,7 +94,9 @@ def test_the_outbox_page_shows_kinds_in_words_and_finds_them_by_their_words(clie
         )
     client.force_login(secas_staff)
     page = client.get(reverse("notifications:outbox")).content.decode()
-    assert "<td>Password reset link</td>" in page and "<td>On an event&#x27;s waitlist</td>" in page
+    cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", page, re.DOTALL)]
+    kinds = [cell.removeprefix("Kind:").strip() for cell in cells if cell.startswith("Kind:")]
+    assert sorted(kinds) == ["On an event&#x27;s waitlist", "Password reset link"]
     assert "allauth:" not in page and "news.registration_waitlisted" not in page
     found = client.get(reverse("notifications:outbox"), {"q": "password reset"}).content.decode()
     assert "kim@example.org" in found and "lee@example.org" not in found

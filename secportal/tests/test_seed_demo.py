@@ -343,6 +343,12 @@ def test_news_reports_what_happened_on_its_day(demo_day):
     assert event.from_stage == Stage.WITH_AUTHORITY and _local(approval.published_at).date() == event.occurred_on
     (consulted,) = NewsPost.objects.get(kind=NewsPost.Kind.CONSULTATION).related_modifications.all()
     assert consulted.stage == Stage.MRC
+    # Each government publication says who published it.
+    government = NewsPost.objects.filter(kind__in=NewsPost.GOVERNMENT_KINDS)
+    assert {(p.kind, p.publisher) for p in government} == {
+        (NewsPost.Kind.GOVERNMENT, NewsPost.Publisher.DESNZ),
+        (NewsPost.Kind.OFGEM, NewsPost.Publisher.OFGEM),
+    }
     for post in NewsPost.objects.exclude(status=NewsPost.Status.SCHEDULED):
         for modification in post.related_modifications.all():
             assert modification.raised_on <= _local(post.published_at).date(), (post, modification)

@@ -67,12 +67,12 @@ NOT_PAGES = {
 }
 # The selects whose chosen option is cut off ("Any Party categ"): measured in the select's own
 # font against the room inside it (its width less its padding, where the arrow is drawn). On a
-# phone only the first choice (a filter's "Any ...") is asked to fit: a long one ("Modification
-# Report Consultation") cannot at 320 pixels, and the open list shows it whole.
-CUT_OFF_CHOICES = """(firstOnly) => {
+# phone only the filters' own choices are asked to fit ("Any Party category"): a long option such
+# as "Modification Report Consultation" cannot fit at 320 pixels, and the open list shows it whole.
+CUT_OFF_CHOICES = """(filtersOnly) => {
     const canvas = document.createElement('canvas').getContext('2d');
-    return [...document.querySelectorAll('select')]
-        .filter(s => s.getClientRects().length && s.selectedIndex >= 0 && (!firstOnly || s.selectedIndex === 0))
+    return [...document.querySelectorAll(filtersOnly ? 'form[role=search] select' : 'select')]
+        .filter(s => s.getClientRects().length && s.selectedIndex >= 0 && (!filtersOnly || s.selectedIndex === 0))
         .filter(s => {
             const style = getComputedStyle(s);
             canvas.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
