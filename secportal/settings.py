@@ -226,8 +226,11 @@ if CELERY_BROKER_URL == "filesystem://":
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
 else:
     # Socket timeouts: a Redis that accepts connections but hangs must not hold up a change's
-    # publish (or a worker) for ever; beat sends what a failed publish did not.
-    _broker_timeout = env.float("SECPORTAL_BROKER_SOCKET_TIMEOUT", default=5.0)
+    # publish (or a worker) for ever; beat sends what a failed publish did not. A publish is tried
+    # twice (PUBLISH_RETRY_POLICY), so a hung broker costs a change about twice this: 0.4 s keeps
+    # it under a second (test_outbox_faults.py), and Redis answers a publish in well under 1 ms.
+    # A worker's wait for tasks (BRPOP) runs in its event loop and is not bound by it.
+    _broker_timeout = env.float("SECPORTAL_BROKER_SOCKET_TIMEOUT", default=0.4)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": 3600,
         "socket_timeout": _broker_timeout,
