@@ -6,6 +6,8 @@ class ModificationsConfig(AppConfig):
     verbose_name = "Modifications"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
         from secportal.registry import (
             Section,
             bench_seeders,
@@ -16,8 +18,12 @@ class ModificationsConfig(AppConfig):
         )
 
         from . import demo, notifications, sections
+        from .models import ModificationProposal
+        from .selectors import register_changed_now_and_on_commit
 
         notifications.register()
+        for signal in (post_save, post_delete):
+            signal.connect(register_changed_now_and_on_commit, sender=ModificationProposal, weak=False)
 
         dashboard_sections.register(
             Section(

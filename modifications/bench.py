@@ -12,6 +12,7 @@ from parties.models import Party, User
 from secportal.classification import Classification
 
 from .models import Follow, ModificationDocument, ModificationEvent, ModificationProposal, Path, Route, Stage
+from .selectors import register_changed
 
 LONG_TIMELINE = 9000  # the number of the modification with a long timeline
 FOLLOWED, UNFOLLOWED, WARM_UP = 9001, 9002, 9003  # the stage move's modifications (at Refinement)
@@ -62,6 +63,7 @@ def seed(*, sizes: dict, stdout=None) -> None:
             ModificationProposal.objects.bulk_create(batch)
             batch = []
     ModificationProposal.objects.bulk_create(batch)
+    register_changed()  # bulk_create sends no signals: the register counts again
     long_one = ModificationProposal.objects.filter(number=LONG_TIMELINE).first()
     if long_one is None:
         long_one = ModificationProposal.objects.create(

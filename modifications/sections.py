@@ -11,6 +11,7 @@ from secportal.queues import QUEUE_LIMIT, Due, QueueItem, queue
 from secportal.templatetags.portal import ukdate, ukdatetime
 from secportal.workingdays import LONDON, local_today, working_day_deadline
 
+from . import selectors
 from .models import ModificationProposal, Stage
 from .permissions import can_move_modification, can_read_all_responses
 from .selectors import (
@@ -206,7 +207,7 @@ def in_progress(request, **objects) -> dict:
     modifications = ModificationProposal.objects.open().select_related("target_release").order_by("-updated_at")
     return {
         "modifications": list(modifications[:HOME_LIMIT]),
-        "open_count": ModificationProposal.objects.open().count(),
+        "open_count": selectors.register_summary()["open"],
     }
 
 

@@ -73,7 +73,11 @@ def modification_list(request: HttpRequest) -> HttpResponse:
         *([("sort", filters.sort)] if filters.sort != "-updated" else []),
     ]
     querystring = urlencode(canonical)
-    page = Paginator(selectors.modification_list(filters=filters), PER_PAGE).get_page(request.GET.get("page"))
+    summary = selectors.register_summary()
+    paginator = Paginator(selectors.register_rows(filters=filters), PER_PAGE)
+    if not filters.query_string():
+        paginator.count = summary["total"]  # every modification: counted once in the summary
+    page = paginator.get_page(request.GET.get("page"))
     user = request.user
     following_filter = None
     if user.is_authenticated and filters.query_string():
@@ -87,7 +91,7 @@ def modification_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "count": page.paginator.count,
             "querystring": querystring,
-            "pipeline": selectors.pipeline(),
+            "pipeline": summary["pipeline"],
             "can_raise": can_raise_draft(user),
             "can_move": can_move_modification(user),
             "can_follow": can_follow(user),
