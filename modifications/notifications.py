@@ -137,7 +137,10 @@ def follower_ids(modification_id: int) -> set[int]:
         chunk = normalised[start : start + VIEWS_PER_QUERY]
         tests = {
             f"view_{n}": Exists(
-                modification_list(filters=_normalised(query)).filter(pk=OuterRef("pk")).order_by().values("pk")
+                modification_list(filters=_normalised(query), look_up_first=False)
+                .filter(pk=OuterRef("pk"))
+                .order_by()
+                .values("pk")
             )
             for n, query in enumerate(chunk)
         }

@@ -115,13 +115,46 @@ def parse_search(q: str) -> Search:
     )
 
 
-def _reference_match(search: Search) -> Q:
-    """The modification the reference names: exactly (and by a reference it once had: DP084 finds
-    MP084) when typed with its prefix; by number (and letter) when typed without one."""
+def _reference_match(search: Search, *, once_had) -> Q:
+    """The modification the reference names: exactly (and by a reference it once had, `once_had`:
+    DP084 finds MP084) when typed with its prefix; by number (and letter) when typed without one."""
     if search.prefix:
-        old = ModificationReference.objects.filter(reference=search.reference).values("modification_id")
-        return Q(reference=search.reference) | Q(pk__in=old)
+        return Q(reference=search.reference) | Q(pk__in=once_had)
     return Q(number=search.number, **({"suffix": search.suffix} if search.suffix else {}))
+
+
+def _named(search: Search, *, look_up_first: bool) -> tuple:
+    """The people and the Parties whose name holds the search, and the modifications that once had
+    the reference it names.
+
+    For the register (`look_up_first`) they are read first, in one query, so that each way of
+    matching is a plain condition of one WHERE clause that PostgreSQL answers from its own index
+    (a bitmap OR), with the register's filters checked on the same rows: as subqueries there, it
+    read every row of the register (a broad search at 20,000 modifications: 91 to 56 ms). Inside a
+    larger statement (a saved view tested against one modification, notifications.py) they stay
+    subqueries, so that many views still cost one statement."""
+    people = User.objects.filter(full_name__icontains=search.text).values("pk")
+    parties = Party.objects.filter(name__icontains=search.text).values("pk")
+    old = ModificationReference.objects.filter(reference=search.reference).values("modification_id")
+    asked = {
+        "person": people if len(search.text) >= NAME_MIN_LENGTH and not any(c.isdigit() for c in search.text) else None,
+        "party": parties if len(search.text) >= NAME_MIN_LENGTH else None,
+        "reference": old if search.prefix else None,
+    }
+    # (A person's name has no digits: parties/validators.py.)
+    if not look_up_first:
+        return asked["person"], asked["party"], asked["reference"]
+    found: dict[str, list[int]] = {way: [] for way in asked}
+    ways = [
+        query.order_by().annotate(way=Value(way)).values_list("way", *query.query.values_select)
+        for way, query in asked.items()
+        if query is not None
+    ]
+    if ways:
+        rows = ways[0].union(*ways[1:], all=True) if len(ways) > 1 else ways[0]
+        for way, pk in rows.order_by():  # no model's default ordering: only the two columns are read
+            found[way].append(pk)
+    return found["person"], found["party"], found["reference"]
 
 
 def _text_match(text: str) -> Q | RawSQL:
@@ -148,31 +181,29 @@ def _text_match(text: str) -> Q | RawSQL:
     return match
 
 
-def _search(queryset: QuerySet, q: str) -> QuerySet:
+def _search(queryset: QuerySet, q: str, *, look_up_first: bool = True) -> QuerySet:
     """Modifications matching a search, a reference match first, then by relevance.
 
-    One statement: each way of matching (the words; the reference, or a reference it once had; the
-    proposer's name; their Party's name) is its own SELECT of ids that uses its own index, and the
-    register keeps the modifications whose id is in their UNION. A reference match ranks first,
-    then the words' rank (PostgreSQL), then the newest."""
+    Each way of matching (the words; the reference, or a reference it once had; the proposer's
+    name; their Party's name) is a condition of one WHERE clause, each answered by its own index.
+    A reference match ranks first, then the words' rank (PostgreSQL), then the newest."""
     search = parse_search(q)
-    ways = [ModificationProposal.objects.filter(_text_match(search.text)).values("pk")]
+    people, parties, once_had = _named(search, look_up_first=look_up_first)
+    match = Q(_text_match(search.text))
     if search.number is not None:
-        if search.prefix:
-            ways.append(ModificationProposal.objects.filter(reference=search.reference).values("pk"))
-            ways.append(ModificationReference.objects.filter(reference=search.reference).values("modification_id"))
-        else:
-            ways.append(ModificationProposal.objects.filter(_reference_match(search)).values("pk"))
-    if len(search.text) >= NAME_MIN_LENGTH:
-        if not any(c.isdigit() for c in search.text):  # a person's name has no digits (parties/validators.py)
-            people = User.objects.filter(full_name__icontains=search.text).values("pk")
-            ways.append(ModificationProposal.objects.filter(proposer__in=people).values("pk"))
-        parties = Party.objects.filter(name__icontains=search.text).values("pk")
-        ways.append(ModificationProposal.objects.filter(proposer_party__in=parties).values("pk"))
-    ids = [way.order_by() for way in ways]
-    matches = queryset.filter(pk__in=ids[0].union(*ids[1:]) if len(ids) > 1 else ids[0])
+        match |= _reference_match(search, once_had=[] if once_had is None else once_had)
+    if people is not None and (not look_up_first or people):  # (a queryset is not asked)
+        match |= Q(proposer__in=people)
+    if parties is not None and (not look_up_first or parties):
+        match |= Q(proposer_party__in=parties)
+    matches = queryset.filter(match)
     is_reference = (
-        Case(When(_reference_match(search), then=Value(1)), default=Value(0)) if search.number is not None else Value(0)
+        Case(
+            When(_reference_match(search, once_had=[] if once_had is None else once_had), then=Value(1)),
+            default=Value(0),
+        )
+        if search.number is not None
+        else Value(0)
     )
     if connection.vendor == "postgresql":
         rank = RawSQL(
@@ -185,7 +216,8 @@ def _search(queryset: QuerySet, q: str) -> QuerySet:
     )
 
 
-def modification_list(*, filters: ModificationFilters) -> QuerySet[ModificationProposal]:
+def modification_list(*, filters: ModificationFilters, look_up_first: bool = True) -> QuerySet[ModificationProposal]:
+    """The register, filtered (see `_named` for `look_up_first`)."""
     modifications = ModificationProposal.objects.select_related("proposer_party", "target_release")
     if filters.stage:
         modifications = modifications.filter(stage=filters.stage)
@@ -200,7 +232,7 @@ def modification_list(*, filters: ModificationFilters) -> QuerySet[ModificationP
     elif filters.state == "closed":
         modifications = modifications.closed()
     if filters.q:
-        return _search(modifications, filters.q)
+        return _search(modifications, filters.q, look_up_first=look_up_first)
     return modifications.order_by(*SORTS.get(filters.sort, SORTS["-updated"]))
 
 
