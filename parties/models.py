@@ -1,9 +1,9 @@
+import functools
 from functools import cached_property
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
-from django.db import models
-from django.db.models import Value
+from django.db import connection, models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -177,24 +177,18 @@ class User(AbstractBaseUser, PermissionsMixin):
         """The person's roles (Group names) and every permission they hold ("app_label.codename",
         from their roles or given to them directly), in one query kept for the request. Every
         signed-in request needs the roles (the MFA rule) and most pages ask a permission (to show
-        staff controls); Django's ModelBackend would read the permissions in two more queries."""
-        from django.contrib.auth.models import Permission
+        staff controls); Django's ModelBackend would read the permissions in two more queries.
 
-        held = self.groups.order_by().values_list(
-            "name", "permissions__content_type__app_label", "permissions__codename"
-        )
-        own = (
-            Permission.objects.filter(user=self)
-            .order_by()
-            .values_list(Value("", output_field=models.CharField()), "content_type__app_label", "codename")
-        )
-        names, permissions = set(), set()
-        for name, app_label, codename in held.union(own, all=True):
-            if name:
-                names.add(name)
-            if codename:
-                permissions.add(f"{app_label}.{codename}")
-        return frozenset(names), frozenset(permissions)
+        The statement is written once per process from the models' metadata (`_roles_sql`) and
+        reads permission ids, named through `roles.permission_names`: built by the ORM on each
+        request (a UNION over five tables) it cost ~2.5 ms of Python to compile and ~2 ms of
+        PostgreSQL planning to join the names in, for a 0.3 ms answer; now ~0.6 ms in all."""
+        with connection.cursor() as cursor:
+            cursor.execute(_roles_sql(), [self.pk, self.pk])
+            rows = cursor.fetchall()
+        names_of = roles.permission_names({pk for _, pk in rows if pk is not None})
+        names = frozenset(name for name, _ in rows if name)
+        return names, frozenset(names_of[pk] for _, pk in rows if pk is not None)
 
     @cached_property
     def role_names(self) -> frozenset[str]:
@@ -400,3 +394,29 @@ class PartyChangeRequest(models.Model):
             }
             for name, value in self.proposed.items()
         ]
+
+
+@functools.cache
+def _roles_sql() -> str:
+    """The person's roles with their permission ids, and their own permission ids (parameters: the
+    person's id, twice). Only quoted names from the models' metadata go into the text."""
+    quote = connection.ops.quote_name
+    in_group = User.groups.through._meta
+    group = User.groups.field.related_model._meta
+    group_permission = User.groups.field.related_model.permissions.through._meta
+    own = User.user_permissions.through._meta
+
+    def column(meta, name: str) -> str:
+        return quote(meta.get_field(name).column)
+
+    group_id = f"g.{column(group, 'id')}"
+    # Names from the models' metadata, quoted; every value is a parameter.
+    return (
+        f"SELECT g.{column(group, 'name')}, gp.{column(group_permission, 'permission')} "  # noqa: S608
+        f"FROM {quote(in_group.db_table)} ug "
+        f"JOIN {quote(group.db_table)} g ON {group_id} = ug.{column(in_group, 'group')} "
+        f"LEFT JOIN {quote(group_permission.db_table)} gp ON gp.{column(group_permission, 'group')} = {group_id} "
+        f"WHERE ug.{column(in_group, 'user')} = %s "
+        f"UNION ALL SELECT '', {column(own, 'permission')} FROM {quote(own.db_table)} "
+        f"WHERE {column(own, 'user')} = %s"
+    )
