@@ -341,8 +341,11 @@ def register_summary() -> dict:
 
 def modification_get(*, reference: str) -> tuple[ModificationProposal, bool]:
     """The modification with this reference, or the one that once had it (True: redirect)."""
+    # Not the modification it is an alternative of: the page shows only its reference and title
+    # (related_modifications), and a whole second modification in the join cost more to build
+    # than the rest of the query.
     queryset = ModificationProposal.objects.select_related(
-        "proposer", "proposer_party", "lead_analyst", "target_release", "alternative_of"
+        "proposer", "proposer_party", "lead_analyst", "target_release"
     )
     reference = reference.upper()  # references are upper case: an exact match uses the unique index
     found = queryset.filter(reference=reference).first()
@@ -419,7 +422,9 @@ def related_modifications(modification: ModificationProposal) -> list[Modificati
     related = list(modification.related.all().only("reference", "title", "stage"))
     related += list(modification.alternatives.all().only("reference", "title", "stage"))
     if modification.alternative_of_id:
-        related.append(modification.alternative_of)
+        related += list(
+            ModificationProposal.objects.filter(pk=modification.alternative_of_id).only("reference", "title", "stage")
+        )
     return related
 
 
