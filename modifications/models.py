@@ -214,6 +214,8 @@ class ModificationProposal(RichText, models.Model):
         indexes = [
             models.Index(fields=["stage", "path"], name="modification_stage_path"),
             models.Index(fields=["-updated_at"], name="modification_updated"),
+            # The register sorted by what comes next ("sort=next"): read in order, not sorted.
+            models.Index(fields=["next_milestone_date", "-number"], name="modification_next"),
         ]
         constraints = [models.UniqueConstraint(fields=["number", "suffix"], name="modification_number_suffix_unique")]
         permissions = [("move_modification", "Can move a modification through its lifecycle")]
