@@ -256,6 +256,10 @@ REGISTER_ROW_FIELDS = (
 )
 
 
+# A search's order without its rank: a reference match first, then the newest.
+UNRANKED = ("-is_reference", "-number", "suffix")
+
+
 def register_rows(*, filters: ModificationFilters) -> QuerySet[ModificationProposal]:
     """The register's rows: the filtered modifications with only what a row shows."""
     return modification_list(filters=filters).only(*REGISTER_ROW_FIELDS)

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.syndication.views import Feed
@@ -74,9 +75,16 @@ def modification_list(request: HttpRequest) -> HttpResponse:
     ]
     querystring = urlencode(canonical)
     summary = selectors.register_summary()
-    paginator = Paginator(selectors.register_rows(filters=filters), PER_PAGE)
+    rows = selectors.register_rows(filters=filters)
+    paginator = Paginator(rows, PER_PAGE)
     if not filters.query_string():
         paginator.count = summary["total"]  # every modification: counted once in the summary
+    ranked = bool(filters.q)
+    if ranked and paginator.count > settings.SECPORTAL_SEARCH_RANK_LIMIT:
+        # Too many to rank (SECPORTAL_SEARCH_RANK_LIMIT): newest first, and the page says so.
+        count, ranked = paginator.count, False
+        paginator = Paginator(rows.order_by(*selectors.UNRANKED), PER_PAGE)
+        paginator.count = count
     page = paginator.get_page(request.GET.get("page"))
     user = request.user
     following_filter = None
@@ -98,6 +106,8 @@ def modification_list(request: HttpRequest) -> HttpResponse:
             "following_filter": following_filter,
             "filter_query": filters.query_string(),
             "filter_label": filters.describe(),
+            "too_many_to_rank": bool(filters.q) and not ranked,
+            "rank_limit": f"{settings.SECPORTAL_SEARCH_RANK_LIMIT:,}",
             # The filters stay folded away (results first) unless the page was asked for with some.
             "filters_open": bool(filters.query_string()) or filters.sort != "-updated",
         },

@@ -283,6 +283,10 @@ SECPORTAL_OUTBOX_PARALLEL_RUNS = env.int("SECPORTAL_OUTBOX_PARALLEL_RUNS", defau
 # been told; the notifications and emails it wrote are kept as they are. At least a few days: beat's
 # consultation sources look back two days for consultations already announced.
 SECPORTAL_HAPPENING_RETENTION_DAYS = max(env.int("SECPORTAL_HAPPENING_RETENTION_DAYS", default=90), 7)
+# A register search that matches more modifications than this lists them newest first and says so:
+# ranking thousands of matches by relevance costs tens of milliseconds, for an order nobody reads
+# that far down (modifications.views.modification_list).
+SECPORTAL_SEARCH_RANK_LIMIT = env.int("SECPORTAL_SEARCH_RANK_LIMIT", default=1000)
 
 # Notifications: reminders before events and meetings (per kind of event, SECAS may set others in
 # the admin); the hour (UK time) daily and weekly digests go out; and the hour a non-urgent email

@@ -93,6 +93,27 @@ def test_the_prefix_matters_and_an_old_reference_still_finds_it(client, register
     assert names(client, "DP 215") == ["DP215"]
 
 
+def test_a_search_matching_more_than_the_rank_limit_lists_the_newest_first_and_says_so(client, register, settings):
+    """Ranked, the title that is mostly the search's words comes first; over the limit, the newest,
+    with a matching reference still first, and the page says why."""
+    if connection.vendor != "postgresql":
+        pytest.skip("ranking by relevance needs PostgreSQL's full-text search")
+    for n in range(3):
+        make_modification(number=300 + n, title=f"Change {n}", issue="Meter installations, among other things.")
+    make_modification(number=299, title="Installations installations", issue="Installations.")
+    ranked = client.get(URL, {"q": "installations"})
+    assert ranked.context["page"].object_list[0].reference == "DP299"
+    assert "listed newest first" not in ranked.content.decode()
+
+    settings.SECPORTAL_SEARCH_RANK_LIMIT = 3
+    newest = client.get(URL, {"q": "installations"})
+    found = [m.reference for m in newest.context["page"].object_list]
+    assert found == sorted(found, key=lambda ref: -int(ref[2:])) and len(found) == 6
+    assert "More than 3 match, so they are listed newest first" in newest.content.decode()
+    # A reference is still first, however many its number's words match.
+    assert names(client, "MP210")[0] == "MP210"
+
+
 def test_the_proposers_name_and_their_partys_name_find_what_they_raised(client, register):
     for typed in ("Priya Shah", "priya", "SHAH", "Fenland", "fenland community power", "Community Power Ltd"):
         assert names(client, typed) == ["MP210"], typed
