@@ -464,22 +464,17 @@ def outbox_requeue(*, message_ids: list[int]) -> Requeued:
     return Requeued(queued=count, link_not_kept=failed.filter(sensitive=True).count())
 
 
-def outbox_deliver_due(*, limit: int | None = None, seconds: float = 50.0, out_of_time=None) -> int:
+def outbox_deliver_due(*, limit: int | None = None, seconds: float = 50.0) -> int:
     """Send what is due, oldest first, batch after batch (each over one SMTP connection) until
     nothing is due or `seconds` have passed; returns how many were sent. Rows are locked one by one
     with SKIP LOCKED, so runs in several workers (or two beats) share the work and never send a
-    message twice. `out_of_time` is called when the time is up with messages still due (the task
-    publishes the next run with it, so a fan-out larger than a run can send does not wait for beat)."""
+    message twice."""
     limit = limit or settings.SECPORTAL_OUTBOX_BATCH_SIZE
     deadline = time.monotonic() + seconds
     sent = 0
-    while True:
+    while time.monotonic() < deadline:
         batch = list(OutboxMessage.objects.due().order_by("due_at", "id")[:limit])
         if not batch:
-            break
-        if time.monotonic() >= deadline:
-            if out_of_time is not None:
-                out_of_time()
             break
         connection = mailers["default"]  # opened by the first message, shared by the batch
         progressed = False

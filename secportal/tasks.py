@@ -12,12 +12,8 @@ def outbox_deliver(message_id: int) -> None:
 
 @shared_task(name="secportal.tasks.outbox_deliver_due", ignore_result=True)
 def outbox_deliver_due() -> int:
-    """Every minute from beat, and after a commit that queued emails: deliver whatever is due
-    (missed, retried or queued while down). A run that is out of time with emails still due
-    publishes the next run."""
-    return services.outbox_deliver_due(
-        out_of_time=lambda: outbox_deliver_due.apply_async(retry_policy=services.PUBLISH_RETRY_POLICY)
-    )
+    """Every minute from beat: deliver whatever is due (missed, retried or queued while down)."""
+    return services.outbox_deliver_due()
 
 
 @shared_task(name="secportal.tasks.ping")

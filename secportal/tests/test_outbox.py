@@ -98,20 +98,6 @@ def test_a_change_that_queues_many_messages_publishes_one_delivery_run(
     assert len(mail.outbox) == 3
 
 
-def test_a_run_out_of_time_with_messages_due_hands_over_to_the_next_run(subject, settings):
-    """A fan-out larger than one run can send in its time does not wait for beat: the run that is
-    out of time says so (the task publishes the next run with it), and one that finishes does not."""
-    settings.SECPORTAL_OUTBOX_BATCH_SIZE = 2
-    for i in range(5):
-        enqueue(subject, recipient=f"person{i}@example.org")
-    handed_over = []
-    assert outbox_deliver_due(seconds=0, out_of_time=lambda: handed_over.append(True)) == 0
-    assert handed_over == [True]
-    assert outbox_deliver_due(out_of_time=lambda: handed_over.append(True)) == 5
-    assert handed_over == [True]  # nothing left: no hand-over
-    assert len(mail.outbox) == 5
-
-
 def test_a_large_fan_out_publishes_one_run_per_batch_up_to_the_limit(
     subject, settings, django_capture_on_commit_callbacks, delivery_runs
 ):
