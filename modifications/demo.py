@@ -46,6 +46,7 @@ from .models import (
     Stage,
     stages_for_path,
 )
+from .selectors import register_changed
 from .services import next_milestone
 
 # --- Releases ----------------------------------------------------------------------------------------------
@@ -718,6 +719,7 @@ def _seed_modifications(demo_plans: list[Plan], *, staff: User, today: datetime.
         modification.next_milestone, modification.next_milestone_date = next_milestone(modification)
         rows.append(modification.render_rich_text())
     rows = ModificationProposal.objects.bulk_create(rows)
+    register_changed()  # bulk_create sends no signals: the register counts again
     ModificationReference.objects.bulk_create(
         ModificationReference(reference=f"DP{m.number:03d}", modification=m)
         for m in rows

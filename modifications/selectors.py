@@ -83,6 +83,8 @@ class ModificationFilters:
 REFERENCE = re.compile(r"(?:(?P<prefix>[DM]P)[\s-]*)?0*(?P<number>\d{1,6})[\s-]*(?P<suffix>[A-Z])?", re.IGNORECASE)
 # A proposer's name (their own or their Party's) matches from this many characters typed.
 NAME_MIN_LENGTH = 3
+# At most this many people or Parties named by a search are written into its statement (`_named`).
+NAMES_INLINE = 500
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,10 @@ def _named(search: Search, *, look_up_first: bool) -> tuple:
         rows = ways[0].union(*ways[1:], all=True) if len(ways) > 1 else ways[0]
         for way, pk in rows.order_by():  # no model's default ordering: only the two columns are read
             found[way].append(pk)
-    return found["person"], found["party"], found["reference"]
+    # A short name can match thousands of people ("son"): then that way stays a subquery, rather
+    # than a statement with thousands of values in it.
+    chosen = {way: asked[way] if len(ids) > NAMES_INLINE else ids for way, ids in found.items()}
+    return chosen["person"], chosen["party"], chosen["reference"]
 
 
 def _text_match(text: str) -> Q | RawSQL:
@@ -192,9 +197,10 @@ def _search(queryset: QuerySet, q: str, *, look_up_first: bool = True) -> QueryS
     match = Q(_text_match(search.text))
     if search.number is not None:
         match |= _reference_match(search, once_had=[] if once_had is None else once_had)
-    if people is not None and (not look_up_first or people):  # (a queryset is not asked)
+    # A list was looked up (an empty one adds nothing); a subquery is never asked here.
+    if people is not None and (not isinstance(people, list) or people):
         match |= Q(proposer__in=people)
-    if parties is not None and (not look_up_first or parties):
+    if parties is not None and (not isinstance(parties, list) or parties):
         match |= Q(proposer_party__in=parties)
     matches = queryset.filter(match)
     is_reference = (
@@ -303,11 +309,12 @@ def pipeline(*, modifications: QuerySet | None = None) -> dict:
 # and counting it means reading an index of every modification: at 20,000, about 4 ms of the
 # database's time on each page of the register and the home page. It is kept in Django's cache under
 # a version that every save or deletion of a modification moves on (at once, and again when its
-# transaction commits), so a change shows on the next page; the entry also expires after
-# REGISTER_SUMMARY_SECONDS, for writes that bypass signals (bulk loads). With the cache down it is
-# counted each time, as before.
+# transaction commits), so a change shows on the next page. The entry also expires after
+# REGISTER_SUMMARY_SECONDS: that bounds how long a count can lag where the version could not move
+# (a write that bypasses signals, a cache that failed the write, a process's in-memory cache in
+# the demo). With the cache down it is counted each time, as before.
 REGISTER_VERSION_KEY = "modifications:register-version"
-REGISTER_SUMMARY_SECONDS = 300
+REGISTER_SUMMARY_SECONDS = 60
 
 
 def register_changed() -> None:

@@ -22,20 +22,3 @@ ROLE_PERMISSIONS = {
     PARTY_ADMINISTRATOR: ("parties.manage_party_users", "parties.request_party_change"),
     PARTY_USER: (),
 }
-
-
-_permission_names: dict[int, str] = {}
-
-
-def permission_names(ids: set[int]) -> dict[int, str]:
-    """ "app_label.codename" of each permission id. The permission table changes only when a
-    migration adds a model or a permission, so each process reads it once, and again whenever it is
-    asked for an id it has not seen (a permission added since)."""
-    if not ids <= _permission_names.keys():
-        from django.contrib.auth.models import Permission
-
-        rows = Permission.objects.order_by().values_list("pk", "content_type__app_label", "codename")
-        fresh = {pk: f"{app_label}.{codename}" for pk, app_label, codename in rows}
-        _permission_names.clear()
-        _permission_names.update(fresh)
-    return _permission_names

@@ -211,6 +211,13 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Where people write to SECAS: shown in every page's footer (with the helpdesk hours).
 SECPORTAL_CONTACT_EMAIL = env.str("SECPORTAL_CONTACT_EMAIL", default="secas@gemserv.com")
 
+# Seconds before a broker that accepts connections but does not answer is given up on. A publish is
+# tried twice (PUBLISH_RETRY_POLICY), so a hung broker costs a change about twice this: 0.3 s keeps
+# it well under a second (test_outbox_faults.py), and Redis answers a publish in well under 1 ms.
+# A worker's wait for tasks (BRPOP) runs in its event loop and is not bound by it; its other calls
+# (acknowledgements) are, and the tasks are written to be safe to run again if one is lost.
+SECPORTAL_BROKER_SOCKET_TIMEOUT = env.float("SECPORTAL_BROKER_SOCKET_TIMEOUT", default=0.3)
+
 # Celery: Redis in production and tests; a broker that needs no server in the demo.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
@@ -226,15 +233,11 @@ if CELERY_BROKER_URL == "filesystem://":
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
 else:
     # Socket timeouts: a Redis that accepts connections but hangs must not hold up a change's
-    # publish (or a worker) for ever; beat sends what a failed publish did not. A publish is tried
-    # twice (PUBLISH_RETRY_POLICY), so a hung broker costs a change about twice this: 0.4 s keeps
-    # it under a second (test_outbox_faults.py), and Redis answers a publish in well under 1 ms.
-    # A worker's wait for tasks (BRPOP) runs in its event loop and is not bound by it.
-    _broker_timeout = env.float("SECPORTAL_BROKER_SOCKET_TIMEOUT", default=0.4)
+    # publish (or a worker) for ever; beat sends what a failed publish did not.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": 3600,
-        "socket_timeout": _broker_timeout,
-        "socket_connect_timeout": _broker_timeout,
+        "socket_timeout": SECPORTAL_BROKER_SOCKET_TIMEOUT,
+        "socket_connect_timeout": SECPORTAL_BROKER_SOCKET_TIMEOUT,
         "socket_keepalive": True,
     }
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL or None) or None

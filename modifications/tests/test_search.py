@@ -137,6 +137,18 @@ def test_a_search_that_looks_like_sql_is_only_words(client, register):
     assert names(client, "MP210") == ["MP210", "MP211"]
 
 
+def test_a_name_many_people_share_is_asked_as_a_subquery(client, register, monkeypatch):
+    """More people named by a search than NAMES_INLINE: that way stays a subquery (one statement,
+    not one value per person), and finds the same."""
+    from modifications import selectors
+
+    assert names(client, "Shah") == ["MP210"]
+    monkeypatch.setattr(selectors, "NAMES_INLINE", 0)
+    with CaptureQueriesContext(connection) as ctx:
+        assert names(client, "Shah") == ["MP210"]
+    assert any('FROM "parties_user"' in q["sql"] and "IN (SELECT" in q["sql"] for q in ctx.captured_queries)
+
+
 def test_a_search_costs_the_queries_of_the_plain_register_however_many_match(client, register):
     def count(q: str) -> int:
         with CaptureQueriesContext(connection) as ctx:

@@ -220,8 +220,16 @@ def test_a_hung_broker_holds_a_change_up_for_less_than_a_second(private_broker, 
     """A Redis that accepts connections but never answers (stopped with SIGSTOP): with the
     configured socket timeout (SECPORTAL_BROKER_SOCKET_TIMEOUT, two tries) the change commits in
     under a second, and is sent once Redis answers."""
+    from django.conf import settings
+
+    from secportal.celery import app as celery_app
+
     from .conftest import _reset_celery_connections
 
+    options = celery_app.conf.broker_transport_options
+    timeout = settings.SECPORTAL_BROKER_SOCKET_TIMEOUT  # the setting, whatever broker the tests' settings name
+    celery_app.conf.broker_transport_options = {**options, "socket_timeout": timeout, "socket_connect_timeout": timeout}
+    _reset_celery_connections()
     pid = private_broker.process.pid
     os.kill(pid, signal.SIGSTOP)
     try:
@@ -230,6 +238,7 @@ def test_a_hung_broker_holds_a_change_up_for_less_than_a_second(private_broker, 
         elapsed = time.monotonic() - started
     finally:
         os.kill(pid, signal.SIGCONT)
+        celery_app.conf.broker_transport_options = options
         _reset_celery_connections()
     print(f"a change with the broker hung took {elapsed:.2f} s")
     assert elapsed < 1.0, f"a change waited {elapsed:.1f} s for a hung broker"
