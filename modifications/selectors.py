@@ -461,9 +461,11 @@ def is_following(*, user, modification: ModificationProposal) -> bool:
 
 
 def followed_modifications(*, user) -> QuerySet[ModificationProposal]:
+    """What the person follows, soonest next step first, with what the dashboard's list shows
+    (a person may follow many: their texts are not read)."""
     return (
         ModificationProposal.objects.filter(follows__user=user)
-        .select_related("target_release", "proposer_party")
+        .only("reference", "title", "stage", "path", "next_milestone", "next_milestone_date", "updated_at")
         .order_by("next_milestone_date", "-updated_at")
     )
 

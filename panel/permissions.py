@@ -30,8 +30,10 @@ request (Django keeps its permission cache the same way), so a page that asks ma
 """
 
 import datetime
+import functools
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -175,10 +177,22 @@ def committee_rights(user) -> CommitteeRights:
     if kept is not None and kept[0] == today:
         return kept[1]
     # Every current place is one that has not been ended (Membership.objects.current).
-    open_places = Membership.objects.filter(user_id=user.pk, ended_on__isnull=True).exists()
+    with connection.cursor() as cursor:
+        cursor.execute(_open_place_sql(), [user.pk])
+        open_places = cursor.fetchone() is not None
     rights = _read(user.pk, today) if open_places else NO_RIGHTS
     setattr(user, _MEMO, (today, rights))
     return rights
+
+
+@functools.cache
+def _open_place_sql() -> str:
+    """Whether the person has a membership that has not been ended (parameter: their id). Written
+    once per process from the model's metadata: asked on every signed-in request, the ORM's
+    `exists()` took ~0.6 ms of Python to write for an answer PostgreSQL gives in ~0.1 ms."""
+    meta, quote = Membership._meta, connection.ops.quote_name
+    person, ended_on = (quote(meta.get_field(name).column) for name in ("user", "ended_on"))
+    return f"SELECT 1 FROM {quote(meta.db_table)} WHERE {person} = %s AND {ended_on} IS NULL LIMIT 1"  # noqa: S608
 
 
 def forget_committee_rights(user) -> None:

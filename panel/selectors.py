@@ -96,6 +96,10 @@ def committee_actions(*, committee: Committee):
     )
 
 
+# A modification's long texts, which lists of modifications never show.
+MODIFICATION_TEXTS = ("issue", "issue_html", "solution", "solution_html", "latest_update", "impacts")
+
+
 def meeting_get(*, pk: int) -> Meeting:
     try:
         return Meeting.objects.select_related("committee").get(pk=pk)
@@ -124,7 +128,12 @@ def meeting_visible(*, user, meeting: Meeting) -> tuple[list[Paper], list[Modifi
 def meeting_agenda(*, meeting: Meeting, papers: list[Paper], documents: list[ModificationDocument]) -> dict:
     """The agenda items, each with its visible papers, the current version of each visible document
     of its modification, and the latest vote round on it."""
-    items = list(meeting.items.select_related("modification").order_by("order"))
+    # The agenda shows each modification's reference, title and stage: not its texts.
+    items = list(
+        meeting.items.select_related("modification")
+        .defer(*(f"modification__{field}" for field in MODIFICATION_TEXTS))
+        .order_by("order")
+    )
     by_item = defaultdict(list)
     for paper in papers:
         paper.meeting = meeting  # is_late reads the meeting's paper day: no query per paper
