@@ -162,6 +162,8 @@ class ModificationProposal(RichText, models.Model):
     """A Draft Proposal (DP) or Modification Proposal (MP) to change the Smart Energy Code."""
 
     rich_text_fields = ("issue", "solution")
+    # Its long texts: read for its own page, never for a list of modifications.
+    LONG_TEXTS = ("issue", "issue_html", "solution", "solution_html", "latest_update", "impacts")
 
     number = models.PositiveIntegerField(help_text="DP084 and MP084 share the number 84.")
     suffix = models.CharField(max_length=2, blank=True, help_text="Alternatives: MP102A.")

@@ -465,7 +465,7 @@ def followed_modifications(*, user) -> QuerySet[ModificationProposal]:
     (a person may follow many: their texts are not read)."""
     return (
         ModificationProposal.objects.filter(follows__user=user)
-        .only("reference", "title", "stage", "path", "next_milestone", "next_milestone_date", "updated_at")
+        .defer(*ModificationProposal.LONG_TEXTS)
         .order_by("next_milestone_date", "-updated_at")
     )
 

@@ -10,7 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from modifications.models import ModificationDocument, Stage
+from modifications.models import ModificationDocument, ModificationProposal, Stage
 from secportal.workingdays import add_working_days, working_day_deadline
 
 from .models import (
@@ -96,10 +96,6 @@ def committee_actions(*, committee: Committee):
     )
 
 
-# A modification's long texts, which lists of modifications never show.
-MODIFICATION_TEXTS = ("issue", "issue_html", "solution", "solution_html", "latest_update", "impacts")
-
-
 def meeting_get(*, pk: int) -> Meeting:
     try:
         return Meeting.objects.select_related("committee").get(pk=pk)
@@ -131,7 +127,7 @@ def meeting_agenda(*, meeting: Meeting, papers: list[Paper], documents: list[Mod
     # The agenda shows each modification's reference, title and stage: not its texts.
     items = list(
         meeting.items.select_related("modification")
-        .defer(*(f"modification__{field}" for field in MODIFICATION_TEXTS))
+        .defer(*(f"modification__{field}" for field in ModificationProposal.LONG_TEXTS))
         .order_by("order")
     )
     by_item = defaultdict(list)

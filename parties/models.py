@@ -8,6 +8,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from secportal.classification import needs_second_factor
+from secportal.sql import quoted
 
 from . import roles
 from .validators import validate_person_name
@@ -397,39 +398,29 @@ class PartyChangeRequest(models.Model):
 @functools.cache
 def _roles_sql() -> str:
     """The person's roles with their permissions, and their own permissions, as (role or "",
-    app_label, codename) rows (parameters: the person's id, twice)."""
-    quote = connection.ops.quote_name
-    in_group = User.groups.through._meta
-    group = User.groups.field.related_model._meta
-    group_permission = User.groups.field.related_model.permissions.through._meta
-    own = User.user_permissions.through._meta
-    permission = group_permission.get_field("permission").related_model._meta
-    content_type = permission.get_field("content_type").related_model._meta
+    app_label, codename) rows (parameters: the person's id, twice). Names only (secportal.sql)."""
+    from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.models import ContentType
 
-    def column(meta, name: str) -> str:
-        return quote(meta.get_field(name).column)
+    in_group, ig_user, ig_group = quoted(User.groups.through, "user", "group")
+    group, group_pk, group_name = quoted(Group, "id", "name")
+    group_permission, gp_group, gp_permission = quoted(Group.permissions.through, "group", "permission")
+    own, own_user, own_permission = quoted(User.user_permissions.through, "user", "permission")
+    permission, permission_pk, codename, permission_type = quoted(Permission, "id", "codename", "content_type")
+    content_type, type_pk, app_label = quoted(ContentType, "id", "app_label")
 
-    def named(alias: str) -> str:
-        """Join the permission `alias`.permission_id points at, and its content type."""
-        meta = group_permission if alias == "gp" else own
+    def named(alias: str, permission_id: str) -> str:
+        """The permission `alias`.`permission_id` points at, and its content type."""
         return (
-            f"LEFT JOIN {quote(permission.db_table)} p_{alias} "
-            f"ON p_{alias}.{column(permission, 'id')} = {alias}.{column(meta, 'permission')} "
-            f"LEFT JOIN {quote(content_type.db_table)} ct_{alias} "
-            f"ON ct_{alias}.{column(content_type, 'id')} = p_{alias}.{column(permission, 'content_type')} "
+            f"LEFT JOIN {permission} p_{alias} ON p_{alias}.{permission_pk} = {alias}.{permission_id} "
+            f"LEFT JOIN {content_type} ct_{alias} ON ct_{alias}.{type_pk} = p_{alias}.{permission_type} "
         )
 
-    group_id = f"g.{column(group, 'id')}"
-    # Names from the models' metadata, quoted; every value is a parameter.
     return (
-        f"SELECT g.{column(group, 'name')}, ct_gp.{column(content_type, 'app_label')}, "  # noqa: S608
-        f"p_gp.{column(permission, 'codename')} "
-        f"FROM {quote(in_group.db_table)} ug "
-        f"JOIN {quote(group.db_table)} g ON {group_id} = ug.{column(in_group, 'group')} "
-        f"LEFT JOIN {quote(group_permission.db_table)} gp ON gp.{column(group_permission, 'group')} = {group_id} "
-        f"{named('gp')}"
-        f"WHERE ug.{column(in_group, 'user')} = %s "
-        f"UNION ALL SELECT '', ct_up.{column(content_type, 'app_label')}, p_up.{column(permission, 'codename')} "
-        f"FROM {quote(own.db_table)} up {named('up')}"
-        f"WHERE up.{column(own, 'user')} = %s"
+        f"SELECT g.{group_name}, ct_gp.{app_label}, p_gp.{codename} FROM {in_group} ug "  # noqa: S608
+        f"JOIN {group} g ON g.{group_pk} = ug.{ig_group} "
+        f"LEFT JOIN {group_permission} gp ON gp.{gp_group} = g.{group_pk} {named('gp', gp_permission)}"
+        f"WHERE ug.{ig_user} = %s "
+        f"UNION ALL SELECT '', ct_up.{app_label}, p_up.{codename} FROM {own} up {named('up', own_permission)}"
+        f"WHERE up.{own_user} = %s"
     )

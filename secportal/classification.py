@@ -27,6 +27,8 @@ from django.conf import settings
 from django.db import connection, models
 from django.db.models import Exists, OuterRef, Q
 
+from .sql import quoted
+
 
 class Classification(models.TextChoices):
     WHITE = "white", "WHITE: public"
@@ -120,16 +122,15 @@ def _named_or_party_amber_sql() -> tuple[str, int]:
     classified model is covered without a change here; only names are written into it, every value
     is a parameter. (Built with the ORM, its nine `Exists` cost ten times what the database takes
     to answer, on every signed-in request.)"""
-    quote = connection.ops.quote_name
     parts = []
     models_ = _classified_models()
     for model in models_:
         through = model._meta.get_field("red_recipients").remote_field.through
-        named = (through._meta.db_table, through._meta.get_field("user").column)
-        owned = (model._meta.db_table, *(model._meta.get_field(f).column for f in ("classification", "owner_party")))
-        # Only quoted names from the models' metadata go into the text; values are parameters.
-        parts.append("SELECT 1 FROM {} WHERE {} = %s".format(*map(quote, named)))  # noqa: S608
-        parts.append("SELECT 1 FROM {} WHERE {} = %s AND {} = %s".format(*map(quote, owned)))  # noqa: S608
+        # Only quoted names from the models' metadata go into the text (secportal.sql); values are parameters.
+        parts.append("SELECT 1 FROM {} WHERE {} = %s".format(*quoted(through, "user")))  # noqa: S608
+        parts.append(
+            "SELECT 1 FROM {} WHERE {} = %s AND {} = %s".format(*quoted(model, "classification", "owner_party"))  # noqa: S608
+        )
     return f"SELECT EXISTS ({' UNION ALL '.join(parts)})", len(models_)
 
 

@@ -42,6 +42,7 @@ from .models import (
 )
 from .registry import notification_access, notification_audiences, notification_kinds, notification_sources
 from .services import PUBLISH_RETRY_POLICY, outbox_enqueue, outbox_enqueue_many, prefixed, render_email
+from .sql import quoted
 from .workingdays import LONDON, is_working_day, next_working_day
 
 logger = logging.getLogger(__name__)
@@ -578,12 +579,7 @@ def unread_count(*, user) -> int:
 
 @functools.cache
 def _unread_sql() -> str:
-    meta, quote = Notification._meta, connection.ops.quote_name
-    table, person, read_at = (
-        quote(meta.db_table),
-        quote(meta.get_field("user").column),
-        quote(meta.get_field("read_at").column),
-    )
+    table, person, read_at = quoted(Notification, "user", "read_at")
     return f"SELECT COUNT(*) FROM {table} WHERE {person} = %s AND {read_at} IS NULL"  # noqa: S608 (names only)
 
 

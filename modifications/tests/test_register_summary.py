@@ -66,3 +66,23 @@ def test_with_no_cache_the_register_is_counted_on_each_page(client):
 
 def _stages(client) -> list[str]:
     return re.findall(r'href="\?stage=(\w+)">', client.get(URL).content.decode())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_count_made_before_a_change_commits_is_not_kept_after_it(client):
+    """Another process may count the register between a change's save and its commit, and keep
+    what it counted under the version the save moved. The commit moves the version again, so the
+    next page counts afresh."""
+    from django.core.cache import cache
+    from django.db import transaction
+
+    from modifications import selectors
+
+    make_modification(stage=Stage.DRAFT)
+    assert shown(client)[0] == 1
+    with transaction.atomic():
+        make_modification(stage=Stage.DRAFT)
+        version = cache.get(selectors.REGISTER_VERSION_KEY)
+        stale = {**selectors.register_summary(), "total": 1}  # as counted by a process that did not see it
+        cache.set(f"modifications:register-summary:{version}", stale, selectors.REGISTER_SUMMARY_SECONDS)
+    assert shown(client)[0] == 2
