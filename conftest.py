@@ -144,7 +144,8 @@ def axe():
     def run(page) -> list[dict]:
         # A strict CSP blocks add_script_tag, so axe is evaluated in the page directly.
         page.evaluate(source)
-        result = page.evaluate("async () => await axe.run(document)")
+        # Only violations are read: axe then keeps one node of each pass, which makes it about twice as fast.
+        result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
         violations = [
             {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]]}
             for v in result["violations"]
