@@ -5,7 +5,6 @@ from datetime import date, datetime
 from django import template
 from django.template import engines
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from secportal.registry import email_kinds
@@ -39,36 +38,27 @@ def ukdatetime(value: datetime | None) -> str:
 
 
 @register.simple_tag
-def timespan(starts: datetime, ends: datetime) -> str:
+def timespan(starts: datetime, ends: datetime) -> SafeString:
     """`<time>Sunday 29 November 2026, 10:00</time> to <time>11:00 GMT</time>` (the day again if
     it ends on another one), in Europe/London time: as Django's date filters would write it, in
-    one pass instead of ten on every row of a list."""
+    one pass instead of ten on every row of a list. Every piece is a datetime's own digits, names
+    of days and months and zone abbreviation, so nothing needs escaping (format_html's escaping
+    of each piece was a third of the events list's rows)."""
     start, end = timezone.localtime(starts), timezone.localtime(ends)
     end_day = f"{end:%A} {end.day} {end:%B %Y}, " if end.date() != start.date() else ""
-    return format_html(
-        '<time datetime="{}">{} {} {}, {}</time> to <time datetime="{}">{}{} {}</time>',
-        start.isoformat(),
-        f"{start:%A}",
-        start.day,
-        f"{start:%B %Y}",
-        f"{start:%H:%M}",
-        end.isoformat(),
-        end_day,
-        f"{end:%H:%M}",
-        end.tzname(),
+    return mark_safe(  # no outside text: see above
+        f'<time datetime="{start.isoformat()}">{start:%A} {start.day} {start:%B %Y}, {start:%H:%M}</time>'
+        f' to <time datetime="{end.isoformat()}">{end_day}{end:%H:%M} {end.tzname()}</time>'
     )
 
 
 @register.simple_tag
-def date_leaf(value: datetime) -> str:
+def date_leaf(value: datetime) -> SafeString:
     """The leaf of a tear-off calendar: month, day and weekday (`Nov`, `29`, `Sun`), UK time."""
     local = timezone.localtime(value)
-    return format_html(
-        '<span class="date-leaf-month">{}</span><span class="date-leaf-day">{}</span>'
-        '<span class="date-leaf-weekday">{}</span>',
-        f"{local:%b}",
-        local.day,
-        f"{local:%a}",
+    return mark_safe(  # a datetime's own names and digits
+        f'<span class="date-leaf-month">{local:%b}</span><span class="date-leaf-day">{local.day}</span>'
+        f'<span class="date-leaf-weekday">{local:%a}</span>'
     )
 
 

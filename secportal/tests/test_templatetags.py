@@ -81,3 +81,9 @@ def test_the_jinja_tag_renders_a_fragment_with_only_the_values_given(rf):
         engines["django"].from_string('{% load portal %}{% jinja "panel/meeting_agenda.html" items=items %}').render(
             {"items": [], "unattached_papers": []}, rf.get("/")
         )
+
+
+def test_a_jinja_fragment_writes_a_timespan_and_a_date_leaf_as_the_django_tags_do():
+    starts = datetime.datetime(2026, 7, 1, 9, 30, tzinfo=UTC)
+    context = {"s": starts, "e": starts + datetime.timedelta(hours=26)}
+    assert _jinja("{{ timespan(s, e) }}|{{ date_leaf(s) }}", **context) == AFTER.render(Context(context))
