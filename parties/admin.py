@@ -104,6 +104,11 @@ class UserAdmin(DjangoUserAdmin):
             readonly += self.ACCESS_FIELDS
         if obj is not None and obj.pk == request.user.pk:
             readonly += ["is_active", "is_staff", "is_superuser", "groups"]
+        if obj is not None and (obj.party_id or not _superuser(request)):
+            # A Party's people are removed and reinstated on its people page, which ends their
+            # sessions, takes their roles and keeps the Party's history; a superuser turns off the
+            # account of someone with no Party (SECAS staff) here, in the admin's own history.
+            readonly += ["is_active"]
         return list(dict.fromkeys(readonly))
 
     def has_add_permission(self, request) -> bool:

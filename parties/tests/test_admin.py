@@ -215,3 +215,33 @@ def test_every_list_and_add_page_of_the_admin_answers(client, who, request):
         assert page.status_code in (200, 403), (opts.label, page.status_code)
         page = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"))
         assert page.status_code in (200, 403), (opts.label, page.status_code)
+
+
+def test_a_party_user_is_removed_on_the_portal_not_switched_off_in_the_admin(client, secas_staff, superuser, person):
+    """Turning `is_active` off in the admin would skip what removal does (end their sessions, take
+    their roles, record it in the Party's history): for a Party's people it is read-only there, for
+    superusers too. A superuser still turns off someone with no Party (SECAS staff) in the admin."""
+    for who, name in ((secas_staff, "Kim Lee"), (superuser, "Kim Park")):
+        client.force_login(who)
+        url = reverse("admin:parties_user_change", args=[person.pk])
+        assert 'name="is_active"' not in client.get(url).content.decode()
+        data = change_data(person, full_name=name)
+        del data["is_active"]  # the box unticked, as a browser would send it
+        assert client.post(url, data).status_code == 302
+        person.refresh_from_db()
+        assert person.full_name == name and person.is_active
+    staff_member = make_user(email="former@secas.example", role_names={roles.SECAS_STAFF})
+    client.force_login(secas_staff)
+    assert (
+        'name="is_active"'
+        not in client.get(reverse("admin:parties_user_change", args=[staff_member.pk])).content.decode()
+    )
+    client.force_login(superuser)
+    url = reverse("admin:parties_user_change", args=[staff_member.pk])
+    assert 'name="is_active"' in client.get(url).content.decode()
+    data = change_data(staff_member)
+    del data["is_active"]
+    del data["groups"]  # keeps the form simple: a superuser may change roles too
+    assert client.post(url, data).status_code == 302
+    staff_member.refresh_from_db()
+    assert not staff_member.is_active
