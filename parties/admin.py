@@ -66,7 +66,7 @@ class PartyChangeRequestAdmin(ViewOnlyAdmin):
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     """People. What gives access (the staff and superuser flags, roles, a password, the email a
-    password reset goes to) is changed here by superusers only, and no one changes their own. Others
+    password reset goes to, the Party) is changed here by superusers only, and no one changes their own. Others
     with admin access edit names and job titles of people who are not superusers; accounts come from
     approved requests and invitations, roles from the portal's pages."""
 
@@ -85,8 +85,10 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"classes": ("wide",), "fields": ("email", "full_name", "party", "password1", "password2")}),
     )
     filter_horizontal = ("groups",)
-    # Whoever may change these may sign in as the person or give themselves more access.
-    ACCESS_FIELDS = ("email", "is_staff", "is_superuser", "groups", "user_permissions")
+    # Whoever may change these may sign in as the person or give themselves more access. The Party
+    # decides access too: its AMBER material, its consultation responses and, for a Party
+    # administrator, its people.
+    ACCESS_FIELDS = ("email", "party", "is_staff", "is_superuser", "groups", "user_permissions")
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)

@@ -90,11 +90,12 @@ def test_staff_cannot_delete_another_staff_member(client, secas_staff):
 
 
 def test_staff_cannot_give_access_through_the_user_form(client, secas_staff, person):
+    other_party = make_party(name="Other Energy Ltd")
     client.force_login(secas_staff)
     staff_group = Group.objects.get(name=roles.SECAS_STAFF)
     url = reverse("admin:parties_user_change", args=[person.pk])
     page = client.get(url).content.decode()
-    for field in ("is_superuser", "is_staff", "groups", "email"):
+    for field in ("is_superuser", "is_staff", "groups", "email", "party"):
         assert f'name="{field}"' not in page, field
     response = client.post(
         url,
@@ -105,12 +106,14 @@ def test_staff_cannot_give_access_through_the_user_form(client, secas_staff, per
             is_staff="on",
             is_superuser="on",
             groups=[staff_group.pk],
+            party=other_party.pk,  # its AMBER material and its responses
         ),
     )
     assert response.status_code == 302
     person = User.objects.get(pk=person.pk)
     assert person.full_name == "Kim Lee"  # what staff may change, changed
     assert (person.email, person.is_staff, person.is_superuser) == ("kim@example.org", False, False)
+    assert person.party_id != other_party.pk
     assert roles.SECAS_STAFF not in person.role_names
 
 
