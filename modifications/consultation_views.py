@@ -16,7 +16,7 @@ from secportal.exceptions import ApplicationError
 from secportal.workingdays import LONDON
 
 from . import selectors, services
-from .forms import ConsultationForm
+from .forms import ConsultationCloseForm, ConsultationForm
 from .models import Question
 from .permissions import can_list_responses, can_move_modification
 
@@ -206,6 +206,42 @@ def consultation_create(request: HttpRequest) -> HttpResponse:
             )
             return redirect("modifications:consultation-detail", pk=consultation.pk)
     return render(request, "modifications/consultation_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def consultation_move_close(request: HttpRequest, pk: int) -> HttpResponse:
+    """SECAS moves an open consultation's close; whoever was told it opened hears the new one."""
+    if not can_move_modification(request.user):
+        raise Http404
+    consultation = selectors.consultation_get(pk=pk)
+    closes = timezone.localtime(consultation.closes_at, LONDON)
+    form = ConsultationCloseForm(request.POST or None, initial={"closes_on": closes.date()})
+    if consultation.is_closed() or consultation.close_handled_at:
+        messages.error(request, "This consultation has closed; its close can no longer be moved.")
+        return redirect("modifications:consultation-detail", pk=consultation.pk)
+    if request.method == "POST" and form.is_valid():
+        try:
+            consultation = services.consultation_move_close(
+                actor=request.user,
+                consultation=consultation,
+                closes_on=form.cleaned_data["closes_on"],
+                note=form.cleaned_data["note"],
+            )
+        except ApplicationError as exc:
+            form.add_error("closes_on", exc.message)
+        else:
+            moved = timezone.localtime(consultation.closes_at, LONDON)
+            messages.success(
+                request,
+                f"{consultation.title} now closes on {moved:%-d %B %Y, %H:%M %Z}. Everyone told it opened is told.",
+            )
+            return redirect("modifications:consultation-detail", pk=consultation.pk)
+    return render(
+        request,
+        "modifications/consultation_close.html",
+        {"consultation": consultation, "closes": closes, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required

@@ -343,6 +343,26 @@ class ReleaseGoLiveForm(forms.Form):
     sec_version = forms.CharField(max_length=20, required=False, label="New SEC version")
 
 
+class ConsultationCloseForm(forms.Form):
+    """SECAS moves an open consultation's close (an extension, or an earlier close still to come)."""
+
+    closes_on = forms.DateField(
+        label="Closes on",
+        help_text="A Working Day after today; it closes at 23:59 UK time. Everyone who was told it opened is told.",
+        widget=DateInput(),
+    )
+    note = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="Why (optional: shown on the modification's timeline)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Move the close")
+
+
 class ConsultationForm(forms.Form):
     title = forms.CharField(max_length=250)
     kind = forms.ChoiceField(

@@ -305,6 +305,22 @@ def consultation_opened(*, consultation: Consultation) -> Happening | None:
     return announce(audience=FOLLOWERS_NOT_CONSULTED, **_opened(consultation))
 
 
+def consultation_close_moved(*, consultation: Consultation) -> Happening | None:
+    """In the transaction that moves an open consultation's close: whoever was told it opened is
+    told the new close, under the same kinds (their choices for "a consultation opens" hold), once
+    for each new close (the close is the occurrence)."""
+    if consultation.modification is None:
+        return None
+    closes = timezone.localtime(consultation.closes_at, LONDON)
+    moved = {
+        "occurrence": f"closes-{closes:%Y-%m-%d}",
+        "title": f"{consultation.title} now closes on {closes:%-d %B %Y}",
+        "body": f"The close has moved: responses are accepted until {closes:%-d %B %Y, %H:%M %Z}.",
+    }
+    announce(audience=CONSULTED, **{**_opened_to_party(consultation), **moved})
+    return announce(audience=FOLLOWERS_NOT_CONSULTED, **{**_opened(consultation), **moved})
+
+
 def consultation_closed(*, consultation: Consultation, responses: int, moved: bool | None) -> Happening:
     """In the transaction that acts on a close: SECAS staff are told the number of responses and
     whether the modification moved on to the Change Board (or is ready to)."""

@@ -458,14 +458,19 @@ def consultation_move_close(
     *, actor: User, consultation: Consultation, closes_on: date, note: str = ""
 ) -> Consultation:
     """Move an open consultation's close to the end of another Working Day (an extension). The
-    modification's "what comes next" date is derived again from it, in the same transaction."""
+    modification's "what comes next" date is derived again from it, in the same transaction, and
+    everyone who was told it opened is told the new close (after commit, by Celery)."""
     _require_mover(actor)
     consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
     if consultation.is_closed() or consultation.close_handled_at:
         raise ApplicationError("This consultation has closed; its close can no longer be moved.")
     _check_mrc_close(closes_on)
+    if timezone.localtime(consultation.closes_at, LONDON).date() == closes_on:
+        raise ApplicationError(f"It already closes on {closes_on:%-d %B %Y}.")
     consultation.closes_at = datetime.combine(closes_on, time.max, tzinfo=LONDON)
     consultation.save(update_fields=["closes_at"])
+    if consultation.is_open():
+        notifications.consultation_close_moved(consultation=consultation)
     if consultation.modification_id:
         modification = ModificationProposal.objects.select_for_update(of=("self",)).get(pk=consultation.modification_id)
         modification.next_milestone, modification.next_milestone_date = next_milestone(modification)

@@ -23,6 +23,7 @@ urlpatterns = [
     path("consultations/<int:pk>/", consultation_views.consultation_detail, name="consultation-detail"),
     path("consultations/<int:pk>/respond/", consultation_views.consultation_respond, name="consultation-respond"),
     path("consultations/<int:pk>/autosave/", consultation_views.consultation_autosave, name="consultation-autosave"),
+    path("consultations/<int:pk>/close/", consultation_views.consultation_move_close, name="consultation-close"),
     path("consultations/<int:pk>/publish/", consultation_views.consultation_publish, name="consultation-publish"),
     path("consultations/<int:pk>/responses.csv", consultation_views.consultation_csv, name="consultation-csv"),
     path("<str:reference>/", views.modification_detail, name="modification-detail"),

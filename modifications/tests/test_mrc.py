@@ -197,3 +197,83 @@ def test_a_modification_set_at_the_mrc_without_a_consultation_shows_no_date():
         None,
     )
     assert not ModificationEvent.objects.exists()
+
+
+# --- Moving the close from the consultation's page -------------------------------------------------
+
+
+def _next_weekend_day(after: datetime.date) -> datetime.date:
+    day = after + datetime.timedelta(days=1)
+    while day.weekday() < 5:
+        day += datetime.timedelta(days=1)
+    return day
+
+
+def test_secas_moves_the_close_on_the_page_and_everyone_told_it_opened_hears_once(client, staff):
+    consulted = party_user(Party.Category.LARGE_SUPPLIER)
+    dcc_follower = party_user(Party.Category.DCC)
+    mp = services.modification_open_mrc(actor=staff, modification=make_report_phase_mp(number=650))
+    Follow.objects.create(user=dcc_follower, modification=mp)
+    notifications.happenings_tell_due()
+    consultation = services.current_mrc(mp)
+    detail = reverse("modifications:consultation-detail", args=[consultation.pk])
+    url = reverse("modifications:consultation-close", args=[consultation.pk])
+    later = add_working_days(local_today(), 20)
+
+    client.force_login(staff)
+    assert url in client.get(detail).content.decode()  # the way there
+    page = client.get(url)
+    assert page.status_code == 200 and 'name="closes_on"' in page.content.decode()
+    response = client.post(url, {"closes_on": later.isoformat(), "note": "Parties asked for more time"})
+    assert response.status_code == 302 and response["Location"] == detail
+    consultation.refresh_from_db()
+    mp.refresh_from_db()
+    assert timezone.localtime(consultation.closes_at, LONDON).date() == later == mp.next_milestone_date
+    assert mp.events.filter(note="Parties asked for more time").exists()
+    notice = f"now closes on {later:%-d %B %Y}"
+    assert notice in client.get(detail).content.decode()  # the confirmation
+    notifications.happenings_tell_due()
+    notifications.happenings_tell_due()  # beat again: nobody is told twice
+    moved = Notification.objects.filter(title__contains=notice)
+    assert sorted(moved.values_list("user_id", "kind")) == sorted(
+        [(consulted.pk, OPEN_TO_PARTY), (dcc_follower.pk, "modification.consultation_opened")]
+    )
+    assert OutboxMessage.objects.filter(recipient=consulted.email, subject__contains=notice).count() == 1
+
+
+def test_a_close_that_cannot_be_is_refused_with_the_reason_and_nothing_changes(client, staff):
+    mp = services.modification_open_mrc(actor=staff, modification=make_report_phase_mp(number=651))
+    consultation = services.current_mrc(mp)
+    before = consultation.closes_at
+    url = reverse("modifications:consultation-close", args=[consultation.pk])
+    client.force_login(staff)
+    refusals = {
+        _next_weekend_day(local_today() + datetime.timedelta(days=7)): "Working Day",
+        local_today(): "after today",
+        timezone.localtime(before, LONDON).date(): "already closes on",
+    }
+    for day, reason in refusals.items():
+        response = client.post(url, {"closes_on": day.isoformat()})
+        assert response.status_code == 400 and reason in response.content.decode(), day
+    assert client.post(url, {"closes_on": "31/02/2027"}).status_code == 400
+    consultation.refresh_from_db()
+    assert consultation.closes_at == before
+    assert not Happening.objects.filter(title__contains="now closes on").exists()
+
+
+def test_only_secas_may_move_the_close_and_not_once_it_has_closed(client, staff):
+    mp = services.modification_open_mrc(actor=staff, modification=make_report_phase_mp(number=652))
+    consultation = services.current_mrc(mp)
+    url = reverse("modifications:consultation-close", args=[consultation.pk])
+    later = add_working_days(local_today(), 20).isoformat()
+    assert client.get(url).status_code == 302  # to sign in
+    client.force_login(party_user(Party.Category.LARGE_SUPPLIER))
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"closes_on": later}).status_code == 404
+    assert url not in client.get(reverse("modifications:consultation-detail", args=[consultation.pk])).content.decode()
+    Consultation.objects.filter(pk=consultation.pk).update(closes_at=timezone.now() - datetime.timedelta(minutes=1))
+    client.force_login(staff)
+    response = client.post(url, {"closes_on": later}, follow=True)
+    assert "its close can no longer be moved" in response.content.decode()
+    consultation.refresh_from_db()
+    assert consultation.closes_at < timezone.now()

@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 from PIL import Image
 
+from modifications import services as modification_services
 from modifications.models import Stage
 from modifications.tests.factories import PDF_BYTES, make_modification, make_release, make_report_phase_mp
 from news import services as news_services
@@ -22,6 +23,7 @@ from panel.tests.factories import make_committee
 from parties import roles
 from parties.models import Party
 from parties.tests.factories import make_party, make_user
+from secportal.workingdays import add_working_days
 from tests.browser.journey import check_page, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -101,6 +103,13 @@ def the_forms(world) -> list[StaffForm]:
             {"Modification reference (e.g. MP212)": world["report_phase"].reference},
         ),
         StaffForm(
+            "move a consultation's close",
+            f"/modifications/consultations/{world['consultation'].pk}/close/",
+            "Move the close",
+            "now closes on",
+            {"Closes on*": add_working_days(timezone.localdate(), 20).isoformat()},  # its default is today's close
+        ),
+        StaffForm(
             "publish a modification document",
             f"/modifications/{world['modification'].reference}/documents/new/",
             "Publish the document",
@@ -164,6 +173,11 @@ def make_world() -> dict:
         "post": make_post(actor=staff, title="SEC newsletter"),
         "modification": make_modification(stage=Stage.DEVELOPMENT, title="A clearer rule"),
         "report_phase": make_report_phase_mp(title="Ready for its consultation"),
+        "consultation": modification_services.current_mrc(
+            modification_services.modification_open_mrc(
+                actor=staff, modification=make_report_phase_mp(title="In its consultation")
+            )
+        ),
         "release": make_release(name="June 2027 SEC Release"),
         "party": make_party(name="Fenland Community Power Ltd", status=Party.Status.APPLIED),
         "committee": committee,
