@@ -306,14 +306,15 @@ def consultation_opened(*, consultation: Consultation) -> Happening | None:
 
 
 def consultation_close_moved(*, consultation: Consultation) -> Happening | None:
-    """In the transaction that moves an open consultation's close: whoever was told it opened is
-    told the new close, under the same kinds (their choices for "a consultation opens" hold), once
-    for each new close (the close is the occurrence)."""
+    """In the transaction that moves an open consultation's close: the people who hear that it
+    opened are told the new close, under the same kinds (their choices for "a consultation opens"
+    hold), once for each move (the move's time is the occurrence, so a move back to an earlier
+    date is told too)."""
     if consultation.modification is None:
         return None
     closes = timezone.localtime(consultation.closes_at, LONDON)
     moved = {
-        "occurrence": f"closes-{closes:%Y-%m-%d}",
+        "occurrence": f"close-moved-{timezone.now():%Y%m%dT%H%M%S.%f}",
         "title": f"{consultation.title} now closes on {closes:%-d %B %Y}",
         "body": f"The close has moved: responses are accepted until {closes:%-d %B %Y, %H:%M %Z}.",
     }
@@ -368,7 +369,9 @@ def _not_yet_told(consultations, kind: str) -> list[Consultation]:
     late.)"""
     consultations = list(consultations)
     ids = [str(c.pk) for c in consultations]
-    subject = {"kind": kind, "subject_type": Consultation._meta.label_lower, "subject_id__in": ids}
+    # The announcement itself (no occurrence): a later notice under the same kind (a moved close)
+    # does not count as having told them it opened.
+    subject = {"kind": kind, "subject_type": Consultation._meta.label_lower, "subject_id__in": ids, "occurrence": ""}
     told = set(Notification.objects.filter(**subject).values_list("subject_id", flat=True))
     told |= set(Happening.objects.filter(**subject).values_list("subject_id", flat=True))
     return [c for c in consultations if str(c.pk) not in told]

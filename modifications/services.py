@@ -465,6 +465,9 @@ def consultation_move_close(
     if consultation.is_closed() or consultation.close_handled_at:
         raise ApplicationError("This consultation has closed; its close can no longer be moved.")
     _check_mrc_close(closes_on)
+    opens_on = timezone.localtime(consultation.opens_at, LONDON).date()
+    if closes_on <= opens_on:
+        raise ApplicationError(f"It opens on {opens_on:%-d %B %Y}: it must close on a later Working Day.")
     if timezone.localtime(consultation.closes_at, LONDON).date() == closes_on:
         raise ApplicationError(f"It already closes on {closes_on:%-d %B %Y}.")
     consultation.closes_at = datetime.combine(closes_on, time.max, tzinfo=LONDON)

@@ -105,7 +105,11 @@ class UserAdmin(DjangoUserAdmin):
         if not _superuser(request):
             readonly += self.ACCESS_FIELDS
         if obj is not None and obj.pk == request.user.pk:
-            readonly += ["is_active", "is_staff", "is_superuser", "groups"]
+            readonly += ["is_active", "email", "party", "is_staff", "is_superuser", "groups"]
+        if obj is not None and obj.party_id:
+            # Moving someone to another Party has no service yet (their Party roles would follow
+            # them): they are removed on one Party's people page and invited by the other.
+            readonly += ["party"]
         if obj is not None and (obj.party_id or not _superuser(request)):
             # A Party's people are removed and reinstated on its people page, which ends their
             # sessions, takes their roles and keeps the Party's history; a superuser turns off the

@@ -239,6 +239,14 @@ def test_secas_moves_the_close_on_the_page_and_everyone_told_it_opened_hears_onc
         [(consulted.pk, OPEN_TO_PARTY), (dcc_follower.pk, "modification.consultation_opened")]
     )
     assert OutboxMessage.objects.filter(recipient=consulted.email, subject__contains=notice).count() == 1
+    # Moved again, then back to the day of the first move: each move is news, told once.
+    for day in (add_working_days(later, 1), later):
+        assert client.post(url, {"closes_on": day.isoformat()}).status_code == 302
+        notifications.happenings_tell_due()
+    told = Notification.objects.filter(user=consulted, title__contains="now closes on").order_by("pk")
+    assert [n.title.rsplit(" on ", 1)[1] for n in told] == [
+        f"{day:%-d %B %Y}" for day in (later, add_working_days(later, 1), later)
+    ]
 
 
 def test_a_close_that_cannot_be_is_refused_with_the_reason_and_nothing_changes(client, staff):
@@ -248,9 +256,9 @@ def test_a_close_that_cannot_be_is_refused_with_the_reason_and_nothing_changes(c
     url = reverse("modifications:consultation-close", args=[consultation.pk])
     client.force_login(staff)
     refusals = {
-        _next_weekend_day(local_today() + datetime.timedelta(days=7)): "Working Day",
-        local_today(): "after today",
-        timezone.localtime(before, LONDON).date(): "already closes on",
+        _next_weekend_day(local_today() + datetime.timedelta(days=7)): "not a weekend or bank holiday",
+        local_today(): "The consultation must close after today.",
+        timezone.localtime(before, LONDON).date(): "It already closes on",
     }
     for day, reason in refusals.items():
         response = client.post(url, {"closes_on": day.isoformat()})
@@ -277,3 +285,26 @@ def test_only_secas_may_move_the_close_and_not_once_it_has_closed(client, staff)
     assert "its close can no longer be moved" in response.content.decode()
     consultation.refresh_from_db()
     assert consultation.closes_at < timezone.now()
+
+
+def test_a_consultation_still_to_open_cannot_be_set_to_close_before_it_opens(client, staff):
+    opens_on = add_working_days(local_today(), 5)
+    consultation = services.consultation_create(
+        actor=staff,
+        title="Charging methodology consultation",
+        kind=Consultation.Kind.OTHER,
+        modification=make_modification(stage=Stage.REFINEMENT),
+        opens_at=datetime.datetime.combine(opens_on, datetime.time(), tzinfo=LONDON),
+        days=10,
+        questions=[("Do you agree?", "position")],
+    )
+    before = consultation.closes_at
+    client.force_login(staff)
+    url = reverse("modifications:consultation-close", args=[consultation.pk])
+    response = client.post(url, {"closes_on": add_working_days(local_today(), 2).isoformat()})
+    assert response.status_code == 400 and f"It opens on {opens_on:%-d %B %Y}" in response.content.decode()
+    consultation.refresh_from_db()
+    assert consultation.closes_at == before
+    # A later close is accepted; nobody has been told it opened, so nobody is told it moved.
+    assert client.post(url, {"closes_on": add_working_days(opens_on, 12).isoformat()}).status_code == 302
+    assert not Happening.objects.filter(title__contains="now closes on").exists()

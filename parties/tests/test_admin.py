@@ -248,3 +248,24 @@ def test_a_party_user_is_removed_on_the_portal_not_switched_off_in_the_admin(cli
     assert client.post(url, data).status_code == 302
     staff_member.refresh_from_db()
     assert not staff_member.is_active
+
+
+def test_no_one_moves_a_person_to_another_party_in_the_admin_or_changes_their_own_access(client, superuser, person):
+    """A Party's roles would follow the person to the new Party: moving has no service yet, so the
+    admin does not move anyone either. Someone with no Party yet may be given one by a superuser."""
+    other = make_party(name="Other Energy Ltd")
+    client.force_login(superuser)
+    url = reverse("admin:parties_user_change", args=[person.pk])
+    assert 'name="party"' not in client.get(url).content.decode()
+    assert client.post(url, change_data(person, party=other.pk)).status_code == 302
+    person.refresh_from_db()
+    assert person.party_id != other.pk
+    newcomer = make_user(email="newcomer@secas.example", role_names=set())
+    url = reverse("admin:parties_user_change", args=[newcomer.pk])
+    assert 'name="party"' in client.get(url).content.decode()
+    assert client.post(url, change_data(newcomer, party=other.pk)).status_code == 302
+    newcomer.refresh_from_db()
+    assert newcomer.party_id == other.pk
+    own = client.get(reverse("admin:parties_user_change", args=[superuser.pk])).content.decode()
+    for field in ("email", "party", "is_active", "is_staff", "is_superuser", "groups"):
+        assert f'name="{field}"' not in own, field
