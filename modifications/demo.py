@@ -968,6 +968,17 @@ def seed_follows(*, stdout=None) -> None:
             continue
         for modification in in_progress:
             Follow.objects.get_or_create(user=user, modification=modification)
+    # Proposers follow what they raised, as `modification_raise` has them do (the demo builds its
+    # modifications in bulk, not through it).
+    Follow.objects.bulk_create(
+        [
+            Follow(user_id=proposer_id, modification_id=pk)
+            for pk, proposer_id in ModificationProposal.objects.filter(proposer__isnull=False).values_list(
+                "pk", "proposer_id"
+            )
+        ],
+        ignore_conflicts=True,
+    )
     for modification in in_progress:
         # The move that brought it to its stage now (a conversion is one too), not merely the
         # latest "stage" line: the notification's title and body both come from this one event.

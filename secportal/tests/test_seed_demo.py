@@ -22,6 +22,7 @@ from django.utils import timezone
 from modifications import demo as modifications_demo
 from modifications.models import (
     Consultation,
+    Follow,
     ModificationDocument,
     ModificationEvent,
     ModificationProposal,
@@ -352,6 +353,13 @@ def test_news_reports_what_happened_on_its_day(demo_day):
     for post in NewsPost.objects.exclude(status=NewsPost.Status.SCHEDULED):
         for modification in post.related_modifications.all():
             assert modification.raised_on <= _local(post.published_at).date(), (post, modification)
+
+
+def test_proposers_follow_what_they_raised(demo_day):
+    raised = ModificationProposal.objects.filter(proposer__isnull=False)
+    assert raised.exists()
+    followed = set(Follow.objects.values_list("user_id", "modification_id"))
+    assert {(m.proposer_id, m.pk) for m in raised} <= followed
 
 
 def test_a_second_run_the_same_day_changes_nothing(demo_day):
