@@ -150,6 +150,9 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[SEC Portal] "
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# A person is told by email when their password, email address or second factor changes, so a
+# change they did not make (someone else in their account) does not go unnoticed.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 # Setting a password from the emailed link (a new account's first, or a reset) ends signed in.
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
 ACCOUNT_SESSION_REMEMBER = None

@@ -16,7 +16,7 @@ from django.utils import timezone
 from parties import roles
 from parties.models import User
 from parties.services import account_request_approve, account_request_create
-from parties.tests.factories import give_totp
+from parties.tests.factories import PASSWORD, give_totp
 
 pytestmark = pytest.mark.django_db
 
@@ -203,3 +203,22 @@ def test_setting_a_password_from_the_link_still_asks_for_the_second_factor(
     )
     assert response.status_code == 302 and response.url == reverse("mfa_authenticate")
     assert "_auth_user_id" not in client.session
+
+
+def test_a_person_is_told_when_their_password_changes(client, user_factory, django_capture_on_commit_callbacks):
+    """Someone who did not make the change (another person in their account) hears of it."""
+    user = user_factory(email="ivy@example.org")
+    client.force_login(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("account_change_password"),
+            {
+                "oldpassword": PASSWORD,
+                "password1": "another-horse-battery-2027",
+                "password2": "another-horse-battery-2027",
+            },
+        )
+    assert response.status_code == 302
+    (message,) = mail.outbox
+    assert message.to == ["ivy@example.org"] and message.subject == "[SEC Portal] Your password was changed"
+    assert f"{SITE}/accounts/password/change/" in message.body
