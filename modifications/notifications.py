@@ -50,6 +50,7 @@ CONSULTATION_CLOSED = "modification.consultation_closed"
 RESPONSE_RECEIVED = "modification.response_received"
 DRAFT_RAISED = "modification.draft_raised"
 CLOSING_REMINDER_DAYS = 3  # Working Days before a consultation closes
+CLOSE_MOVED = "close-moved-"  # the occurrence of a moved close's notice begins so
 
 KINDS = (
     NotificationKind(
@@ -314,7 +315,7 @@ def consultation_close_moved(*, consultation: Consultation) -> Happening | None:
         return None
     closes = timezone.localtime(consultation.closes_at, LONDON)
     moved = {
-        "occurrence": f"close-moved-{timezone.now():%Y%m%dT%H%M%S.%f}",
+        "occurrence": f"{CLOSE_MOVED}{timezone.now():%Y%m%dT%H%M%S.%f}",
         "title": f"{consultation.title} now closes on {closes:%-d %B %Y}",
         "body": f"The close has moved: responses are accepted until {closes:%-d %B %Y, %H:%M %Z}.",
     }
@@ -390,6 +391,25 @@ def consultations_opening(*, now: datetime.datetime) -> int:
     return written
 
 
+def _not_yet_reminded(consultations) -> list[tuple[Consultation, str]]:
+    """The consultations whose "closes soon" reminder is still to go, each with its occurrence:
+    none for a close never moved (one reminder, as always), the close's date for one that was, so a
+    moved close is reminded again before its new date (and never twice for one date)."""
+    consultations = list(consultations)
+    subject = {"subject_type": Consultation._meta.label_lower, "subject_id__in": [str(c.pk) for c in consultations]}
+    moved = set(
+        Happening.objects.filter(**subject, occurrence__startswith=CLOSE_MOVED).values_list("subject_id", flat=True)
+    )
+    wanted = {
+        str(c.pk): f"closes-{timezone.localtime(c.closes_at, LONDON):%Y-%m-%d}" if str(c.pk) in moved else ""
+        for c in consultations
+    }
+    told = set(
+        Notification.objects.filter(kind=CONSULTATION_CLOSING, **subject).values_list("subject_id", "occurrence")
+    )
+    return [(c, wanted[str(c.pk)]) for c in consultations if (str(c.pk), wanted[str(c.pk)]) not in told]
+
+
 def consultations_closing(*, now: datetime.datetime) -> int:
     """Source: from 3 Working Days before a consultation closes, its followers whose Party may
     respond and has not submitted are told, once (in batches: see `notify`)."""
@@ -402,7 +422,7 @@ def consultations_closing(*, now: datetime.datetime) -> int:
         closes_at__lt=datetime.datetime.combine(horizon + datetime.timedelta(days=1), datetime.time(), tzinfo=LONDON),
     ).select_related("modification")
     written = 0
-    for consultation in _not_yet_told(closing, CONSULTATION_CLOSING):
+    for consultation, occurrence in _not_yet_reminded(closing):
         responded = set(
             Response.objects.filter(consultation=consultation, status=Response.Status.SUBMITTED).values_list(
                 "party_id", flat=True
@@ -419,6 +439,7 @@ def consultations_closing(*, now: datetime.datetime) -> int:
                 users=users,
                 kind=CONSULTATION_CLOSING,
                 subject_obj=consultation,
+                occurrence=occurrence,
                 title=f"{consultation.title} closes on {closes:%A %-d %B}",
                 body=f"Your Party has not responded yet. Responses are accepted until {closes:%H:%M %Z} "
                 f"on {closes:%-d %B %Y}.",

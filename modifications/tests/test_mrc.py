@@ -308,3 +308,37 @@ def test_a_consultation_still_to_open_cannot_be_set_to_close_before_it_opens(cli
     # A later close is accepted; nobody has been told it opened, so nobody is told it moved.
     assert client.post(url, {"closes_on": add_working_days(opens_on, 12).isoformat()}).status_code == 302
     assert not Happening.objects.filter(title__contains="now closes on").exists()
+
+
+def test_a_moved_close_is_reminded_again_before_its_new_date_once(client, staff):
+    from modifications import notifications as modification_notifications
+
+    follower = party_user(Party.Category.LARGE_SUPPLIER)
+    mp = services.modification_open_mrc(actor=staff, modification=make_report_phase_mp(number=653))
+    Follow.objects.create(user=follower, modification=mp)
+    consultation = services.current_mrc(mp)
+
+    def reminders() -> list[str]:
+        return list(
+            Notification.objects.filter(user=follower, kind="modification.consultation_closing")
+            .order_by("pk")
+            .values_list("title", flat=True)
+        )
+
+    first_close = timezone.localtime(consultation.closes_at, LONDON)
+    soon = consultation.closes_at - datetime.timedelta(days=1)
+    assert modification_notifications.consultations_closing(now=soon) == 1
+    assert modification_notifications.consultations_closing(now=soon) == 0  # a minute later: nothing more
+    later = add_working_days(local_today(), 25)
+    client.force_login(staff)
+    url = reverse("modifications:consultation-close", args=[consultation.pk])
+    assert client.post(url, {"closes_on": later.isoformat()}).status_code == 302
+    assert modification_notifications.consultations_closing(now=soon) == 0  # the new close is not soon yet
+    consultation.refresh_from_db()
+    new_soon = consultation.closes_at - datetime.timedelta(days=1)
+    assert modification_notifications.consultations_closing(now=new_soon) == 1
+    assert modification_notifications.consultations_closing(now=new_soon) == 0
+    assert reminders() == [
+        f"{consultation.title} closes on {first_close:%A %-d %B}",
+        f"{consultation.title} closes on {later:%A %-d %B}",
+    ]
