@@ -405,7 +405,10 @@ def _not_yet_reminded(consultations) -> list[tuple[Consultation, str]]:
         for c in consultations
     }
     told = set(
-        Notification.objects.filter(kind=CONSULTATION_CLOSING, **subject).values_list("subject_id", "occurrence")
+        Notification.objects.filter(kind=CONSULTATION_CLOSING, **subject)
+        .order_by()
+        .values_list("subject_id", "occurrence")
+        .distinct()
     )
     return [(c, wanted[str(c.pk)]) for c in consultations if (str(c.pk), wanted[str(c.pk)]) not in told]
 

@@ -76,6 +76,15 @@ class AccountAdapter(DefaultAccountAdapter):
         """The verification link on SITE_URL, never the host a request happened to name."""
         return settings.SITE_URL + reverse("account_confirm_email", args=[emailconfirmation.key])
 
+    def send_notification_mail(self, template_prefix: str, user, context=None, email=None) -> None:
+        """allauth's notices of account changes (ACCOUNT_EMAIL_NOTIFICATIONS), except for a first
+        password: a new account sets it from the link its approval or reset emailed, before it has
+        ever signed in, and "your password was set: if you did not make this change..." would only
+        alarm the person who just made it."""
+        if template_prefix == "account/email/password_reset" and user.last_login is None:
+            return
+        super().send_notification_mail(template_prefix, user, context=context, email=email)
+
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """Queue allauth's emails (password reset, verification, MFA notices) in the outbox, so
         they survive an SMTP outage like every other message. The templates are the portal's own

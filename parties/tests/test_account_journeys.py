@@ -222,3 +222,27 @@ def test_a_person_is_told_when_their_password_changes(client, user_factory, djan
     (message,) = mail.outbox
     assert message.to == ["ivy@example.org"] and message.subject == "[SEC Portal] Your password was changed"
     assert f"{SITE}/accounts/password/change/" in message.body
+
+
+def _set_from_link(client, message, password: str, django_capture_on_commit_callbacks):
+    page = client.get(_path(LINK.search(message.body).group(0)), follow=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        return client.post(page.redirect_chain[-1][0], {"password1": password, "password2": password})
+
+
+def test_a_first_password_is_not_a_change_to_warn_of_but_a_reset_later_is(
+    client, party, user_factory, django_capture_on_commit_callbacks
+):
+    """The notice says "if you did not make this change": for the password a new account sets from
+    its approval link it would only alarm the person who just set it."""
+    message = _approve(party, user_factory, django_capture_on_commit_callbacks)
+    mail.outbox.clear()
+    assert _set_from_link(client, message, "rosas-own-pass-2026", django_capture_on_commit_callbacks).status_code == 302
+    assert [m.subject for m in mail.outbox if m.to == ["rosa@fenland.example"]] == []
+    client.logout()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("account_reset_password"), {"email": "rosa@fenland.example"})
+    (reset,) = mail.outbox
+    mail.outbox.clear()
+    assert _set_from_link(client, reset, "rosas-next-pass-2027", django_capture_on_commit_callbacks).status_code == 302
+    assert [m.subject for m in mail.outbox] == ["[SEC Portal] Your password was set from an emailed link"]
