@@ -392,25 +392,29 @@ def consultations_opening(*, now: datetime.datetime) -> int:
 
 
 def _not_yet_reminded(consultations) -> list[tuple[Consultation, str]]:
-    """The consultations whose "closes soon" reminder is still to go, each with its occurrence:
-    none for a close never moved (one reminder, as always), the close's date for one that was, so a
-    moved close is reminded again before its new date (and never twice for one date)."""
+    """The consultations whose "closes soon" reminder is still to go, each with its occurrence: the
+    close's date, so a moved close is reminded again before its new date, and never twice for one
+    date (moved away and back included). A reminder sent before reminders had a date (no occurrence)
+    stands for the close of a consultation whose close was never moved."""
     consultations = list(consultations)
     subject = {"subject_type": Consultation._meta.label_lower, "subject_id__in": [str(c.pk) for c in consultations]}
-    moved = set(
-        Happening.objects.filter(**subject, occurrence__startswith=CLOSE_MOVED).values_list("subject_id", flat=True)
-    )
-    wanted = {
-        str(c.pk): f"closes-{timezone.localtime(c.closes_at, LONDON):%Y-%m-%d}" if str(c.pk) in moved else ""
-        for c in consultations
-    }
     told = set(
         Notification.objects.filter(kind=CONSULTATION_CLOSING, **subject)
         .order_by()
         .values_list("subject_id", "occurrence")
         .distinct()
     )
-    return [(c, wanted[str(c.pk)]) for c in consultations if (str(c.pk), wanted[str(c.pk)]) not in told]
+    undated = {pk for pk, occurrence in told if not occurrence}
+    if undated:
+        undated -= set(
+            Happening.objects.filter(**subject, occurrence__startswith=CLOSE_MOVED).values_list("subject_id", flat=True)
+        )
+    due = []
+    for c in consultations:
+        occurrence = f"closes-{timezone.localtime(c.closes_at, LONDON):%Y-%m-%d}"
+        if (str(c.pk), occurrence) not in told and str(c.pk) not in undated:
+            due.append((c, occurrence))
+    return due
 
 
 def consultations_closing(*, now: datetime.datetime) -> int:

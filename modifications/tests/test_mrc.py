@@ -338,7 +338,25 @@ def test_a_moved_close_is_reminded_again_before_its_new_date_once(client, staff)
     new_soon = consultation.closes_at - datetime.timedelta(days=1)
     assert modification_notifications.consultations_closing(now=new_soon) == 1
     assert modification_notifications.consultations_closing(now=new_soon) == 0
+    # Moved back to the first close: they were reminded of that day already.
+    assert client.post(url, {"closes_on": first_close.date().isoformat()}).status_code == 302
+    assert modification_notifications.consultations_closing(now=soon) == 0
     assert reminders() == [
         f"{consultation.title} closes on {first_close:%A %-d %B}",
         f"{consultation.title} closes on {later:%A %-d %B}",
     ]
+
+
+def test_a_reminder_sent_before_reminders_had_a_date_still_counts_for_an_unmoved_close(staff):
+    """Reminders written before this change have no occurrence: a consultation reminded then, and
+    never moved, is not reminded again."""
+    from modifications import notifications as modification_notifications
+
+    follower = party_user(Party.Category.LARGE_SUPPLIER)
+    mp = services.modification_open_mrc(actor=staff, modification=make_report_phase_mp(number=654))
+    Follow.objects.create(user=follower, modification=mp)
+    consultation = services.current_mrc(mp)
+    soon = consultation.closes_at - datetime.timedelta(days=1)
+    assert modification_notifications.consultations_closing(now=soon) == 1
+    Notification.objects.filter(kind="modification.consultation_closing").update(occurrence="")
+    assert modification_notifications.consultations_closing(now=soon) == 0
