@@ -214,11 +214,11 @@ def consultation_move_close(request: HttpRequest, pk: int) -> HttpResponse:
     if not can_move_modification(request.user):
         raise Http404
     consultation = selectors.consultation_get(pk=pk)
-    closes = timezone.localtime(consultation.closes_at, LONDON)
-    form = ConsultationCloseForm(request.POST or None, initial={"closes_on": closes.date()})
-    if consultation.is_closed() or consultation.close_handled_at:
-        messages.error(request, "This consultation has closed; its close can no longer be moved.")
+    if consultation.close_is_final():
+        messages.error(request, services.CLOSE_IS_FINAL)
         return redirect("modifications:consultation-detail", pk=consultation.pk)
+    closes_on = timezone.localtime(consultation.closes_at, LONDON).date()
+    form = ConsultationCloseForm(request.POST or None, initial={"closes_on": closes_on})
     if request.method == "POST" and form.is_valid():
         try:
             consultation = services.consultation_move_close(
@@ -239,7 +239,7 @@ def consultation_move_close(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "modifications/consultation_close.html",
-        {"consultation": consultation, "closes": closes, "form": form},
+        {"consultation": consultation, "form": form},
         status=400 if form.errors else 200,
     )
 

@@ -430,6 +430,10 @@ class Consultation(RichText, models.Model):
     def is_closed(self, now=None) -> bool:
         return (now or timezone.now()) > self.closes_at
 
+    def close_is_final(self) -> bool:
+        """Closed, or acted on as closed by beat: its close can no longer be moved."""
+        return self.is_closed() or self.close_handled_at is not None
+
     def party_may_respond(self, party) -> bool:
         return (
             party is not None

@@ -194,9 +194,10 @@ def _search(queryset: QuerySet, q: str, *, look_up_first: bool = True) -> QueryS
     A reference match ranks first, then the words' rank (PostgreSQL), then the newest."""
     search = parse_search(q)
     people, parties, once_had = _named(search, look_up_first=look_up_first)
+    once_had = [] if once_had is None else once_had
     match = Q(_text_match(search.text))
     if search.number is not None:
-        match |= _reference_match(search, once_had=[] if once_had is None else once_had)
+        match |= _reference_match(search, once_had=once_had)
     # A list was looked up (an empty one adds nothing); a subquery is never asked here.
     if people is not None and (not isinstance(people, list) or people):
         match |= Q(proposer__in=people)
@@ -205,7 +206,7 @@ def _search(queryset: QuerySet, q: str, *, look_up_first: bool = True) -> QueryS
     matches = queryset.filter(match)
     is_reference = (
         Case(
-            When(_reference_match(search, once_had=[] if once_had is None else once_had), then=Value(1)),
+            When(_reference_match(search, once_had=once_had), then=Value(1)),
             default=Value(0),
         )
         if search.number is not None

@@ -453,6 +453,9 @@ def modification_open_mrc(
     return modification
 
 
+CLOSE_IS_FINAL = "This consultation has closed; its close can no longer be moved."
+
+
 @transaction.atomic
 def consultation_move_close(
     *, actor: User, consultation: Consultation, closes_on: date, note: str = ""
@@ -462,8 +465,8 @@ def consultation_move_close(
     everyone who was told it opened is told the new close (after commit, by Celery)."""
     _require_mover(actor)
     consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
-    if consultation.is_closed() or consultation.close_handled_at:
-        raise ApplicationError("This consultation has closed; its close can no longer be moved.")
+    if consultation.close_is_final():
+        raise ApplicationError(CLOSE_IS_FINAL)
     _check_mrc_close(closes_on)
     opens_on = timezone.localtime(consultation.opens_at, LONDON).date()
     if closes_on <= opens_on:

@@ -1,6 +1,7 @@
 """Regression tests for the sessions, admin and outage rules around accounts."""
 
 import pytest
+from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
@@ -34,6 +35,22 @@ def test_adding_a_second_factor_ends_every_other_session(settings, django_captur
     # And the recovery codes or deactivation are out of the intruder's reach.
     assert intruder.get(reverse("mfa_deactivate_totp")).status_code == 302
     assert Session.objects.filter(user=user).count() == 1  # the other session's row is gone
+
+
+@pytest.mark.django_db(transaction=True)
+def test_setting_up_a_second_factor_is_notified_by_email(settings, client, django_capture_on_commit_callbacks):
+    """A second factor set up by someone else in the account would lock its owner out: the owner
+    hears of it (ACCOUNT_EMAIL_NOTIFICATIONS)."""
+    settings.SECPORTAL_REQUIRE_MFA = True
+    user = make_user(email="member@panel.example")
+    make_place(user)
+    login(client, user.email)
+    secret = client.get(reverse("mfa_activate_totp")).context["form"].secret
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)}).status_code == 302
+    notices = [m for m in mail.outbox if m.to == ["member@panel.example"]]
+    assert [m.subject for m in notices] == ["[SEC Portal] Two-factor authentication was set up"]
 
 
 @pytest.mark.django_db(transaction=True)
