@@ -17,4 +17,16 @@ def floor(request: HttpRequest) -> HttpResponse:
     return HttpResponse(FLOOR_PAGE)
 
 
-urlpatterns = [path("bench/floor/", floor, name="bench-floor"), *portal_urlpatterns]
+def floor_signed_in(request: HttpRequest) -> HttpResponse:
+    """The same page for a signed-in person: what every signed-in page pays before its own work
+    (Django's session and user, and the portal's middleware: the MFA rule asks for the roles)."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=403)
+    return HttpResponse(FLOOR_PAGE)
+
+
+urlpatterns = [
+    path("bench/floor/", floor, name="bench-floor"),
+    path("bench/floor/signed-in/", floor_signed_in, name="bench-floor-signed-in"),
+    *portal_urlpatterns,
+]

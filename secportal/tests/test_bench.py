@@ -111,3 +111,15 @@ def test_the_floor_page_exists_only_for_the_benchmark(client, db):
     with override_settings(ROOT_URLCONF="bench.urls"):
         response = client.get("/bench/floor/")
     assert response.status_code == 200 and b"Floor" in response.content
+
+
+def test_the_signed_in_floor_loads_the_person_and_refuses_a_visitor(client, db):
+    """The ceiling of signed-in pages must really sign the person in: a floor that never touched
+    the session would measure the anonymous floor twice."""
+    user = User.objects.create_user(email="floor@example.com", password="pw-for-the-floor-1")
+    with override_settings(ROOT_URLCONF="bench.urls"):
+        assert client.get("/bench/floor/signed-in/").status_code == 403
+        client.force_login(user)
+        response = client.get("/bench/floor/signed-in/")
+    assert response.status_code == 200 and response.wsgi_request.user == user
+    assert client.get("/bench/floor/signed-in/").status_code == 404  # not in the portal's addresses
